@@ -1,0 +1,118 @@
+# shoal — one Makefile for everything. `make` builds build/shoald, build/shoal, build/netctl.
+# Dependencies come from pkg-config only.  SANITIZE=1 adds ASan+UBSan.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CNI_DIRS ?= /usr/lib/cni /opt/cni/bin
+B        := build
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN     += -Werror
+endif
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+CPPFLAGS += -I. -D_GNU_SOURCE
+
+PKG_PLUGIN := jansson
+PKG_DAEMON := jansson libuv libmnl libnftnl libmicrohttpd
+PKG_NETCTL := jansson
+PKG_TEST   := cmocka
+
+pc_cflags = $(shell pkg-config --cflags $(1))
+pc_libs   = $(shell pkg-config --libs $(1))
+
+# Objects.  lib/ holds helpers that need only libc + jansson (the plugin links them).
+LIB_SRC    := $(wildcard lib/*.c)
+DAEMON_SRC := $(filter-out netd/main.c,$(wildcard netd/*.c)) $(wildcard ipam/*.c store/*.c overlay/*.c tc/*.c fw/*.c)
+PLUGIN_SRC := $(filter-out cni-plugin/main.c,$(wildcard cni-plugin/*.c))
+NETCTL_SRC := $(filter-out netctl/main.c,$(wildcard netctl/*.c))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+LIB_OBJ    := $(call obj,$(LIB_SRC))
+DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
+PLUGIN_OBJ := $(call obj,$(PLUGIN_SRC))
+NETCTL_OBJ := $(call obj,$(NETCTL_SRC))
+
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(CPPFLAGS) $(call pc_cflags,$(PKG_DAEMON) $(PKG_TEST))
+
+BINS := $(B)/shoald $(B)/shoal $(B)/netctl
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BINS:= $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps check check-unit check-integration check-fuzz fuzz bench demo install clean
+all: $(BINS) $(BENCH_BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/shoald: $(B)/obj/netd/main.o $(DAEMON_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_DAEMON)) -lpthread
+
+# The plugin is exec'd for every container: jansson + libc only (no libcurl, no libuv).
+$(B)/shoal: $(B)/obj/cni-plugin/main.o $(PLUGIN_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_PLUGIN))
+
+$(B)/netctl: $(B)/obj/netctl/main.o $(NETCTL_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_NETCTL))
+
+# Unit tests link every non-main object; they need no root.
+$(B)/tests/%: tests/unit/%.c $(DAEMON_OBJ) $(PLUGIN_OBJ) $(NETCTL_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_DAEMON) $(PKG_TEST)) -lpthread
+
+$(B)/bench/%: bench/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson) -lm
+
+deps:
+	@scripts/install-deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@tests/run.sh
+
+check-unit: all $(UNIT_BINS)
+	@tests/run.sh unit
+
+check-integration: all
+	@tests/run.sh integration
+
+check-fuzz:
+	@tests/run.sh fuzz
+
+# Longer fuzz runs by hand: make fuzz FUZZ_SECONDS=600
+fuzz:
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(B)/shoald $(DESTDIR)$(PREFIX)/sbin/shoald
+	install -m 0755 $(B)/netctl $(DESTDIR)$(PREFIX)/bin/netctl
+	for d in $(CNI_DIRS); do install -d $(DESTDIR)$$d && install -m 0755 $(B)/shoal $(DESTDIR)$$d/shoal; done
+	install -d $(DESTDIR)/etc/shoal
+	install -m 0644 conf/shoald.json $(DESTDIR)/etc/shoal/shoald.json.example
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

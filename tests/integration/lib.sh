@@ -1,0 +1,134 @@
+# Shared helpers of the netns lab (TESTING.md).  Source it from tests/integration/t_*.sh.
+#
+# Everything a test creates carries the per-run prefix $LAB (namespaces, temp dirs) and is removed
+# by the EXIT trap, also when the test fails.  Simulated hosts and containers are network
+# namespaces; nothing is added to the root namespace.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=$ROOT/build
+LAB=${LAB:-sht$$}
+LAB_TMP=$(mktemp -d "/tmp/$LAB.XXXXXX")
+LAB_PIDS=()
+T_PASSED=0
+T_FAILED=0
+
+lab_cleanup() {
+	local p ns
+	for p in "${LAB_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${LAB_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-" || true); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$LAB_TMP"
+}
+trap lab_cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok()     { echo "ok - $*"; T_PASSED=$((T_PASSED + 1)); }
+not_ok() { echo "not ok - $*"; T_FAILED=$((T_FAILED + 1)); }
+# check NAME CMD...: ok when CMD succeeds.
+check()  { local n=$1; shift; if "$@" >>"$LAB_TMP/check.log" 2>&1; then ok "$n"; else not_ok "$n"; tail -5 "$LAB_TMP/check.log" | sed 's/^/#   /'; fi; }
+# check_fails NAME CMD...: ok when CMD fails.
+check_fails() { local n=$1; shift; if "$@" >>"$LAB_TMP/check.log" 2>&1; then not_ok "$n"; else ok "$n"; fi; }
+# expect_eq NAME WANT GOT
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (want '$2', got '$3')"; fi; }
+
+# lab_netns NAME: create namespace $LAB-NAME with lo up; prints its name.
+lab_netns() {
+	local ns=$LAB-$1
+	ip netns add "$ns" || return 1
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# lab_host NAME: a simulated host namespace with forwarding on.
+lab_host() {
+	local ns
+	ns=$(lab_netns "$1") || return 1
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+	echo "$ns"
+}
+
+# shoald_conf HOST [json fields...]: write a config for host HOST, print its path.
+shoald_conf() {
+	local host=$1; shift
+	local extra=""
+	[ $# -gt 0 ] && extra=", $*"
+	cat >"$LAB_TMP/$host.json" <<EOC
+{ "node": "$host", "store": "file:$LAB_TMP/store", "network": "10.244.0.0/16", "subnetLen": 24,
+  "stateDir": "$LAB_TMP/state-$host", "socket": "$LAB_TMP/$host.sock", "logLevel": "info"$extra }
+EOC
+	echo "$LAB_TMP/$host.json"
+}
+
+# shoald_start HOST [args...]: start shoald inside namespace $LAB-HOST with config
+# $LAB_TMP/HOST.json (created with defaults when missing); waits for its socket.
+shoald_start() {
+	local host=$1; shift
+	local conf=$LAB_TMP/$host.json sock=$LAB_TMP/$host.sock
+	[ -f "$conf" ] || shoald_conf "$host" >/dev/null
+	rm -f "$sock"
+	ip netns exec "$LAB-$host" "$BUILD/shoald" --config "$conf" "$@" >>"$LAB_TMP/shoald-$host.log" 2>&1 &
+	local pid=$!
+	LAB_PIDS+=("$pid")
+	eval "SHOALD_PID_${host//-/_}=$pid"
+	for _ in $(seq 100); do
+		[ -S "$sock" ] && return 0
+		kill -0 "$pid" 2>/dev/null || { echo "# shoald $host exited"; tail -20 "$LAB_TMP/shoald-$host.log" | sed 's/^/#   /'; return 1; }
+		sleep 0.05
+	done
+	echo "# shoald $host did not create $sock"
+	return 1
+}
+
+shoald_pid() { local v="SHOALD_PID_${1//-/_}"; echo "${!v}"; }
+
+# shoald_stop HOST [SIGNAL]
+shoald_stop() {
+	local pid; pid=$(shoald_pid "$1")
+	kill "-${2:-TERM}" "$pid" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+	return 1
+}
+
+# cni_conf HOST [CNIVERSION] [extra json fields]: a network config for the plugin on stdout.
+cni_conf() {
+	local host=$1 ver=${2:-1.1.0}; shift 2 2>/dev/null || shift $#
+	local extra=""
+	[ $# -gt 0 ] && extra=", $*"
+	printf '{"cniVersion":"%s","name":"shoal-lab","type":"shoal","socket":"%s","stateDir":"%s"%s}\n' \
+		"$ver" "$LAB_TMP/$host.sock" "$LAB_TMP/state-$host" "$extra"
+}
+
+# cni CMD CONTAINERID NETNS IFNAME < config: execute the plugin exactly as runtimes do.
+# Output on stdout, exit code as the plugin's.
+cni() {
+	local cmd=$1 id=$2 netns=$3 ifname=$4
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$cmd" CNI_CONTAINERID="$id" \
+		CNI_NETNS="$netns" CNI_IFNAME="$ifname" CNI_PATH="$BUILD:/usr/lib/cni" \
+		${CNI_ARGS:+CNI_ARGS="$CNI_ARGS"} "$BUILD/shoal"
+}
+
+# netns_path NAME: the path runtimes hand over as CNI_NETNS.
+netns_path() { echo "/var/run/netns/$LAB-$1"; }
+
+# container_add HOST NAME [IFNAME]: create namespace and ADD it; the result lands in
+# $LAB_TMP/NAME.result.  Returns the plugin's exit code.
+container_add() {
+	local host=$1 name=$2 ifname=${3:-eth0}
+	[ -e "$(netns_path "$name")" ] || lab_netns "$name" >/dev/null
+	cni_conf "$host" | cni ADD "$LAB-$name" "$(netns_path "$name")" "$ifname" >"$LAB_TMP/$name.result"
+}
+
+# container_ip NAME: the address of the ADD result (without prefix length).
+container_ip() { jq -r '.ips[0].address' "$LAB_TMP/$1.result" | cut -d/ -f1; }
+
+# lab_done: print the summary of this script; exit non-zero when something failed.
+lab_done() {
+	echo "# $T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}
