@@ -9,7 +9,7 @@ B        := build
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-            -Wformat=2 -Wno-unused-parameter
+            -Wformat=2 -Wno-unused-parameter -Wno-format-truncation
 ifeq ($(CI),true)
 WARN     += -Werror
 endif

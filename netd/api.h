@@ -1,0 +1,23 @@
+/* The local API server (docs/api.md): unix stream socket, one JSON request (plus an optional
+ * SCM_RIGHTS fd), one JSON response.  Driven by the libuv loop with uv_poll handles because
+ * libuv's own pipe handles cannot hand over arbitrary descriptors such as a netns fd. */
+#pragma once
+#include <jansson.h>
+#include <uv.h>
+
+#define API_ERRLEN 256
+
+struct api;
+
+/* The handler owns neither req nor fd (the server closes fd afterwards); it returns a new response
+ * object. */
+typedef json_t *(*api_handler)(void *userdata, json_t *req, int fd);
+
+/* group: "" = root only, else that group may connect too (socket mode 0660). */
+int api_start(uv_loop_t *loop, const char *path, const char *group, api_handler handler, void *userdata,
+              struct api **ret, char err[API_ERRLEN]);
+/* Stop listening and remove the socket; connections in flight are dropped. */
+void api_stop(struct api *a);
+
+/* {"ok": false, "code": code, "msg": msg, "details": details} */
+json_t *api_error(int code, const char *msg, const char *details_fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,213 @@
+#include "netd/config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "lib/names.h"
+
+void config_init(struct netd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (gethostname(c->node, sizeof(c->node) - 1) < 0 || !c->node[0])
+		snprintf(c->node, sizeof(c->node), "localhost");
+	snprintf(c->store, sizeof(c->store), "file:/var/lib/shoal/store");
+	snprintf(c->store_prefix, sizeof(c->store_prefix), "/shoal/");
+	cidr4_parse_prefix("10.244.0.0/16", &c->network);
+	c->subnet_len = 24;
+	snprintf(c->bridge, sizeof(c->bridge), "shoal0");
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/shoal");
+	snprintf(c->socket, sizeof(c->socket), "/run/shoal/shoald.sock");
+	c->lease_ttl = 600;
+	c->masquerade = true;
+	c->log_level = LOG_LVL_INFO;
+}
+
+static int get_string(json_t *v, const char *key, char *dst, size_t size, char err[CONFIG_ERRLEN])
+{
+	const char *s;
+
+	if (!json_is_string(v)) {
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": must be a string", key);
+		return -EINVAL;
+	}
+	s = json_string_value(v);
+	if (strlen(s) >= size || strlen(s) != json_string_length(v)) {
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": must be a string of at most %zu bytes without NUL", key,
+		         size - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+static int get_int(json_t *v, const char *key, int64_t min, int64_t max, int64_t *ret, char err[CONFIG_ERRLEN])
+{
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": must be an integer from %lld to %lld", key, (long long)min,
+		         (long long)max);
+		return -EINVAL;
+	}
+	*ret = json_integer_value(v);
+	return 0;
+}
+
+int config_parse(struct netd_config *c, const char *json, size_t len, char err[CONFIG_ERRLEN])
+{
+	struct netd_config n = *c;
+	json_error_t jerr;
+	const char *key;
+	json_t *root, *v;
+	int r = 0;
+
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, CONFIG_ERRLEN, "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+		return -EINVAL;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, CONFIG_ERRLEN, "the configuration must be a JSON object");
+		r = -EINVAL;
+		goto out;
+	}
+	json_object_foreach(root, key, v) {
+		int64_t i;
+		char buf[64];
+
+		if (strcmp(key, "node") == 0)
+			r = get_string(v, key, n.node, sizeof(n.node), err);
+		else if (strcmp(key, "store") == 0)
+			r = get_string(v, key, n.store, sizeof(n.store), err);
+		else if (strcmp(key, "storePrefix") == 0)
+			r = get_string(v, key, n.store_prefix, sizeof(n.store_prefix), err);
+		else if (strcmp(key, "network") == 0) {
+			r = get_string(v, key, buf, sizeof(buf), err);
+			if (r == 0 && cidr4_parse_prefix(buf, &n.network) < 0) {
+				snprintf(err, CONFIG_ERRLEN, "key \"network\": \"%s\" is not an IPv4 prefix like 10.244.0.0/16 "
+				         "(host bits must be zero)", buf);
+				r = -EINVAL;
+			}
+		} else if (strcmp(key, "subnetLen") == 0) {
+			r = get_int(v, key, 8, 30, &i, err);
+			n.subnet_len = (uint8_t)i;
+		} else if (strcmp(key, "bridge") == 0)
+			r = get_string(v, key, n.bridge, sizeof(n.bridge), err);
+		else if (strcmp(key, "mtu") == 0) {
+			i = 0;
+			if (!json_is_integer(v) || (json_integer_value(v) != 0 &&
+			    (json_integer_value(v) < 576 || json_integer_value(v) > 65535))) {
+				snprintf(err, CONFIG_ERRLEN, "key \"mtu\": must be 0 (auto) or an integer from 576 to 65535");
+				r = -EINVAL;
+			} else
+				n.mtu = (uint32_t)json_integer_value(v);
+		} else if (strcmp(key, "stateDir") == 0)
+			r = get_string(v, key, n.state_dir, sizeof(n.state_dir), err);
+		else if (strcmp(key, "socket") == 0)
+			r = get_string(v, key, n.socket, sizeof(n.socket), err);
+		else if (strcmp(key, "socketGroup") == 0)
+			r = get_string(v, key, n.socket_group, sizeof(n.socket_group), err);
+		else if (strcmp(key, "leaseTTL") == 0)
+			r = get_int(v, key, 10, 86400 * 7, &n.lease_ttl, err);
+		else if (strcmp(key, "masquerade") == 0) {
+			if (!json_is_boolean(v)) {
+				snprintf(err, CONFIG_ERRLEN, "key \"masquerade\": must be true or false");
+				r = -EINVAL;
+			} else
+				n.masquerade = json_is_true(v);
+		} else if (strcmp(key, "logLevel") == 0) {
+			r = get_string(v, key, buf, sizeof(buf), err);
+			if (r == 0 && (n.log_level = log_level_parse(buf)) < 0) {
+				snprintf(err, CONFIG_ERRLEN, "key \"logLevel\": \"%s\" is not one of error, warning, info, debug", buf);
+				r = -EINVAL;
+			}
+		} else {
+			snprintf(err, CONFIG_ERRLEN, "unknown key \"%s\"", key);
+			r = -EINVAL;
+		}
+		if (r < 0)
+			goto out;
+	}
+	r = config_validate(&n, err);
+	if (r == 0)
+		*c = n;
+out:
+	json_decref(root);
+	return r;
+}
+
+int config_load(struct netd_config *c, const char *path, char err[CONFIG_ERRLEN])
+{
+	char *data = NULL;
+	size_t len;
+	char inner[CONFIG_ERRLEN];
+	int r;
+
+	r = file_read_all(path, 1 << 20, &data, &len);
+	if (r < 0) {
+		snprintf(err, CONFIG_ERRLEN, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	r = config_parse(c, data, len, inner);
+	if (r < 0)
+		snprintf(err, CONFIG_ERRLEN, "%s: %s", path, inner);
+	else
+		snprintf(c->config_path, sizeof(c->config_path), "%s", path);
+	free(data);
+	return r;
+}
+
+static bool node_name_valid(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+		      *s == '.' || *s == '_'))
+			return false;
+	return true;
+}
+
+int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN])
+{
+	if (!node_name_valid(c->node)) {
+		snprintf(err, CONFIG_ERRLEN, "key \"node\": \"%s\" must be non-empty and use only letters, digits, "
+		         "'-', '.', '_'", c->node);
+		return -EINVAL;
+	}
+	if (strncmp(c->store, "file:/", 6) != 0 && strncmp(c->store, "etcd:", 5) != 0) {
+		snprintf(err, CONFIG_ERRLEN, "key \"store\": \"%s\" must be file:/ABSOLUTE/DIR (etcd: comes later)",
+		         c->store);
+		return -EINVAL;
+	}
+	if (c->store_prefix[0] != '/') {
+		snprintf(err, CONFIG_ERRLEN, "key \"storePrefix\": \"%s\" must start with /", c->store_prefix);
+		return -EINVAL;
+	}
+	if (c->subnet_len <= c->network.len) {
+		snprintf(err, CONFIG_ERRLEN, "key \"subnetLen\": /%u must be longer than the network's /%u",
+		         c->subnet_len, c->network.len);
+		return -EINVAL;
+	}
+	if (c->network.len < 8) {
+		snprintf(err, CONFIG_ERRLEN, "key \"network\": /%u is too large a network (at most /8)", c->network.len);
+		return -EINVAL;
+	}
+	if (names_ifname_valid(c->bridge) < 0) {
+		snprintf(err, CONFIG_ERRLEN, "key \"bridge\": \"%s\" is not a valid interface name", c->bridge);
+		return -EINVAL;
+	}
+	if (c->state_dir[0] != '/') {
+		snprintf(err, CONFIG_ERRLEN, "key \"stateDir\": \"%s\" must be an absolute path", c->state_dir);
+		return -EINVAL;
+	}
+	if (c->socket[0] != '/') {
+		snprintf(err, CONFIG_ERRLEN, "key \"socket\": \"%s\" must be an absolute path", c->socket);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* shoald's configuration: JSON file (docs/config.md) parsed into a plain struct, then validated,
+ * then command-line overrides applied.  Errors name the key and the problem. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/cidr.h"
+
+#define CONFIG_ERRLEN 512
+
+struct netd_config {
+	char node[64];
+	char store[512];
+	char store_prefix[128];
+	struct cidr4 network;
+	uint8_t subnet_len;
+	char bridge[16];
+	uint32_t mtu;               /* 0 = auto (underlay MTU - 50) */
+	char state_dir[256];
+	char socket[108];
+	char socket_group[64];      /* "" = root only */
+	int64_t lease_ttl;          /* seconds */
+	bool masquerade;
+	int log_level;              /* enum log_level */
+	char config_path[256];
+};
+
+/* Defaults for every key. */
+void config_init(struct netd_config *c);
+/* Parse and validate a JSON document into c (keys absent keep their value). */
+int config_parse(struct netd_config *c, const char *json, size_t len, char err[CONFIG_ERRLEN]);
+int config_load(struct netd_config *c, const char *path, char err[CONFIG_ERRLEN]);
+/* Validation of the whole struct (after overrides). */
+int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN]);

@@ -1,0 +1,195 @@
+#include "netd/records.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+json_t *record_attach_to_json(const struct record_attach *a)
+{
+	char addr[CIDR4_STRLEN];
+	struct cidr4 c = { .addr = a->addr, .len = a->prefixlen };
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "containerId", a->container_id, "ifname",
+	                 a->ifname, "hostVeth", a->host_veth, "netns", a->netns, "network", a->network, "address",
+	                 cidr4_format(&c, addr), "mtu", (json_int_t)a->mtu, "created", (json_int_t)a->created);
+}
+
+static int copy_str(json_t *obj, const char *key, bool required, char *dst, size_t size, char err[RECORD_ERRLEN])
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v) {
+		if (!required)
+			return 0;
+		snprintf(err, RECORD_ERRLEN, "missing \"%s\"", key);
+		return -EBADMSG;
+	}
+	if (!json_is_string(v) || json_string_length(v) >= size || strlen(json_string_value(v)) != json_string_length(v)) {
+		snprintf(err, RECORD_ERRLEN, "\"%s\" must be a string of at most %zu bytes", key, size - 1);
+		return -EBADMSG;
+	}
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static json_t *load_object(const char *data, size_t len, char err[RECORD_ERRLEN])
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!root) {
+		snprintf(err, RECORD_ERRLEN, "not JSON: %s", jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, RECORD_ERRLEN, "not a JSON object");
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+int record_attach_parse(const char *data, size_t len, struct record_attach *ret, char err[RECORD_ERRLEN])
+{
+	struct record_attach a = { 0 };
+	char addr[CIDR4_STRLEN + 1], veth[IFNAME_SIZE];
+	struct cidr4 c;
+	json_t *root, *v;
+	int r;
+
+	root = load_object(data, len, err);
+	if (!root)
+		return -EBADMSG;
+	if ((r = copy_str(root, "containerId", true, a.container_id, sizeof(a.container_id), err)) < 0 ||
+	    (r = copy_str(root, "ifname", true, a.ifname, sizeof(a.ifname), err)) < 0 ||
+	    (r = copy_str(root, "hostVeth", true, a.host_veth, sizeof(a.host_veth), err)) < 0 ||
+	    (r = copy_str(root, "netns", false, a.netns, sizeof(a.netns), err)) < 0 ||
+	    (r = copy_str(root, "network", false, a.network, sizeof(a.network), err)) < 0 ||
+	    (r = copy_str(root, "address", true, addr, sizeof(addr), err)) < 0)
+		goto out;
+	r = -EBADMSG;
+	if (names_container_id_valid(a.container_id) < 0 || names_ifname_valid(a.ifname) < 0) {
+		snprintf(err, RECORD_ERRLEN, "invalid containerId or ifname");
+		goto out;
+	}
+	/* The name is derived; a record that disagrees was not written by us. */
+	names_host_veth(a.container_id, a.ifname, veth);
+	if (strcmp(veth, a.host_veth) != 0) {
+		snprintf(err, RECORD_ERRLEN, "hostVeth \"%s\" does not match (containerId, ifname)", a.host_veth);
+		goto out;
+	}
+	if (cidr4_parse(addr, &c) < 0 || c.len > 30 || c.len < 8) {
+		snprintf(err, RECORD_ERRLEN, "\"address\" \"%s\" is not an IPv4 address with prefix", addr);
+		goto out;
+	}
+	a.addr = c.addr;
+	a.prefixlen = c.len;
+	v = json_object_get(root, "mtu");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535)) {
+		snprintf(err, RECORD_ERRLEN, "\"mtu\" must be an integer 0..65535");
+		goto out;
+	}
+	a.mtu = v ? (uint32_t)json_integer_value(v) : 0;
+	v = json_object_get(root, "created");
+	a.created = json_is_integer(v) ? json_integer_value(v) : 0;
+	*ret = a;
+	r = 0;
+out:
+	json_decref(root);
+	return r;
+}
+
+json_t *record_netconf_to_json(const struct record_netconf *n)
+{
+	char net[CIDR4_STRLEN];
+
+	return json_pack("{s:s, s:i, s:I, s:i}", "network", cidr4_format(&n->network, net), "subnetLen",
+	                 (int)n->subnet_len, "vni", (json_int_t)n->vni, "port", (int)n->port);
+}
+
+int record_netconf_parse(const char *data, size_t len, struct record_netconf *ret, char err[RECORD_ERRLEN])
+{
+	struct record_netconf n = { 0 };
+	char net[CIDR4_STRLEN + 1];
+	json_t *root, *v;
+	int r;
+
+	root = load_object(data, len, err);
+	if (!root)
+		return -EBADMSG;
+	r = copy_str(root, "network", true, net, sizeof(net), err);
+	if (r < 0)
+		goto out;
+	r = -EBADMSG;
+	if (cidr4_parse_prefix(net, &n.network) < 0) {
+		snprintf(err, RECORD_ERRLEN, "\"network\" \"%s\" is not an IPv4 prefix", net);
+		goto out;
+	}
+	v = json_object_get(root, "subnetLen");
+	if (!json_is_integer(v) || json_integer_value(v) <= n.network.len || json_integer_value(v) > 30) {
+		snprintf(err, RECORD_ERRLEN, "\"subnetLen\" must be an integer longer than the network and at most 30");
+		goto out;
+	}
+	n.subnet_len = (uint8_t)json_integer_value(v);
+	v = json_object_get(root, "vni");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 16777215)) {
+		snprintf(err, RECORD_ERRLEN, "\"vni\" must be an integer 1..16777215");
+		goto out;
+	}
+	n.vni = v ? (uint32_t)json_integer_value(v) : 1;
+	v = json_object_get(root, "port");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)) {
+		snprintf(err, RECORD_ERRLEN, "\"port\" must be an integer 1..65535");
+		goto out;
+	}
+	n.port = v ? (uint16_t)json_integer_value(v) : 8472;
+	*ret = n;
+	r = 0;
+out:
+	json_decref(root);
+	return r;
+}
+
+bool record_netconf_equal(const struct record_netconf *a, const struct record_netconf *b)
+{
+	return a->network.addr == b->network.addr && a->network.len == b->network.len &&
+	       a->subnet_len == b->subnet_len && a->vni == b->vni && a->port == b->port;
+}
+
+json_t *record_subnet_to_json(const struct record_subnet *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:I}", "node", s->node, "publicIP", s->public_ip, "vtepMAC", s->vtep_mac,
+	                 "created", (json_int_t)s->created);
+}
+
+int record_subnet_parse(const char *data, size_t len, struct record_subnet *ret, char err[RECORD_ERRLEN])
+{
+	struct record_subnet s = { 0 };
+	json_t *root, *v;
+	uint32_t ip;
+	int r;
+
+	root = load_object(data, len, err);
+	if (!root)
+		return -EBADMSG;
+	if ((r = copy_str(root, "node", true, s.node, sizeof(s.node), err)) < 0 ||
+	    (r = copy_str(root, "publicIP", false, s.public_ip, sizeof(s.public_ip), err)) < 0 ||
+	    (r = copy_str(root, "vtepMAC", false, s.vtep_mac, sizeof(s.vtep_mac), err)) < 0)
+		goto out;
+	r = -EBADMSG;
+	if (!s.node[0]) {
+		snprintf(err, RECORD_ERRLEN, "\"node\" is empty");
+		goto out;
+	}
+	if (s.public_ip[0] && ip4_parse(s.public_ip, &ip) < 0) {
+		snprintf(err, RECORD_ERRLEN, "\"publicIP\" \"%s\" is not an IPv4 address", s.public_ip);
+		goto out;
+	}
+	v = json_object_get(root, "created");
+	s.created = json_is_integer(v) ? json_integer_value(v) : 0;
+	*ret = s;
+	r = 0;
+out:
+	json_decref(root);
+	return r;
+}

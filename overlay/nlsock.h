@@ -1,0 +1,32 @@
+/* A NETLINK_ROUTE socket bound to one network namespace.
+ *
+ * A netlink socket stays in the namespace it was created in, so for a container namespace we
+ * create the socket on a short-lived thread that setns()es first: the calling thread (shoald's
+ * event loop) never changes namespace. */
+#pragma once
+#include <libmnl/libmnl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NLSOCK_BUFSIZE 8192
+#define NLSOCK_ERRLEN 256
+
+struct nlsock;
+
+/* netns_fd < 0: the caller's namespace. */
+int nlsock_open(int netns_fd, struct nlsock **ret);
+void nlsock_free(struct nlsock *s);
+uint32_t nlsock_next_seq(struct nlsock *s);
+
+/* Send nmsgs messages built back to back in buf (each with NLM_F_ACK and consecutive sequence
+ * numbers starting at first_seq) in one sendmsg and wait for every ACK.  Returns 0 or the first
+ * error as -errno; that message's index goes to *ret_failed_index and the kernel's extended-ACK
+ * text (if any) to err. */
+int nlsock_transact(struct nlsock *s, const void *buf, size_t len, uint32_t first_seq, unsigned nmsgs,
+                    unsigned *ret_failed_index, char err[NLSOCK_ERRLEN]);
+
+/* Send one request (a GET or a DUMP) and call cb for each reply message.  A dump interrupted by a
+ * concurrent change (NLM_F_DUMP_INTR) is redone from the start: cb must tolerate being called
+ * again after reset_cb(data) was called. */
+int nlsock_query(struct nlsock *s, void *req, mnl_cb_t cb, void (*reset_cb)(void *), void *data,
+                 char err[NLSOCK_ERRLEN]);

@@ -1,0 +1,54 @@
+/* rtnetlink link messages: pure builders (fill a caller's buffer, never overflow it) and a parser
+ * that mirrors them.  Builders return the message length or -ENOBUFS. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/netlink.h>
+
+#define RTLINK_MAC_LEN 6
+
+struct rtlink_veth {
+	const char *name;            /* host side, in the socket's namespace */
+	const char *peer_name;       /* container side */
+	int peer_netns_fd;           /* the peer is created straight inside this namespace */
+	uint32_t mtu;                /* both ends; 0 = kernel default */
+	uint32_t master;             /* ifindex of the bridge for the host side; 0 = none */
+	bool up;                     /* host end up (the peer cannot be: see rtlink.c) */
+	const uint8_t *mac;          /* host side MAC or NULL (random) */
+	const uint8_t *peer_mac;     /* peer MAC or NULL */
+};
+
+struct rtlink_bridge {
+	const char *name;
+	const uint8_t *mac;          /* fixed, so the bridge's MAC does not follow its ports */
+	uint32_t mtu;
+	bool up;
+};
+
+struct rtlink_info {
+	int ifindex;
+	char name[16];
+	char kind[16];               /* "veth", "bridge", ... or "" */
+	unsigned flags;              /* IFF_* */
+	uint32_t mtu;
+	uint32_t master;
+	uint32_t group;
+	uint8_t mac[RTLINK_MAC_LEN];
+	bool has_mac;
+};
+
+int rtlink_build_veth(void *buf, size_t buflen, uint32_t seq, const struct rtlink_veth *v);
+int rtlink_build_bridge(void *buf, size_t buflen, uint32_t seq, const struct rtlink_bridge *b);
+/* Change flags (mask `change`), MTU (0 = keep) and master (-1 = keep, 0 = none) of an existing link. */
+int rtlink_build_set(void *buf, size_t buflen, uint32_t seq, int ifindex, unsigned flags, unsigned change,
+                     uint32_t mtu, int64_t master);
+/* Delete by index (ifindex > 0) or by name. */
+int rtlink_build_del(void *buf, size_t buflen, uint32_t seq, int ifindex, const char *name);
+/* GET by index or name (single answer), or a dump when both are unset. */
+int rtlink_build_get(void *buf, size_t buflen, uint32_t seq, int ifindex, const char *name);
+
+/* Parse an RTM_NEWLINK message (a GET answer or a dump entry). */
+int rtlink_parse(const struct nlmsghdr *nlh, struct rtlink_info *ret);
+/* "aa:bb:cc:dd:ee:ff" */
+void rtlink_format_mac(const uint8_t mac[RTLINK_MAC_LEN], char buf[18]);

@@ -1,0 +1,25 @@
+/* rtnetlink IPv4 route messages: builder and parser (round-trip tested). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/netlink.h>
+
+/* Our own route protocol number: reconcile finds exactly the routes shoal made (rtnetlink
+ * reserves 0-4 for the kernel and boot; routing daemons use numbers listed in rt_protos). */
+#define RTROUTE_PROTO_SHOAL 75
+
+struct rtroute {
+	uint32_t dst;        /* host byte order */
+	uint8_t dst_len;
+	uint32_t gw;         /* 0 = none */
+	int oif;             /* 0 = none */
+	uint32_t table;      /* 0 = main */
+	uint8_t protocol;    /* 0 = boot */
+	bool onlink;
+};
+
+/* cmd: RTM_NEWROUTE (create or replace) or RTM_DELROUTE. */
+int rtroute_build(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, const struct rtroute *r);
+int rtroute_build_dump(void *buf, size_t buflen, uint32_t seq);
+int rtroute_parse(const struct nlmsghdr *nlh, struct rtroute *ret);
