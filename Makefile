@@ -76,17 +76,24 @@ $(B)/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson) -lm
 
+# Helper for tests/integration/t_fw.sh.
+$(B)/tests/fw_tool: tests/integration/fw_tool.c $(B)/obj/fw/fw.o $(B)/obj/lib/cidr.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libnftnl libmnl)
+
+TEST_HELPERS := $(B)/tests/fw_tool
+
 deps:
 	@scripts/install-deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(TEST_HELPERS)
 	@tests/run.sh
 
 check-unit: all $(UNIT_BINS)
 	@tests/run.sh unit
 
-check-integration: all
+check-integration: all $(TEST_HELPERS)
 	@tests/run.sh integration
 
 check-fuzz:

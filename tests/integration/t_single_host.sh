@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# One host end to end: the real plugin, executed as runtimes do, against shoald on the file store.
+. "$(dirname "$0")/lib.sh"
+
+H=$(lab_host h1)
+shoald_start h1 || { not_ok "shoald starts"; lab_done; exit 1; }
+ok "shoald starts"
+
+# --- ADD three containers; results; connectivity
+for c in a b c; do
+	check "ADD $c" container_add h1 $c
+done
+GW=$(jq -r '.ips[0].gateway' "$LAB_TMP/a.result")
+expect_eq "result has cniVersion 1.1.0" "1.1.0" "$(jq -r .cniVersion "$LAB_TMP/a.result")"
+expect_eq "result names eth0 in the sandbox" "eth0 $(netns_path a)" "$(jq -r '.interfaces[1].name + " " + .interfaces[1].sandbox' "$LAB_TMP/a.result")"
+expect_eq "three distinct addresses" 3 "$(for c in a b c; do container_ip $c; done | sort -u | wc -l)"
+check "container a reaches the gateway" ip netns exec "$LAB-a" ping -c1 -W2 "$GW"
+check "container a reaches container b" ip netns exec "$LAB-a" ping -c1 -W2 "$(container_ip b)"
+check "container c reaches container a" ip netns exec "$LAB-c" ping -c1 -W2 "$(container_ip a)"
+expect_eq "eth0 inside has the address" "$(jq -r '.ips[0].address' "$LAB_TMP/a.result")" \
+	"$(ip -n "$LAB-a" -4 -o addr show eth0 | awk '{print $4}')"
+expect_eq "lo is up inside" 1 "$(ip -n "$LAB-a" link show lo | grep -c ',UP')"
+expect_eq "default route via the gateway" "default via $GW dev eth0" "$(ip -n "$LAB-a" route show default | sed 's/ *$//')"
+hv=$(jq -r '.interfaces[0].name' "$LAB_TMP/a.result")
+expect_eq "host veth is on the bridge" "shoal0" "$(ip -n "$H" -o link show "$hv" | grep -o 'master [^ ]*' | cut -d' ' -f2)"
+
+# --- netctl
+check "netctl status" "$BUILD/netctl" --socket "$LAB_TMP/h1.sock" status
+expect_eq "netctl workload list -o json shows 3" 3 \
+	"$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" workload list -o json | jq '[.[]? // .workloads[]?] | length')"
+check "netctl workload list shows container a" bash -c "'$BUILD/netctl' --socket '$LAB_TMP/h1.sock' workload list | grep -q '$LAB-a'"
+
+# --- every spec version gets its own result shape
+for v in 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0; do
+	n=v${v//./}
+	lab_netns $n >/dev/null
+	cni_conf h1 $v | cni ADD "$LAB-$n" "$(netns_path $n)" eth0 >"$LAB_TMP/$n.result"
+	got=$(jq -r '.cniVersion + " " + (.ips[0].version // "none")' "$LAB_TMP/$n.result")
+	case $v in 0.*) want="$v 4" ;; *) want="$v none" ;; esac
+	expect_eq "ADD result in version $v" "$want" "$got"
+	cni_conf h1 $v | cni DEL "$LAB-$n" "$(netns_path $n)" eth0 >/dev/null
+done
+
+# --- CHECK
+chk() { cni_conf h1 1.1.0 "\"prevResult\": $(cat "$LAB_TMP/$1.result")" | cni CHECK "$LAB-$1" "$(netns_path $1)" eth0; }
+check "CHECK passes after ADD" chk a
+ip -n "$H" link del "$(jq -r '.interfaces[0].name' "$LAB_TMP/b.result")"
+out=$(chk b); rc=$?
+expect_eq "CHECK fails after the veth was deleted" "1 104" "$([ $rc -ne 0 ] && echo 1) $(echo "$out" | jq -r .code)"
+
+# --- DEL: twice, with the netns gone, never added
+check "DEL a" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL $LAB-a $(netns_path a) eth0"
+check "DEL a again" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL $LAB-a $(netns_path a) eth0"
+ip netns del "$LAB-c"
+check "DEL with the netns already deleted" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL $LAB-c /var/run/netns/$LAB-c eth0"
+check "DEL of a container never added" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL never-added '' eth0"
+check "DEL without CNI_NETNS" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL $LAB-b '' eth0"
+# Deletion of host veths is deferred; they go within a moment.
+for _ in $(seq 50); do [ "$(ip -n "$H" -o link show type veth | grep -c shv)" -eq 0 ] && break; sleep 0.1; done
+expect_eq "no host veth left after DELs" 0 "$(ip -n "$H" -o link show type veth | grep -c shv)"
+expect_eq "no attachment records left" 0 "$(ls "$LAB_TMP/state-h1/attachments" "$LAB_TMP/state-h1/releasing" | grep -c json)"
+st=$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" status -o json)
+expect_eq "all addresses free again" "0 253" "$(echo "$st" | jq -r '"\(.workloads) \(.addressesFree)"')"
+
+# --- GC
+for c in g1 g2 g3; do container_add h1 $c; done
+cni_conf h1 1.1.0 "\"cni.dev/valid-attachments\": [{\"containerID\": \"$LAB-g2\", \"ifname\": \"eth0\"}]" |
+	cni GC "" "" "" >/dev/null
+check "GC succeeds" test $? -eq 0
+expect_eq "GC keeps exactly the valid attachment" "$LAB-g2" \
+	"$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" workload list -o json | jq -r '[(.[]? // .workloads[]?) | select(.state == "active") | .containerId] | join(",")')"
+
+# --- STATUS, and shoald down
+check "STATUS succeeds with shoald up" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni STATUS '' '' ''"
+shoald_stop h1
+out=$(cni_conf h1 | cni STATUS "" "" ""); rc=$?
+expect_eq "STATUS with shoald down: code 50" "1 50" "$([ $rc -ne 0 ] && echo 1) $(echo "$out" | jq -r .code)"
+lab_netns d >/dev/null
+out=$(cni_conf h1 | cni ADD "$LAB-d" "$(netns_path d)" eth0); rc=$?
+expect_eq "ADD with shoald down: code 11" "1 11" "$([ $rc -ne 0 ] && echo 1) $(echo "$out" | jq -r .code)"
+expect_eq "failed ADD leaves no interface in the container" 1 "$(ip -n "$LAB-d" -o link | wc -l)"
+check "DEL with shoald down succeeds" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL $LAB-g2 $(netns_path g2) eth0"
+expect_eq "DEL with shoald down leaves a pending record" 1 "$(ls "$LAB_TMP/state-h1/pending-del" | wc -l)"
+shoald_start h1 || not_ok "shoald restarts"
+for _ in $(seq 50); do [ "$(ip -n "$H" -o link show type veth | grep -c shv)" -eq 0 ] && break; sleep 0.1; done
+expect_eq "restart finishes the pending DEL" "0 0" \
+	"$(ls "$LAB_TMP/state-h1/pending-del" | wc -l) $(ip -n "$H" -o link show type veth | grep -c shv)"
+expect_eq "restart keeps the subnet" "$GW" "$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" status -o json | jq -r .gateway)"
+
+# --- masquerade to outside the cluster network: an "outside" namespace without a route back
+O=$(lab_netns out)
+ip link add "$LAB-u0" netns "$H" type veth peer name "$LAB-u1" netns "$O"
+ip -n "$H" addr add 198.18.0.1/24 dev "$LAB-u0"; ip -n "$H" link set "$LAB-u0" up
+ip -n "$O" addr add 198.18.0.2/24 dev "$LAB-u1"; ip -n "$O" link set "$LAB-u1" up
+container_add h1 m
+check "container reaches outside through masquerade" ip netns exec "$LAB-m" ping -c1 -W2 198.18.0.2
+check "nftables table inet shoal exists" bash -c "ip netns exec $H nft list table inet shoal | grep -q masquerade"
+# SIGTERM must leave the data plane alone.
+shoald_stop h1
+check "traffic keeps flowing with shoald stopped" ip netns exec "$LAB-m" ping -c1 -W2 198.18.0.2
+lab_done
