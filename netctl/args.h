@@ -1,0 +1,58 @@
+/* netctl's command line: parsed into a plain struct first, acted on second (netctl/run.c). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#define NETCTL_VERSION "0.1.0"
+#define NETCTL_DEFAULT_TIMEOUT_MS 5000
+
+/* Exit codes (docs/netctl.md).  Scripts depend on them: never renumber. */
+enum {
+	NETCTL_EXIT_OK = 0,
+	NETCTL_EXIT_API = 1,          /* shoald answered with an error, or with something unusable */
+	NETCTL_EXIT_USAGE = 2,        /* bad command line */
+	NETCTL_EXIT_UNREACHABLE = 3,  /* no answer from shoald: no socket, refused, denied, timeout */
+};
+
+/* A command, and also the topic of a help text.  The groups (SUBNET, WORKLOAD) are only help
+ * topics: they need a verb to run. */
+enum netctl_topic {
+	NETCTL_TOPIC_TOP,
+	NETCTL_TOPIC_STATUS,
+	NETCTL_TOPIC_SUBNET,
+	NETCTL_TOPIC_SUBNET_LIST,
+	NETCTL_TOPIC_WORKLOAD,
+	NETCTL_TOPIC_WORKLOAD_LIST,
+};
+
+enum netctl_action {
+	NETCTL_ACTION_RUN,
+	NETCTL_ACTION_HELP,
+	NETCTL_ACTION_VERSION,
+};
+
+enum netctl_output {
+	NETCTL_OUTPUT_TABLE,
+	NETCTL_OUTPUT_JSON,
+};
+
+struct netctl_args {
+	enum netctl_action action;
+	enum netctl_topic topic;      /* the command to run, or the help topic */
+	enum netctl_output output;
+	const char *socket;           /* borrowed: argv, the environment or the default */
+	int timeout_ms;               /* 0 = wait forever */
+	bool no_headers;
+	bool no_trunc;
+};
+
+/* Parse argv (argv[0] is skipped).  env_socket is $SHOAL_SOCKET (NULL or "" when unset).  On a
+ * usage error returns -EINVAL and writes a one-line message (without "netctl: ") to err. */
+int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struct netctl_args *ret,
+		      char *err, size_t err_size);
+
+/* "5", "2.5s", "500ms", "1m" -> milliseconds; a bare number is seconds.  0 means no limit. */
+int netctl_parse_timeout(const char *s, int *ret_ms);
+
+/* The man-page style help of a topic. */
+const char *netctl_help_text(enum netctl_topic topic);
