@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ int fsync_dir(const char *dir)
 	return r;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len, int mode)
+static int write_and_rename(const char *path, const void *data, size_t len, int mode, bool durable)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	const char *p = data;
@@ -46,7 +47,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, int mode)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fdatasync(fd) < 0) {
+	if (durable && fdatasync(fd) < 0) {
 		r = -errno;
 		goto fail;
 	}
@@ -56,6 +57,8 @@ int file_write_atomic(const char *path, const void *data, size_t len, int mode)
 		r = -errno;
 		goto fail;
 	}
+	if (!durable)
+		return 0;
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash) {
@@ -68,6 +71,16 @@ fail:
 		close(fd);
 	unlink(tmp);
 	return r;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	return write_and_rename(path, data, len, mode, true);
+}
+
+int file_replace(const char *path, const void *data, size_t len, int mode)
+{
+	return write_and_rename(path, data, len, mode, false);
 }
 
 int fd_read_all(int fd, size_t max, char **ret_data, size_t *ret_len)

@@ -144,7 +144,7 @@ static int configure_container(struct nlsock *ns, const struct overlay_attach *a
 	if (r < 0)
 		return r;
 	off += (size_t)r;
-	r = rtlink_build_set(buf + off, sizeof(buf) - off, seq + 1, ifindex, IFF_UP, IFF_UP, 0, -1);
+	r = rtlink_build_set_no_ipv6ll(buf + off, sizeof(buf) - off, seq + 1, ifindex, NULL, true);
 	if (r < 0)
 		return r;
 	off += (size_t)r;
@@ -168,17 +168,39 @@ int overlay_attach(struct nlsock *host, const struct overlay_attach *a, struct o
 {
 	struct rtlink_veth req = {
 		.name = a->host_veth, .peer_name = a->ifname, .peer_netns_fd = a->netns_fd,
-		.mtu = a->mtu, .master = (uint32_t)a->bridge_ifindex, .up = true,
+		.mtu = a->mtu, .master = (uint32_t)a->bridge_ifindex,
 	};
 	char buf[512], kerr[NLSOCK_ERRLEN];
 	struct rtlink_info hinfo, pinfo;
 	struct nlsock *ns = NULL;
 	int r;
 
-	r = transact1(host, buf, rtlink_build_veth(buf, sizeof(buf), nlsock_next_seq(host), &req), kerr);
-	if (r < 0) {
-		fmt_err(err, r, kerr, "create veth %s with peer %s in the container", a->host_veth, a->ifname);
+	uint32_t seq = nlsock_next_seq(host);
+	unsigned failed = 0;
+	size_t off;
+
+	/* Two requests in one sendmsg: create the pair (host end down), then give the host end no IPv6
+	 * link-local address and bring it up.  A bridge port needs no address, and without one it
+	 * sends no DAD, router solicitation or MLD report — multicast the bridge would flood to every
+	 * other port, which made each ADD cost more the more workloads the host had. */
+	req.up = false;
+	nlsock_next_seq(host);
+	r = rtlink_build_veth(buf, sizeof(buf), seq, &req);
+	if (r < 0)
 		return r;
+	off = (size_t)r;
+	r = rtlink_build_set_no_ipv6ll(buf + off, sizeof(buf) - off, seq + 1, 0, a->host_veth, true);
+	if (r < 0)
+		return r;
+	off += (size_t)r;
+	r = nlsock_transact(host, buf, off, seq, 2, &failed, kerr);
+	if (r < 0) {
+		if (failed == 0) {
+			fmt_err(err, r, kerr, "create veth %s with peer %s in the container", a->host_veth, a->ifname);
+			return r;
+		}
+		fmt_err(err, r, kerr, "set up host veth %s", a->host_veth);
+		goto rollback;
 	}
 	r = link_get(host, 0, a->host_veth, &hinfo);
 	if (r < 0) {

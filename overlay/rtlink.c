@@ -6,6 +6,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,6 +106,24 @@ int rtlink_build_set(void *buf, size_t buflen, uint32_t seq, int ifindex, unsign
 		return -ENOBUFS;
 	if (master >= 0 && !mnl_attr_put_u32_check(nlh, buflen, IFLA_MASTER, (uint32_t)master))
 		return -ENOBUFS;
+	return (int)nlh->nlmsg_len;
+}
+
+int rtlink_build_set_no_ipv6ll(void *buf, size_t buflen, uint32_t seq, int ifindex, const char *name, bool up)
+{
+	struct nlattr *af, *inet6;
+	struct nlmsghdr *nlh;
+
+	nlh = put_link_header(buf, buflen, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, ifindex > 0 ? ifindex : 0,
+	                      up ? IFF_UP : 0, up ? IFF_UP : 0);
+	if (!nlh || (ifindex <= 0 && !put_common(nlh, buflen, name, 0, NULL)))
+		return -ENOBUFS;
+	af = mnl_attr_nest_start_check(nlh, buflen, IFLA_AF_SPEC);
+	inet6 = af ? mnl_attr_nest_start_check(nlh, buflen, AF_INET6) : NULL;
+	if (!inet6 || !mnl_attr_put_u8_check(nlh, buflen, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE))
+		return -ENOBUFS;
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, af);
 	return (int)nlh->nlmsg_len;
 }
 

@@ -43,6 +43,9 @@ int rtlink_build_bridge(void *buf, size_t buflen, uint32_t seq, const struct rtl
 /* Change flags (mask `change`), MTU (0 = keep) and master (-1 = keep, 0 = none) of an existing link. */
 int rtlink_build_set(void *buf, size_t buflen, uint32_t seq, int ifindex, unsigned flags, unsigned change,
                      uint32_t mtu, int64_t master);
+/* Set IPv6 address generation to "none" (no link-local address, hence no DAD, router solicitation
+ * or MLD report) and optionally bring the link up, by index or by name. */
+int rtlink_build_set_no_ipv6ll(void *buf, size_t buflen, uint32_t seq, int ifindex, const char *name, bool up);
 /* Delete by index (ifindex > 0) or by name. */
 int rtlink_build_del(void *buf, size_t buflen, uint32_t seq, int ifindex, const char *name);
 /* GET by index or name (single answer), or a dump when both are unset. */
