@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs every Debian package shoal's build, tests, benchmarks and demo need.  Runs as root,
-# non-interactively; does nothing when everything is present.
+# non-interactively; does nothing when everything is present.  (etcd-server, libcurl and
+# libmicrohttpd join this list with the issues that use them.)
 set -eu
 pkgs=(
 	build-essential pkg-config clang libclang-rt-14-dev
-	libjansson-dev libuv1-dev libmnl-dev libnftnl-dev libnl-3-dev libnl-route-3-dev libcurl4-openssl-dev
-	libmicrohttpd-dev libcmocka-dev
-	iproute2 iputils-ping iperf3 nftables jq procps util-linux
-	containernetworking-plugins etcd-server etcd-client
+	libjansson-dev libuv1-dev libmnl-dev libnftnl-dev libcmocka-dev
+	iproute2 iputils-ping nftables iptables jq procps util-linux curl python3
+	containernetworking-plugins
 )
 missing=()
 for p in "${pkgs[@]}"; do
