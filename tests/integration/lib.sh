@@ -5,7 +5,7 @@
 # namespaces; nothing is added to the root namespace.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$ROOT/build
+BUILD=${BUILD:-$ROOT/build}
 LAB=${LAB:-sht$$}
 LAB_TMP=$(mktemp -d "/tmp/$LAB.XXXXXX")
 LAB_PIDS=()
@@ -19,11 +19,22 @@ lab_cleanup() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 	done
+	# Under SANITIZE=1 a report in a daemon's log is a failure even if every check passed.
+	local f
+	for f in "$LAB_TMP"/shoald-*.log; do
+		[ -f "$f" ] || continue
+		if grep -qE 'Sanitizer|runtime error:' "$f"; then
+			echo "not ok - sanitizer report in $(basename "$f")"
+			grep -E -A12 'Sanitizer|runtime error:' "$f" | head -40 | sed 's/^/#   /'
+			lab_failed_in_cleanup=1
+		fi
+	done
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-" || true); do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$LAB_TMP"
+	[ -z "${lab_failed_in_cleanup:-}" ] || exit 1
 }
 trap lab_cleanup EXIT
 trap 'exit 130' INT TERM
