@@ -22,7 +22,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	fi
 	mkdir -p "$out/$name.corpus"
 	seeds=tests/fuzz/corpus/$name
-	if "$out/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$out/$name.corpus" \
+	if "$out/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/$name-" "$out/$name.corpus" \
 		$( [ -d "$seeds" ] && echo "$seeds" ) >"$out/$name.log" 2>&1; then
 		echo "ok - fuzz $name (${secs}s, $(grep -oE 'stat::number_of_executed_units: [0-9]+' "$out/$name.log" | grep -oE '[0-9]+' || echo '?') runs)"
 	else
