@@ -158,7 +158,16 @@ int mkdir_p(const char *path, int mode)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST)
-		return -errno;
+	if (mkdir(buf, (mode_t)mode) < 0) {
+		struct stat st;
+
+		if (errno != EEXIST)
+			return -errno;
+		/* EEXIST also means "a file is in the way". */
+		if (stat(buf, &st) < 0)
+			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+	}
 	return 0;
 }

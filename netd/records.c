@@ -156,6 +156,20 @@ bool record_netconf_equal(const struct record_netconf *a, const struct record_ne
 	       a->subnet_len == b->subnet_len && a->vni == b->vni && a->port == b->port;
 }
 
+static bool mac_valid(const char *s)
+{
+	/* Exactly six two-digit hex octets separated by ':'. */
+	if (strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		char c = s[i];
+
+		if (i % 3 == 2 ? c != ':' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return true;
+}
+
 json_t *record_subnet_to_json(const struct record_subnet *s)
 {
 	return json_pack("{s:s, s:s, s:s, s:I}", "node", s->node, "publicIP", s->public_ip, "vtepMAC", s->vtep_mac,
@@ -183,6 +197,10 @@ int record_subnet_parse(const char *data, size_t len, struct record_subnet *ret,
 	}
 	if (s.public_ip[0] && ip4_parse(s.public_ip, &ip) < 0) {
 		snprintf(err, RECORD_ERRLEN, "\"publicIP\" \"%s\" is not an IPv4 address", s.public_ip);
+		goto out;
+	}
+	if (s.vtep_mac[0] && !mac_valid(s.vtep_mac)) {
+		snprintf(err, RECORD_ERRLEN, "\"vtepMAC\" \"%s\" is not a MAC address like 02:00:5e:10:00:01", s.vtep_mac);
 		goto out;
 	}
 	v = json_object_get(root, "created");
