@@ -45,7 +45,7 @@ static int get_link_cb(const struct nlmsghdr *nlh, void *data)
 
 static int link_get(struct nlsock *s, int ifindex, const char *name, struct rtlink_info *ret)
 {
-	char buf[256], kerr[NLSOCK_ERRLEN];
+	char buf[256] = { 0 }, kerr[NLSOCK_ERRLEN];
 	struct rtlink_info info = { 0 };
 	int r;
 
@@ -69,7 +69,7 @@ int overlay_link_get(struct nlsock *s, const char *name, struct rtlink_info *ret
 int overlay_bridge_ensure(struct nlsock *host, const struct overlay_bridge *b, int *ret_ifindex,
                           char err[OVERLAY_ERRLEN])
 {
-	char buf[512], kerr[NLSOCK_ERRLEN], gw[IP4_STRLEN];
+	char buf[512] = { 0 }, kerr[NLSOCK_ERRLEN], gw[IP4_STRLEN];
 	struct rtlink_info info;
 	int r;
 
@@ -114,7 +114,7 @@ int overlay_bridge_ensure(struct nlsock *host, const struct overlay_bridge *b, i
 
 int overlay_link_del(struct nlsock *s, const char *name, char err[OVERLAY_ERRLEN])
 {
-	char buf[256], kerr[NLSOCK_ERRLEN];
+	char buf[256] = { 0 }, kerr[NLSOCK_ERRLEN];
 	int r;
 
 	r = transact1(s, buf, rtlink_build_del(buf, sizeof(buf), nlsock_next_seq(s), 0, name), kerr);
@@ -130,7 +130,7 @@ static int configure_container(struct nlsock *ns, const struct overlay_attach *a
                                char err[OVERLAY_ERRLEN])
 {
 	static const char *const what[] = { "set lo up", "set interface up", "add address", "add default route" };
-	char buf[1024], kerr[NLSOCK_ERRLEN], ip[IP4_STRLEN];
+	char buf[1024] = { 0 }, kerr[NLSOCK_ERRLEN], ip[IP4_STRLEN];
 	struct rtroute def = { .gw = a->gateway, .oif = ifindex };
 	uint32_t seq = nlsock_next_seq(ns);
 	size_t off = 0;
@@ -170,7 +170,7 @@ int overlay_attach(struct nlsock *host, const struct overlay_attach *a, struct o
 		.name = a->host_veth, .peer_name = a->ifname, .peer_netns_fd = a->netns_fd,
 		.mtu = a->mtu, .master = (uint32_t)a->bridge_ifindex,
 	};
-	char buf[512], kerr[NLSOCK_ERRLEN];
+	char buf[512] = { 0 }, kerr[NLSOCK_ERRLEN];
 	struct rtlink_info hinfo, pinfo;
 	struct nlsock *ns = NULL;
 	int r;
@@ -270,7 +270,7 @@ static void check_reset(void *data)
 int overlay_check(struct nlsock *host, const struct overlay_attach *a, char err[OVERLAY_ERRLEN])
 {
 	struct check_state c = { .addr = a->addr, .prefixlen = a->prefixlen, .gateway = a->gateway };
-	char buf[256], kerr[NLSOCK_ERRLEN], ip[IP4_STRLEN];
+	char buf[256] = { 0 }, kerr[NLSOCK_ERRLEN], ip[IP4_STRLEN];
 	struct rtlink_info info;
 	struct nlsock *ns = NULL;
 	int r;
@@ -351,7 +351,7 @@ static int foreach_cb(const struct nlmsghdr *nlh, void *data)
 int overlay_links_foreach(struct nlsock *s, void (*cb)(const struct rtlink_info *l, void *data), void *data)
 {
 	struct foreach_state f = { .cb = cb, .data = data };
-	char buf[256];
+	char buf[256] = { 0 };
 	int r;
 
 	r = rtlink_build_get(buf, sizeof(buf), 0, 0, NULL);

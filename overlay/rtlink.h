@@ -11,7 +11,7 @@
 struct rtlink_veth {
 	const char *name;            /* host side, in the socket's namespace */
 	const char *peer_name;       /* container side */
-	int peer_netns_fd;           /* the peer is created straight inside this namespace */
+	int peer_netns_fd;           /* the peer is created straight inside this namespace; -1 = none */
 	uint32_t mtu;                /* both ends; 0 = kernel default */
 	uint32_t master;             /* ifindex of the bridge for the host side; 0 = none */
 	bool up;                     /* host end up (the peer cannot be: see rtlink.c) */

@@ -1,0 +1,537 @@
+/* Unit tests of the plugin's command dispatch (cni-plugin/plugin.c) against a fake shoald: a thread
+ * serving one canned answer on a unix socket in a temporary directory.  No root: ADD and CHECK are
+ * exercised up to the netns checks here; the full ADD runs in tests/integration. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cni-plugin/cni.h"
+#include "cni-plugin/plugin.h"
+#include "lib/cnierr.h"
+#include "lib/fileio.h"
+#include "lib/names.h"
+
+struct fake {
+	char dir[64];
+	char sock[128];
+	char state[128];
+	int lfd;
+	pthread_t thread;
+	bool running;
+	const char *answer;     /* NULL: close without answering */
+	char *request;          /* what the plugin sent */
+	int got_fd;             /* a passed fd arrived */
+	int connections;
+};
+
+static void *fake_serve(void *arg)
+{
+	struct fake *f = arg;
+	int c = accept(f->lfd, NULL, NULL);
+	char buf[65536];
+	size_t len = 0;
+
+	if (c < 0)
+		return NULL;
+	f->connections++;
+	for (;;) {
+		union {
+			char b[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = { .iov_base = buf + len, .iov_len = sizeof(buf) - 1 - len };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+		ssize_t n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
+		struct cmsghdr *cm;
+
+		if (n <= 0)
+			break;
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+				close(fd);
+				f->got_fd = 1;
+			}
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	f->request = strdup(buf);
+	if (f->answer)
+		(void)!write(c, f->answer, strlen(f->answer));
+	close(c);
+	return NULL;
+}
+
+static int fake_setup(void **state)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/test_cni_plugin.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->sock, sizeof(f->sock), "%s/shoald.sock", f->dir);
+	snprintf(f->state, sizeof(f->state), "%s/state", f->dir);
+	f->lfd = -1;
+	*state = f;
+	return 0;
+}
+
+static void fake_start(struct fake *f, const char *answer)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	free(f->request);
+	f->request = NULL;
+	f->connections = 0;
+	f->got_fd = 0;
+	f->answer = answer;
+	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(f->lfd >= 0);
+	strcpy(sa.sun_path, f->sock);
+	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(f->lfd, 4), 0);
+	assert_int_equal(pthread_create(&f->thread, NULL, fake_serve, f), 0);
+	f->running = true;
+}
+
+/* Wait for the served connection (or stop a server nobody connected to). */
+static void fake_stop(struct fake *f)
+{
+	if (!f->running)
+		return;
+	if (f->connections == 0) {
+		/* Unblock accept(): connect once ourselves if the plugin never did. */
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		strcpy(sa.sun_path, f->sock);
+		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			shutdown(s, SHUT_WR);
+		pthread_join(f->thread, NULL);
+		close(s);
+		f->connections--;   /* ours does not count */
+	} else {
+		pthread_join(f->thread, NULL);
+	}
+	close(f->lfd);
+	f->lfd = -1;
+	unlink(f->sock);
+	f->running = false;
+}
+
+static int fake_teardown(void **state)
+{
+	struct fake *f = *state;
+	char cmd[256];
+
+	fake_stop(f);
+	free(f->request);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	(void)!system(cmd);
+	free(f);
+	return 0;
+}
+
+/* A config for the fake: version, extra keys (may be ""). */
+static char *conf_text(const struct fake *f, const char *version, const char *extra)
+{
+	char *s = NULL;
+
+	assert_true(asprintf(&s, "{\"cniVersion\":\"%s\",\"name\":\"lab\",\"type\":\"shoal\",\"socket\":\"%s\","
+				 "\"stateDir\":\"%s\",\"timeoutMs\":2000%s%s}",
+			     version, f->sock, f->state, *extra ? "," : "", extra) > 0);
+	return s;
+}
+
+static int run(struct cni_env *env, const char *conf, struct cni_plugin_reply *reply)
+{
+	struct cni_error err;
+	int r = cni_env_validate(env, &err);
+
+	if (r < 0)
+		fail_msg("test env invalid: %s", err.msg);
+	return cni_plugin_run(env, conf, strlen(conf), reply);
+}
+
+static json_t *request_json(const struct fake *f)
+{
+	json_t *j;
+
+	assert_non_null(f->request);
+	j = json_loads(f->request, 0, NULL);
+	assert_non_null(j);
+	return j;
+}
+
+/* ---- stdin ---- */
+
+static void test_read_input(void **state)
+{
+	struct cni_error err;
+	char buf[9];
+	size_t len;
+	int p[2];
+
+	/* Exactly size - 1 bytes fit. */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "12345678", 8), 8);
+	close(p[1]);
+	assert_int_equal(cni_plugin_read_input(p[0], buf, sizeof(buf), &len, &err), 0);
+	assert_int_equal(len, 8);
+	assert_string_equal(buf, "12345678");
+	close(p[0]);
+
+	/* One more is refused with code 5. */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "123456789", 9), 9);
+	close(p[1]);
+	assert_int_equal(cni_plugin_read_input(p[0], buf, sizeof(buf), &len, &err), -EFBIG);
+	assert_int_equal(err.code, CNI_ERR_IO);
+	assert_non_null(strstr(err.msg, "larger than 8 bytes"));
+	close(p[0]);
+
+	/* Empty. */
+	assert_int_equal(pipe(p), 0);
+	close(p[1]);
+	assert_int_equal(cni_plugin_read_input(p[0], buf, sizeof(buf), &len, &err), 0);
+	assert_int_equal(len, 0);
+	close(p[0]);
+}
+
+/* ---- VERSION ---- */
+
+static void test_version(void **state)
+{
+	struct cni_env env = { .command = "VERSION" };
+	struct cni_plugin_reply reply;
+	const struct { const char *in, *want; } cases[] = {
+		{ "{\"cniVersion\":\"0.4.0\"}", "0.4.0" },
+		{ "{\"cniVersion\":\"0.2.0\"}", "0.2.0" },   /* a probe is answered, whatever it speaks */
+		{ "", "1.1.0" },
+		{ "garbage", "1.1.0" },
+		{ "{\"cniVersion\":\"1.1.0; rm\"}", "1.1.0" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(run(&env, cases[i].in, &reply), 0);
+		assert_string_equal(json_string_value(json_object_get(reply.output, "cniVersion")), cases[i].want);
+		assert_int_equal(json_array_size(json_object_get(reply.output, "supportedVersions")), 5);
+		cni_plugin_reply_done(&reply);
+	}
+}
+
+/* ---- DEL ---- */
+
+static void test_del_ok(void **state)
+{
+	struct fake *f = *state;
+	struct cni_env env = { .command = "DEL", .container_id = "c1", .ifname = "eth0" };
+	struct cni_plugin_reply reply;
+	char *conf = conf_text(f, "1.1.0", "\"prevResult\":{\"bogus\":1}");
+	json_t *req;
+
+	fake_start(f, "{\"ok\":true}");
+	assert_int_equal(run(&env, conf, &reply), 0);
+	assert_null(reply.output);
+	fake_stop(f);
+	req = request_json(f);
+	assert_string_equal(json_string_value(json_object_get(req, "op")), "del");
+	assert_string_equal(json_string_value(json_object_get(req, "containerId")), "c1");
+	assert_string_equal(json_string_value(json_object_get(req, "ifname")), "eth0");
+	assert_false(f->got_fd);
+	json_decref(req);
+	free(conf);
+}
+
+static void test_del_refused(void **state)
+{
+	struct fake *f = *state;
+	struct cni_env env = { .command = "DEL", .container_id = "c1", .ifname = "eth0" };
+	struct cni_plugin_reply reply;
+	char *conf = conf_text(f, "0.3.0", ""), *text;
+	json_t *e;
+
+	fake_start(f, "{\"ok\":false,\"code\":103,\"msg\":\"kernel said no\",\"details\":\"link shv1: Busy\"}");
+	assert_int_not_equal(run(&env, conf, &reply), 0);
+	fake_stop(f);
+	e = cni_plugin_reply_json(&reply, -1);
+	text = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"cniVersion\":\"0.3.0\",\"code\":103,\"details\":\"link shv1: Busy\","
+				  "\"msg\":\"kernel said no\"}");
+	free(text);
+	json_decref(e);
+	free(conf);
+}
+
+static void test_del_unreachable_records(void **state)
+{
+	struct fake *f = *state;
+	struct cni_env env = { .command = "DEL", .container_id = "ctr-9", .ifname = "net1", .netns = "/var/run/netns/gone" };
+	struct cni_plugin_reply reply;
+	char *conf = conf_text(f, "1.0.0", ""), path[256], veth[IFNAME_SIZE], *data;
+	json_t *rec;
+
+	/* No server: connect fails with ENOENT. */
+	assert_int_equal(run(&env, conf, &reply), 0);
+	assert_null(reply.output);
+	names_host_veth("ctr-9", "net1", veth);
+	snprintf(path, sizeof(path), "%s/pending-del/%s.json", f->state, veth);
+	assert_int_equal(file_read_all(path, 4096, &data, NULL), 0);
+	rec = json_loads(data, 0, NULL);
+	assert_non_null(rec);
+	assert_string_equal(json_string_value(json_object_get(rec, "containerId")), "ctr-9");
+	assert_string_equal(json_string_value(json_object_get(rec, "ifname")), "net1");
+	assert_string_equal(json_string_value(json_object_get(rec, "netns")), "/var/run/netns/gone");
+	assert_true(json_integer_value(json_object_get(rec, "time")) > 1600000000);
+	json_decref(rec);
+	free(data);
+
+	/* Repeated DEL: same record, still success. */
+	assert_int_equal(run(&env, conf, &reply), 0);
+	free(conf);
+}
+
+static void test_del_unreachable_unwritable(void **state)
+{
+	struct fake *f = *state;
+	struct cni_env env = { .command = "DEL", .container_id = "c1", .ifname = "eth0" };
+	struct cni_plugin_reply reply;
+	char *conf, blocker[256], extra[600];
+
+	/* stateDir below a regular file: the record cannot be written, so DEL must fail (11). */
+	snprintf(blocker, sizeof(blocker), "%s/file", f->dir);
+	assert_int_equal(file_write_atomic(blocker, "x", 1, 0600), 0);
+	snprintf(extra, sizeof(extra), "\"socket\":\"%s/none.sock\",\"stateDir\":\"%s/sub\"", f->dir, blocker);
+	assert_true(asprintf(&conf, "{\"cniVersion\":\"1.1.0\",\"name\":\"lab\",\"type\":\"shoal\",%s}", extra) > 0);
+	assert_int_not_equal(run(&env, conf, &reply), 0);
+	assert_int_equal(reply.err.code, CNI_ERR_TRY_AGAIN_LATER);
+	assert_non_null(strstr(reply.err.msg, "shoald is not reachable at"));
+	assert_non_null(strstr(reply.err.details, "could not be recorded"));
+	free(conf);
+}
+
+/* ---- STATUS ---- */
+
+static void test_status(void **state)
+{
+	struct fake *f = *state;
+	struct cni_env env = { .command = "STATUS" };
+	struct cni_plugin_reply reply;
+	char *conf = conf_text(f, "1.1.0", "");
+	char *old = conf_text(f, "1.0.0", "");
+	json_t *req;
+
+	fake_start(f, "{\"ok\":true,\"subnet\":\"10.244.3.0/24\",\"addressesFree\":12}");
+	assert_int_equal(run(&env, conf, &reply), 0);
+	assert_null(reply.output);
+	fake_stop(f);
+	req = request_json(f);
+	assert_string_equal(json_string_value(json_object_get(req, "op")), "status");
+	json_decref(req);
+	free(f->request);
+	f->request = NULL;
+
+	fake_start(f, "{\"ok\":true,\"subnet\":\"10.244.3.0/30\",\"addressesFree\":0}");
+	assert_int_not_equal(run(&env, conf, &reply), 0);
+	fake_stop(f);
+	assert_int_equal(reply.err.code, CNI_ERR_NOT_AVAILABLE);
+	assert_non_null(strstr(reply.err.msg, "no free address left in subnet 10.244.3.0/30"));
+	free(f->request);
+	f->request = NULL;
+
+	fake_start(f, "{\"ok\":false,\"code\":7,\"msg\":\"store unreachable\"}");
+	assert_int_not_equal(run(&env, conf, &reply), 0);
+	fake_stop(f);
+	assert_int_equal(reply.err.code, CNI_ERR_NOT_AVAILABLE);
+	assert_string_equal(reply.err.msg, "store unreachable");
+	free(f->request);
+	f->request = NULL;
+
+	fake_start(f, "{\"ok\":false,\"code\":51,\"msg\":\"peers unreachable\"}");
+	assert_int_not_equal(run(&env, conf, &reply), 0);
+	fake_stop(f);
+	assert_int_equal(reply.err.code, CNI_ERR_LIMITED_CONNECTIVITY);
+	free(f->request);
+	f->request = NULL;
+
+	/* Garbled answer and no daemon at all: 50. */
+	fake_start(f, "not json");
+	assert_int_not_equal(run(&env, conf, &reply), 0);
+	fake_stop(f);
+	assert_int_equal(reply.err.code, CNI_ERR_NOT_AVAILABLE);
+	assert_int_not_equal(run(&env, conf, &reply), 0);
+	assert_int_equal(reply.err.code, CNI_ERR_NOT_AVAILABLE);
+	assert_non_null(strstr(reply.err.msg, "shoald is not reachable at"));
+	assert_non_null(strstr(reply.err.msg, "No such file or directory"));
+
+	/* STATUS is 1.1.0 only. */
+	assert_int_not_equal(run(&env, old, &reply), 0);
+	assert_int_equal(reply.err.code, CNI_ERR_INCOMPATIBLE_VERSION);
+	assert_int_equal(reply.version, CNI_VERSION_1_0_0);
+	free(conf);
+	free(old);
+}
+
+/* ---- GC ---- */
+
+static void test_gc(void **state)
+{
+	struct fake *f = *state;
+	struct cni_env env = { .command = "GC", .path = "/usr/lib/cni" };
+	struct cni_plugin_reply reply;
+	char *conf = conf_text(f, "1.1.0", "\"cni.dev/valid-attachments\":[{\"containerID\":\"a\",\"ifname\":\"eth0\"},"
+				  "{\"containerID\":\"b\",\"ifname\":\"net1\"}],\"cni.dev/attachments\":[]");
+	char *legacy = conf_text(f, "1.1.0", "\"cni.dev/attachments\":[{\"containerID\":\"z\",\"ifname\":\"eth0\"}]");
+	char *none = conf_text(f, "1.1.0", "");
+	char *old = conf_text(f, "0.4.0", "\"cni.dev/valid-attachments\":[]");
+	json_t *req, *want;
+
+	fake_start(f, "{\"ok\":true,\"removed\":3}");
+	assert_int_equal(run(&env, conf, &reply), 0);
+	assert_null(reply.output);
+	fake_stop(f);
+	req = request_json(f);
+	want = json_loads("{\"op\":\"gc\",\"valid\":[{\"containerId\":\"a\",\"ifname\":\"eth0\"},"
+			  "{\"containerId\":\"b\",\"ifname\":\"net1\"}]}", 0, NULL);
+	assert_true(json_equal(req, want));
+	json_decref(req);
+	json_decref(want);
+	free(f->request);
+	f->request = NULL;
+
+	fake_start(f, "{\"ok\":true,\"removed\":0}");
+	assert_int_equal(run(&env, legacy, &reply), 0);
+	fake_stop(f);
+	req = request_json(f);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(req, "valid"), 0),
+							      "containerId")), "z");
+	json_decref(req);
+
+	/* Without a list nothing is sent (it would remove everything). */
+	assert_int_not_equal(run(&env, none, &reply), 0);
+	assert_int_equal(reply.err.code, CNI_ERR_INVALID_CONFIG);
+	assert_int_not_equal(run(&env, old, &reply), 0);
+	assert_int_equal(reply.err.code, CNI_ERR_INCOMPATIBLE_VERSION);
+	/* No daemon: 11. */
+	assert_int_not_equal(run(&env, conf, &reply), 0);
+	assert_int_equal(reply.err.code, CNI_ERR_TRY_AGAIN_LATER);
+	free(conf);
+	free(legacy);
+	free(none);
+	free(old);
+}
+
+/* ---- ADD / CHECK: refused before shoald is asked ---- */
+
+static void expect_refused(struct fake *f, struct cni_env env, const char *conf, int code, const char *substr)
+{
+	struct cni_plugin_reply reply;
+
+	fake_start(f, "{\"ok\":true}");
+	if (run(&env, conf, &reply) == 0)
+		fail_msg("%s accepted", env.command);
+	fake_stop(f);
+	if (reply.err.code != code || !strstr(reply.err.msg, substr))
+		fail_msg("want %d \"%s\", got %d \"%s\"", code, substr, reply.err.code, reply.err.msg);
+	assert_int_equal(f->connections, 0);
+	cni_plugin_reply_done(&reply);
+}
+
+static void test_add_refused_early(void **state)
+{
+	struct fake *f = *state;
+	struct cni_env add = { .command = "ADD", .container_id = "c1", .ifname = "eth0", .netns = "/nonexistent/ns" };
+	char *conf = conf_text(f, "1.1.0", ""), regular[256];
+	char *bad_prev = conf_text(f, "0.4.0", "\"prevResult\":{\"ips\":[{\"address\":\"10.0.0.1\"}]}");
+
+	expect_refused(f, add, conf, CNI_ERR_INVALID_ENV, "CNI_NETNS \"/nonexistent/ns\" cannot be opened: No such file");
+	snprintf(regular, sizeof(regular), "%s/plain", f->dir);
+	assert_int_equal(file_write_atomic(regular, "x", 1, 0600), 0);
+	add.netns = regular;
+	expect_refused(f, add, conf, CNI_ERR_INVALID_ENV, "is not a network namespace");
+	add.netns = "/proc/self/ns/mnt";
+	expect_refused(f, add, conf, CNI_ERR_INVALID_ENV, "\"/proc/self/ns/mnt\" is not a network namespace");
+	add.netns = "/proc/self/ns/net";
+	expect_refused(f, add, conf, CNI_ERR_INVALID_ENV, "is the plugin's own network namespace");
+	add.netns = "/dev/null";
+	expect_refused(f, add, conf, CNI_ERR_INVALID_ENV, "is not a network namespace");
+	add.netns = f->dir;
+	expect_refused(f, add, conf, CNI_ERR_INVALID_ENV, "is not a network namespace");
+	add.args = "K8S_POD_NAME";
+	expect_refused(f, add, conf, CNI_ERR_DECODE, "CNI_ARGS: pair \"K8S_POD_NAME\" has no '='");
+	add.args = NULL;
+	expect_refused(f, add, bad_prev, CNI_ERR_INVALID_CONFIG, "\"prevResult\": ips[0].address");
+	free(conf);
+	free(bad_prev);
+}
+
+static void test_check_refused_early(void **state)
+{
+	struct fake *f = *state;
+	struct cni_env check = { .command = "CHECK", .container_id = "c1", .ifname = "eth0", .netns = "/proc/self/ns/net" };
+	char *v031 = conf_text(f, "0.3.1", "\"prevResult\":{}");
+	char *noprev = conf_text(f, "1.0.0", "");
+	char *badprev = conf_text(f, "1.0.0", "\"prevResult\":{\"interfaces\":[{}]}");
+	char *good = conf_text(f, "1.0.0", "\"prevResult\":{\"cniVersion\":\"1.0.0\"}");
+
+	expect_refused(f, check, v031, CNI_ERR_INCOMPATIBLE_VERSION, "does not allow CHECK");
+	expect_refused(f, check, noprev, CNI_ERR_INVALID_CONFIG, "no \"prevResult\"");
+	expect_refused(f, check, badprev, CNI_ERR_INVALID_CONFIG, "interfaces[0].name");
+	expect_refused(f, check, good, CNI_ERR_INVALID_ENV, "plugin's own network namespace");
+	free(v031);
+	free(noprev);
+	free(badprev);
+	free(good);
+}
+
+static void test_reply_json(void **state)
+{
+	struct cni_plugin_reply reply = { .version = CNI_VERSION_0_3_1 };
+	json_t *j;
+
+	cni_error_set(&reply.err, 4, "x");
+	j = cni_plugin_reply_json(&reply, -EINVAL);
+	assert_string_equal(json_string_value(json_object_get(j, "cniVersion")), "0.3.1");
+	json_decref(j);
+	reply.output = NULL;
+	assert_null(cni_plugin_reply_json(&reply, 0));
+	cni_plugin_reply_done(&reply);
+	cni_plugin_reply_done(NULL);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_read_input),
+		T(test_version),
+		T(test_del_ok),
+		T(test_del_refused),
+		T(test_del_unreachable_records),
+		T(test_del_unreachable_unwritable),
+		T(test_status),
+		T(test_gc),
+		T(test_add_refused_early),
+		T(test_check_refused_early),
+		T(test_reply_json),
+	};
+
+	return cmocka_run_group_tests_name("cni_plugin", tests, NULL, NULL);
+}

@@ -1,0 +1,406 @@
+/* netd/config: the daemon's configuration file.  docs/config.md promises that a bad value stops
+ * shoald with a message naming the key, that unknown keys are errors, and the defaults listed there. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "netd/config.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+static int parse(struct netd_config *c, const char *json, char err[CONFIG_ERRLEN])
+{
+	memset(err, 0, CONFIG_ERRLEN);
+	return config_parse(c, json, strlen(json), err);
+}
+
+static void test_defaults(void **state)
+{
+	struct netd_config c;
+	char host[64] = "", err[CONFIG_ERRLEN] = "";
+
+	memset(&c, 0xa5, sizeof(c));
+	config_init(&c);
+	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+		snprintf(host, sizeof(host), "localhost");
+	assert_string_equal(c.node, host);
+	assert_string_equal(c.store, "file:/var/lib/shoal/store");
+	assert_string_equal(c.store_prefix, "/shoal/");
+	assert_int_equal(c.network.addr, IP(10, 244, 0, 0));
+	assert_int_equal(c.network.len, 16);
+	assert_int_equal(c.subnet_len, 24);
+	assert_string_equal(c.bridge, "shoal0");
+	assert_int_equal(c.mtu, 0);
+	assert_string_equal(c.state_dir, "/var/lib/shoal");
+	assert_string_equal(c.socket, "/run/shoal/shoald.sock");
+	assert_string_equal(c.socket_group, "");
+	assert_int_equal(c.lease_ttl, 600);
+	assert_true(c.masquerade);
+	assert_int_equal(c.log_level, LOG_LVL_INFO);
+	assert_string_equal(c.config_path, "");
+	/* the defaults are a valid configuration (with a node name we control) */
+	snprintf(c.node, sizeof(c.node), "node-1");
+	assert_int_equal(config_validate(&c, err), 0);
+}
+
+static void test_empty_object_keeps_defaults(void **state)
+{
+	struct netd_config a, b;
+	char err[CONFIG_ERRLEN];
+
+	config_init(&a);
+	snprintf(a.node, sizeof(a.node), "n1");
+	b = a;
+	assert_int_equal(parse(&a, "{}", err), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(parse(&a, " \n{ }\n", err), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+static void test_every_key(void **state)
+{
+	struct netd_config c;
+	char err[CONFIG_ERRLEN];
+	const char *doc =
+		"{\"node\": \"host-a.example_1\", \"store\": \"file:/srv/shoal/store\", \"storePrefix\": \"/prod/\","
+		" \"network\": \"10.96.0.0/12\", \"subnetLen\": 26, \"bridge\": \"br-shoal\", \"mtu\": 9000,"
+		" \"stateDir\": \"/srv/shoal/state\", \"socket\": \"/run/x/api.sock\", \"socketGroup\": \"docker\","
+		" \"leaseTTL\": 3600, \"masquerade\": false, \"logLevel\": \"debug\"}";
+
+	config_init(&c);
+	assert_int_equal(parse(&c, doc, err), 0);
+	assert_string_equal(c.node, "host-a.example_1");
+	assert_string_equal(c.store, "file:/srv/shoal/store");
+	assert_string_equal(c.store_prefix, "/prod/");
+	assert_int_equal(c.network.addr, IP(10, 96, 0, 0));
+	assert_int_equal(c.network.len, 12);
+	assert_int_equal(c.subnet_len, 26);
+	assert_string_equal(c.bridge, "br-shoal");
+	assert_int_equal(c.mtu, 9000);
+	assert_string_equal(c.state_dir, "/srv/shoal/state");
+	assert_string_equal(c.socket, "/run/x/api.sock");
+	assert_string_equal(c.socket_group, "docker");
+	assert_int_equal(c.lease_ttl, 3600);
+	assert_false(c.masquerade);
+	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+}
+
+static void test_partial_keeps_others(void **state)
+{
+	struct netd_config c;
+	char err[CONFIG_ERRLEN];
+
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "n1");
+	assert_int_equal(parse(&c, "{\"mtu\": 1400, \"logLevel\": \"error\"}", err), 0);
+	assert_int_equal(c.mtu, 1400);
+	assert_int_equal(c.log_level, LOG_LVL_ERROR);
+	assert_string_equal(c.node, "n1");
+	assert_int_equal(c.subnet_len, 24);
+	assert_string_equal(c.bridge, "shoal0");
+	assert_true(c.masquerade);
+	/* a second document applies on top */
+	assert_int_equal(parse(&c, "{\"masquerade\": false}", err), 0);
+	assert_int_equal(c.mtu, 1400);
+	assert_false(c.masquerade);
+}
+
+static void test_good_boundaries(void **state)
+{
+	static const char *good[] = {
+		"{\"mtu\": 0}", "{\"mtu\": 576}", "{\"mtu\": 65535}", "{\"leaseTTL\": 10}", "{\"leaseTTL\": 604800}",
+		"{\"subnetLen\": 30}", "{\"subnetLen\": 17}", "{\"network\": \"10.0.0.0/8\", \"subnetLen\": 9}",
+		"{\"logLevel\": \"error\"}", "{\"logLevel\": \"warning\"}", "{\"logLevel\": \"info\"}",
+		"{\"logLevel\": \"debug\"}", "{\"masquerade\": true}", "{\"store\": \"file:/x\"}",
+		"{\"store\": \"etcd:http://198.18.0.1:2379\"}", "{\"bridge\": \"123456789012345\"}",
+		"{\"node\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",   /* 63 */
+		"{\"socketGroup\": \"\"}", "{\"storePrefix\": \"/\"}", "{\"stateDir\": \"/\"}",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct netd_config c;
+		char err[CONFIG_ERRLEN];
+
+		config_init(&c);
+		snprintf(c.node, sizeof(c.node), "n1");
+		if (parse(&c, good[i], err) != 0)
+			fail_msg("%s rejected: %s", good[i], err);
+	}
+	/* the longest socket path sun_path takes: 107 bytes + NUL */
+	struct netd_config c;
+	char err[CONFIG_ERRLEN], doc[200], path[108];
+
+	memset(path, 'a', 107);
+	path[0] = '/';
+	path[107] = '\0';
+	snprintf(doc, sizeof(doc), "{\"socket\": \"%s\"}", path);
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "n1");
+	assert_int_equal(parse(&c, doc, err), 0);
+	assert_string_equal(c.socket, path);
+}
+
+/* Each bad value: the document, and the key its error must name. */
+static const struct {
+	const char *json;
+	const char *key;
+} bad_values[] = {
+	{ "{\"node\": \"\"}", "node" },
+	{ "{\"node\": \"a b\"}", "node" },
+	{ "{\"node\": \"host/1\"}", "node" },
+	{ "{\"node\": \"h\\u00e9\"}", "node" },
+	{ "{\"node\": 5}", "node" },
+	{ "{\"node\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "node" },   /* 64 */
+	{ "{\"store\": \"/var/lib/shoal/store\"}", "store" },
+	{ "{\"store\": \"file:relative\"}", "store" },
+	{ "{\"store\": \"http://x\"}", "store" },
+	{ "{\"store\": null}", "store" },
+	{ "{\"storePrefix\": \"shoal/\"}", "storePrefix" },
+	{ "{\"storePrefix\": \"\"}", "storePrefix" },
+	{ "{\"storePrefix\": []}", "storePrefix" },
+	{ "{\"network\": \"10.244.0.1/16\"}", "network" },
+	{ "{\"network\": \"10.244.0.0\"}", "network" },
+	{ "{\"network\": \"10.244.0.0/33\"}", "network" },
+	{ "{\"network\": \"banana\"}", "network" },
+	{ "{\"network\": \"10.0.0.0/7\", \"subnetLen\": 24}", "network" },
+	{ "{\"network\": \"0.0.0.0/0\"}", "network" },
+	{ "{\"network\": 10}", "network" },
+	{ "{\"network\": \"10.244.0.0/16 \"}", "network" },
+	{ "{\"subnetLen\": 31}", "subnetLen" },
+	{ "{\"subnetLen\": 7}", "subnetLen" },
+	{ "{\"subnetLen\": -24}", "subnetLen" },
+	{ "{\"subnetLen\": 24.5}", "subnetLen" },
+	{ "{\"subnetLen\": \"24\"}", "subnetLen" },
+	{ "{\"subnetLen\": 16}", "subnetLen" },                                   /* network is /16 */
+	{ "{\"subnetLen\": 8}", "subnetLen" },
+	{ "{\"network\": \"10.0.0.0/24\"}", "subnetLen" },                        /* default /24 */
+	{ "{\"network\": \"10.0.0.0/25\"}", "subnetLen" },
+	{ "{\"network\": \"10.0.0.0/20\", \"subnetLen\": 20}", "subnetLen" },
+	{ "{\"subnetLen\": 4294967320}", "subnetLen" },                           /* 2^32 + 24 */
+	{ "{\"bridge\": \"\"}", "bridge" },
+	{ "{\"bridge\": \"1234567890123456\"}", "bridge" },
+	{ "{\"bridge\": \"br/0\"}", "bridge" },
+	{ "{\"bridge\": \"br 0\"}", "bridge" },
+	{ "{\"bridge\": \"..\"}", "bridge" },
+	{ "{\"bridge\": true}", "bridge" },
+	{ "{\"mtu\": 575}", "mtu" },
+	{ "{\"mtu\": 1}", "mtu" },
+	{ "{\"mtu\": -1}", "mtu" },
+	{ "{\"mtu\": 65536}", "mtu" },
+	{ "{\"mtu\": 4294968796}", "mtu" },                                       /* 2^32 + 1500 */
+	{ "{\"mtu\": \"1500\"}", "mtu" },
+	{ "{\"mtu\": 1500.0}", "mtu" },
+	{ "{\"stateDir\": \"var/lib/shoal\"}", "stateDir" },
+	{ "{\"stateDir\": \"\"}", "stateDir" },
+	{ "{\"stateDir\": 0}", "stateDir" },
+	{ "{\"socket\": \"shoald.sock\"}", "socket" },
+	{ "{\"socket\": \"\"}", "socket" },
+	{ "{\"socket\": \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+	  "socket" },                                                            /* 108 bytes: no room for NUL */
+	{ "{\"socketGroup\": 0}", "socketGroup" },
+	{ "{\"leaseTTL\": 9}", "leaseTTL" },
+	{ "{\"leaseTTL\": 0}", "leaseTTL" },
+	{ "{\"leaseTTL\": 604801}", "leaseTTL" },
+	{ "{\"leaseTTL\": \"600\"}", "leaseTTL" },
+	{ "{\"masquerade\": \"yes\"}", "masquerade" },
+	{ "{\"masquerade\": 1}", "masquerade" },
+	{ "{\"masquerade\": null}", "masquerade" },
+	{ "{\"logLevel\": \"verbose\"}", "logLevel" },
+	{ "{\"logLevel\": \"\"}", "logLevel" },
+	{ "{\"logLevel\": \"INFO\"}", "logLevel" },
+	{ "{\"logLevel\": 3}", "logLevel" },
+	{ "{\"nodes\": \"a\"}", "nodes" },                                        /* typo: unknown key */
+	{ "{\"subnetlen\": 24}", "subnetlen" },
+	{ "{\"mtu\": 1500, \"vni\": 1}", "vni" },
+	{ "{\"\": 1}", "\"\"" },
+};
+
+static void test_bad_values_name_the_key(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++) {
+		struct netd_config c, before;
+		char err[CONFIG_ERRLEN], quoted[80];
+		int r;
+
+		config_init(&c);
+		snprintf(c.node, sizeof(c.node), "n1");
+		before = c;
+		r = parse(&c, bad_values[i].json, err);
+		if (r != -EINVAL)
+			fail_msg("%s: got %d, want -EINVAL", bad_values[i].json, r);
+		if (bad_values[i].key[0] == '"')
+			snprintf(quoted, sizeof(quoted), "%s", bad_values[i].key);
+		else
+			snprintf(quoted, sizeof(quoted), "\"%s\"", bad_values[i].key);
+		if (!strstr(err, quoted))
+			fail_msg("%s: error \"%s\" does not name %s", bad_values[i].json, err, quoted);
+		/* a failed parse changes nothing (no half-applied reload) */
+		if (memcmp(&c, &before, sizeof(c)) != 0)
+			fail_msg("%s: config changed although the parse failed", bad_values[i].json);
+	}
+}
+
+static void test_duplicate_key(void **state)
+{
+	struct netd_config c, before;
+	char err[CONFIG_ERRLEN];
+
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "n1");
+	before = c;
+	/* which value wins is not something a user should have to guess */
+	assert_int_equal(parse(&c, "{\"mtu\": 1400, \"mtu\": 9000}", err), -EINVAL);
+	assert_true(err[0] != '\0');
+	assert_memory_equal(&c, &before, sizeof(c));
+	assert_int_equal(parse(&c, "{\"node\": \"a\", \"bridge\": \"b\", \"node\": \"a\"}", err), -EINVAL);
+	assert_memory_equal(&c, &before, sizeof(c));
+}
+
+static void test_not_an_object(void **state)
+{
+	static const char *docs[] = { "[]", "[{\"mtu\": 1400}]", "\"mtu\"", "1", "null", "true" };
+	static const char *broken[] = { "{\"node\": \"a\\u0000b\"}", "", " ", "{", "{\"mtu\": 1400", "{\"mtu\": 1400}}",
+	                                "{\"mtu\": 1400} x",
+	                                "{mtu: 1400}", "{'mtu': 1400}", "{\"mtu\": 1400,}", "{} {}" };
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct netd_config c;
+		char err[CONFIG_ERRLEN];
+
+		config_init(&c);
+		snprintf(c.node, sizeof(c.node), "n1");
+		if (parse(&c, docs[i], err) != -EINVAL)
+			fail_msg("%s accepted", docs[i]);
+		assert_true(err[0] != '\0');
+	}
+	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+		struct netd_config c;
+		char err[CONFIG_ERRLEN];
+
+		config_init(&c);
+		snprintf(c.node, sizeof(c.node), "n1");
+		if (parse(&c, broken[i], err) != -EINVAL)
+			fail_msg("%s accepted", broken[i]);
+		/* a syntax error says where */
+		if (!strstr(err, "line"))
+			fail_msg("%s: error \"%s\" has no position", broken[i], err);
+	}
+}
+
+static void test_len_is_respected(void **state)
+{
+	struct netd_config c;
+	char err[CONFIG_ERRLEN];
+	const char doc[] = "{\"mtu\": 1400}{\"mtu\": 1}";
+
+	/* only the first len bytes are the document */
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "n1");
+	assert_int_equal(config_parse(&c, doc, 13, err), 0);
+	assert_int_equal(c.mtu, 1400);
+	assert_int_equal(config_parse(&c, doc, 12, err), -EINVAL);
+}
+
+static char load_dir[] = "/tmp/shoal-test-config.XXXXXX";
+
+static int load_setup(void **state)
+{
+	memcpy(load_dir + sizeof(load_dir) - 7, "XXXXXX", 6);
+	return mkdtemp(load_dir) ? 0 : -1;
+}
+
+/* Runs even when an assertion failed, so nothing is left behind. */
+static int load_teardown(void **state)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/shoald.json", load_dir);
+	unlink(path);
+	rmdir(load_dir);
+	return 0;
+}
+
+static void test_load(void **state)
+{
+	char path[PATH_MAX], err[CONFIG_ERRLEN];
+	struct netd_config c;
+	const char *doc = "{\"node\": \"n7\", \"subnetLen\": 25}";
+
+	snprintf(path, sizeof(path), "%s/shoald.json", load_dir);
+	assert_int_equal(file_write_atomic(path, doc, strlen(doc), 0600), 0);
+	config_init(&c);
+	assert_int_equal(config_load(&c, path, err), 0);
+	assert_string_equal(c.node, "n7");
+	assert_int_equal(c.subnet_len, 25);
+	assert_string_equal(c.config_path, path);
+
+	/* errors carry the file name and the key */
+	doc = "{\"subnetLen\": 16}";
+	assert_int_equal(file_write_atomic(path, doc, strlen(doc), 0600), 0);
+	assert_int_equal(config_load(&c, path, err), -EINVAL);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "\"subnetLen\""));
+	assert_int_equal(c.subnet_len, 25);
+	unlink(path);
+
+	assert_int_equal(config_load(&c, path, err), -ENOENT);
+	assert_non_null(strstr(err, path));
+}
+
+static void test_validate_after_overrides(void **state)
+{
+	struct netd_config c;
+	char err[CONFIG_ERRLEN];
+
+	/* command-line overrides bypass config_parse: validate alone must catch them */
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "bad node");
+	assert_int_equal(config_validate(&c, err), -EINVAL);
+	assert_non_null(strstr(err, "\"node\""));
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "n1");
+	snprintf(c.state_dir, sizeof(c.state_dir), "relative");
+	assert_int_equal(config_validate(&c, err), -EINVAL);
+	assert_non_null(strstr(err, "\"stateDir\""));
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "n1");
+	snprintf(c.socket, sizeof(c.socket), "x.sock");
+	assert_int_equal(config_validate(&c, err), -EINVAL);
+	assert_non_null(strstr(err, "\"socket\""));
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "n1");
+	snprintf(c.store, sizeof(c.store), "file:");
+	assert_int_equal(config_validate(&c, err), -EINVAL);
+	assert_non_null(strstr(err, "\"store\""));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_object_keeps_defaults),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_partial_keeps_others),
+		cmocka_unit_test(test_good_boundaries),
+		cmocka_unit_test(test_bad_values_name_the_key),
+		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_not_an_object),
+		cmocka_unit_test(test_len_is_respected),
+		cmocka_unit_test_setup_teardown(test_load, load_setup, load_teardown),
+		cmocka_unit_test(test_validate_after_overrides),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
