@@ -71,7 +71,6 @@ static void delete_batch(struct nlsock *s, struct job *batch)
 	seq = nlsock_next_seq(s);
 	for (struct job *j = batch; j; j = j->next) {
 		struct nlmsghdr *nlh = (struct nlmsghdr *)(buf + off);
-		struct ifinfomsg *ifm;
 
 		/* RTM_NEWLINK on an existing device with IFLA_GROUP only changes its group. */
 		r = rtlink_build_set(buf + off, sizeof(buf) - off, seq + tagged, j->ifindex, 0, 0, 0, -1);
@@ -79,8 +78,6 @@ static void delete_batch(struct nlsock *s, struct job *batch)
 			break;
 		if (j->ifindex <= 0 && !mnl_attr_put_strz_check(nlh, sizeof(buf) - off, IFLA_IFNAME, j->name))
 			break;
-		ifm = mnl_nlmsg_get_payload(nlh);
-		(void)ifm;
 		off += nlh->nlmsg_len;
 		tagged++;
 		nlsock_next_seq(s);
