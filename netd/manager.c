@@ -550,6 +550,7 @@ static void process_pending_dels(struct manager *m)
 		char path[600], *data = NULL, veth[IFNAME_SIZE];
 		const char *id, *ifname;
 		struct attachment *a;
+		json_int_t when;
 		json_t *j = NULL;
 
 		if (e->d_name[0] == '.')
@@ -560,10 +561,18 @@ static void process_pending_dels(struct manager *m)
 		free(data);
 		id = json_string_value(json_object_get(j, "containerId"));
 		ifname = json_string_value(json_object_get(j, "ifname"));
+		when = json_integer_value(json_object_get(j, "time"));
 		if (id && ifname && names_container_id_valid(id) == 0 && names_ifname_valid(ifname) == 0) {
 			names_host_veth(id, ifname, veth);
 			a = att_find(m, veth);
-			log_info("finishing DEL of %s/%s recorded while shoald was down", id, ifname);
+			/* A DEL recorded before the attachment was (re)created is stale: the runtime has
+			 * added it again since, and that newer attachment must stay. */
+			if (a && a->rec.created > when) {
+				log_info("ignoring a DEL of %s/%s recorded before its current attachment", id, ifname);
+				a = NULL;
+			} else {
+				log_info("finishing DEL of %s/%s recorded while shoald was down", id, ifname);
+			}
 			if (a && release_attachment(m, a) < 0) {
 				json_decref(j);
 				continue;   /* keep the pending record; retried on the next start */
@@ -722,6 +731,10 @@ static json_t *handle_add(struct manager *m, json_t *req, int fd)
 	a->rec.mtu = mtu ? (uint32_t)mtu : m->mtu;
 	a->rec.created = time(NULL);
 
+	/* A DEL the plugin recorded for this attachment while it could not reach us (we were slow,
+	 * not down: restore() handles the rest) is superseded by this ADD. */
+	record_path(path, sizeof(path), m->dir_pending, veth);
+	unlink(path);
 	/* Record first, then build: after a crash at any point the record tells restore() what may
 	 * exist, and restore() drops records whose veth never appeared. */
 	record_path(path, sizeof(path), m->dir_attach, veth);
@@ -792,6 +805,37 @@ static json_t *handle_del(struct manager *m, json_t *req)
 	return json_pack("{s:b}", "ok", 1);
 }
 
+/* The runtime's prevResult must name our interface with our address: a result that disagrees with
+ * what shoald set up means the runtime and the node have diverged. */
+static json_t *check_prev_result(const struct attachment *a, json_t *prev)
+{
+	char want[CIDR4_STRLEN];
+	struct cidr4 c = { .addr = a->rec.addr, .len = a->rec.prefixlen };
+	json_t *ifs = json_object_get(prev, "interfaces"), *ips = json_object_get(prev, "ips"), *v;
+	json_int_t ours = -1;
+	size_t i;
+
+	if (!prev)
+		return json_pack("{s:b}", "ok", 1);
+	cidr4_format(&c, want);
+	json_array_foreach(ifs, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *sandbox = json_string_value(json_object_get(v, "sandbox"));
+
+		if (name && sandbox && sandbox[0] && strcmp(name, a->rec.ifname) == 0)
+			ours = (json_int_t)i;
+	}
+	json_array_foreach(ips, i, v) {
+		const char *addr = json_string_value(json_object_get(v, "address"));
+		json_t *idx = json_object_get(v, "interface");
+
+		if (addr && strcmp(addr, want) == 0 && (!idx || ours < 0 || json_integer_value(idx) == ours))
+			return json_pack("{s:b}", "ok", 1);
+	}
+	return api_error(SHOAL_ERR_CHECK_FAILED, "prevResult does not match the attachment",
+	                 "prevResult has no address %s on interface %s", want, a->rec.ifname);
+}
+
 static json_t *handle_check(struct manager *m, json_t *req, int fd)
 {
 	char err[OVERLAY_ERRLEN];
@@ -816,7 +860,7 @@ static json_t *handle_check(struct manager *m, json_t *req, int fd)
 	}
 	if (r < 0)
 		return api_error(SHOAL_ERR_CHECK_FAILED, "attachment is not as configured", "%s", err);
-	return json_pack("{s:b}", "ok", 1);
+	return check_prev_result(a, json_object_get(req, "prevResult"));
 }
 
 static json_t *handle_gc(struct manager *m, json_t *req)

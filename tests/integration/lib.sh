@@ -67,12 +67,13 @@ lab_host() {
 # shoald_conf HOST [json fields...]: write a config for host HOST, print its path.
 shoald_conf() {
 	local host=$1; shift
-	local extra=""
-	[ $# -gt 0 ] && extra=", $*"
-	cat >"$LAB_TMP/$host.json" <<EOC
-{ "node": "$host", "store": "file:$LAB_TMP/store", "network": "10.244.0.0/16", "subnetLen": 24,
-  "stateDir": "$LAB_TMP/state-$host", "socket": "$LAB_TMP/$host.sock", "logLevel": "info"$extra }
-EOC
+	local extra="{}"
+	[ $# -gt 0 ] && extra="{ $* }"
+	# Extra fields replace the defaults (shoald rejects duplicate keys).
+	jq -n --argjson extra "$extra" \
+		'{node: $h, store: ("file:" + $t + "/store"), network: "10.244.0.0/16", subnetLen: 24,
+		  stateDir: ($t + "/state-" + $h), socket: ($t + "/" + $h + ".sock"), logLevel: "info"} + $extra' \
+		--arg h "$host" --arg t "$LAB_TMP" >"$LAB_TMP/$host.json" || return 1
 	echo "$LAB_TMP/$host.json"
 }
 

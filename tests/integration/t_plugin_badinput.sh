@@ -316,9 +316,7 @@ fake_stop
 if [ ! -x "$BUILD/shoald" ]; then
 	echo "# SKIP phase 4 (real shoald: bad input against a running daemon, full /30 subnet -> 102): build/shoald missing"
 else
-	# shoald_conf appends fields, and shoald refuses the duplicate "subnetLen": write it with 30.
-	shoald_conf h1 >/dev/null
-	sed -i 's/"subnetLen": 24/"subnetLen": 30/' "$LAB_TMP/h1.json"
+	shoald_conf h1 '"subnetLen": 30' >/dev/null
 	if shoald_start h1; then
 		bad_cases
 		C2=$(lab_netns c2)

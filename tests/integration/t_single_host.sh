@@ -48,6 +48,10 @@ ip -n "$H" link del "$(jq -r '.interfaces[0].name' "$LAB_TMP/b.result")"
 out=$(chk b); rc=$?
 expect_eq "CHECK fails after the veth was deleted" "1 104" "$([ $rc -ne 0 ] && echo 1) $(echo "$out" | jq -r .code)"
 
+out=$(cni_conf h1 1.1.0 "\"prevResult\": $(jq '.ips[0].address = "10.244.99.99/24"' "$LAB_TMP/a.result")" |
+	cni CHECK "$LAB-a" "$(netns_path a)" eth0); rc=$?
+expect_eq "CHECK fails when prevResult names another address" "1 104" "$([ $rc -ne 0 ] && echo 1) $(echo "$out" | jq -r .code)"
+
 # --- DEL: twice, with the netns gone, never added
 check "DEL a" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL $LAB-a $(netns_path a) eth0"
 check "DEL a again" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL $LAB-a $(netns_path a) eth0"
@@ -71,6 +75,10 @@ expect_eq "GC keeps exactly the valid attachment" "$LAB-g2" \
 	"$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" workload list -o json | jq -r '[(.[]? // .workloads[]?) | select(.state == "active") | .containerId] | join(",")')"
 
 # --- STATUS, and shoald down
+# A DEL record older than the attachment it names (written by a plugin that timed out before the
+# runtime re-added the container) must not remove the newer attachment.
+container_add h1 keep
+hv_keep=$(jq -r '.interfaces[0].name' "$LAB_TMP/keep.result")
 check "STATUS succeeds with shoald up" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni STATUS '' '' ''"
 shoald_stop h1
 out=$(cni_conf h1 | cni STATUS "" "" ""); rc=$?
@@ -81,10 +89,14 @@ expect_eq "ADD with shoald down: code 11" "1 11" "$([ $rc -ne 0 ] && echo 1) $(e
 expect_eq "failed ADD leaves no interface in the container" 1 "$(ip -n "$LAB-d" -o link | wc -l)"
 check "DEL with shoald down succeeds" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL $LAB-g2 $(netns_path g2) eth0"
 expect_eq "DEL with shoald down leaves a pending record" 1 "$(ls "$LAB_TMP/state-h1/pending-del" | wc -l)"
+# Plugin-written records carry the time of the DEL; this one predates the attachment.
+echo "{\"containerId\": \"$LAB-keep\", \"ifname\": \"eth0\", \"netns\": \"\", \"time\": 1}" \
+	>"$LAB_TMP/state-h1/pending-del/$hv_keep.json"
 shoald_start h1 || not_ok "shoald restarts"
-for _ in $(seq 50); do [ "$(ip -n "$H" -o link show type veth | grep -c shv)" -eq 0 ] && break; sleep 0.1; done
-expect_eq "restart finishes the pending DEL" "0 0" \
+for _ in $(seq 50); do [ "$(ip -n "$H" -o link show type veth | grep -c shv)" -le 1 ] && break; sleep 0.1; done
+expect_eq "restart finishes the pending DEL (only the kept veth remains)" "0 1" \
 	"$(ls "$LAB_TMP/state-h1/pending-del" | wc -l) $(ip -n "$H" -o link show type veth | grep -c shv)"
+expect_eq "a stale pending DEL leaves the newer attachment alone" 1 "$(ip -n "$H" -o link show "$hv_keep" | wc -l)"
 expect_eq "restart keeps the subnet" "$GW" "$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" status -o json | jq -r .gateway)"
 
 # --- masquerade to outside the cluster network: an "outside" namespace without a route back
