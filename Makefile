@@ -53,7 +53,11 @@ BENCH_BINS:= $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 .PHONY: all deps check check-unit check-integration check-fuzz fuzz bench demo install clean
 all: $(BINS) $(BENCH_BINS)
 
-$(B)/obj/%.o: %.c
+# Objects depend on the flags they were built with: switching SANITIZE=1 on or off rebuilds.
+FLAGS_STAMP := $(B)/.flags
+$(shell mkdir -p $(B) && echo '$(ALL_CFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(ALL_CFLAGS) $(LDFLAGS)' >$(FLAGS_STAMP))
+
+$(B)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
