@@ -943,9 +943,15 @@ static json_t *handle_subnets(struct manager *m)
 		if (cidr4_parse_key(kvs.kvs[i].key + strlen("subnets/"), &c) < 0 ||
 		    record_subnet_parse(kvs.kvs[i].value, kvs.kvs[i].value_len, &rec, err) < 0)
 			continue;
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "subnet", cidr4_format(&c, s),
-		                      "node", rec.node, "publicIP", rec.public_ip, "vtepMAC", rec.vtep_mac, "lease",
-		                      (json_int_t)kvs.kvs[i].lease, "self", strcmp(rec.node, m->cfg.node) == 0));
+		bool self = strcmp(rec.node, m->cfg.node) == 0;
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "subnet", cidr4_format(&c, s), "node", rec.node,
+		                      "publicIP", rec.public_ip, "vtepMAC", rec.vtep_mac, "lease",
+		                      (json_int_t)kvs.kvs[i].lease, "self", self);
+
+		/* Only our own lease's TTL is known here; the store keeps other nodes' TTLs to itself. */
+		if (o && self)
+			json_object_set_new(o, "leaseTTL", json_integer(m->cfg.lease_ttl));
+		json_array_append_new(list, o);
 	}
 	store_kvs_done(&kvs);
 	return json_pack("{s:b, s:o}", "ok", 1, "subnets", list);
