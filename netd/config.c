@@ -24,6 +24,7 @@ void config_init(struct netd_config *c)
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/shoal");
 	snprintf(c->socket, sizeof(c->socket), "/run/shoal/shoald.sock");
 	c->lease_ttl = 600;
+	c->reconcile_interval = 30;
 	c->masquerade = true;
 	c->log_level = LOG_LVL_INFO;
 }
@@ -113,6 +114,8 @@ int config_parse(struct netd_config *c, const char *json, size_t len, char err[C
 			r = get_string(v, key, n.socket_group, sizeof(n.socket_group), err);
 		else if (strcmp(key, "leaseTTL") == 0)
 			r = get_int(v, key, 10, 86400 * 7, &n.lease_ttl, err);
+		else if (strcmp(key, "reconcileInterval") == 0)
+			r = get_int(v, key, 1, 3600, &n.reconcile_interval, err);
 		else if (strcmp(key, "masquerade") == 0) {
 			if (!json_is_boolean(v)) {
 				snprintf(err, CONFIG_ERRLEN, "key \"masquerade\": must be true or false");

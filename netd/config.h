@@ -21,6 +21,7 @@ struct netd_config {
 	char socket[108];
 	char socket_group[64];      /* "" = root only */
 	int64_t lease_ttl;          /* seconds */
+	int64_t reconcile_interval; /* seconds */
 	bool masquerade;
 	int log_level;              /* enum log_level */
 	char config_path[256];

@@ -43,6 +43,7 @@ struct manager {
 	struct store *store;
 	int64_t lease;
 	uv_timer_t lease_timer;
+	uv_timer_t reconcile_timer;
 	struct cidr4 subnet;
 	struct ipam_pool *pool;
 	struct nlsock *nl;
@@ -345,50 +346,76 @@ static uint32_t underlay_mtu(void)
 	return mtu;
 }
 
-static int kernel_setup(struct manager *m)
+/* Bridge, forwarding and the nftables table: created or adopted at start, repaired by reconcile. */
+static int ensure_host_objects(struct manager *m, bool startup)
 {
-	struct overlay_bridge b = { .name = m->cfg.bridge, .gateway = m->subnet.addr + 1, .prefixlen = m->subnet.len };
+	struct overlay_bridge b = { .name = m->cfg.bridge, .gateway = m->subnet.addr + 1, .prefixlen = m->subnet.len,
+	                            .mtu = m->mtu };
 	struct fw_config fw = { .network = m->cfg.network, .subnet = m->subnet, .masquerade = m->cfg.masquerade,
 	                        .bridge = m->cfg.bridge };
 	char err[OVERLAY_ERRLEN], s[CIDR4_STRLEN];
-	int r, fd;
+	int r, fd, ifindex;
 
-	m->mtu = m->cfg.mtu ? m->cfg.mtu : underlay_mtu() - VXLAN_OVERHEAD;
-	b.mtu = m->mtu;
 	node_mac(m->cfg.node, "bridge", b.mac);
-	r = overlay_bridge_ensure(m->nl, &b, &m->bridge_ifindex, err);
+	r = overlay_bridge_ensure(m->nl, &b, &ifindex, err);
 	if (r < 0) {
 		log_error("failed to set up bridge: %s", err);
 		return r;
 	}
+	if (!startup && ifindex != m->bridge_ifindex)
+		log_warn("bridge %s was gone; recreated it (ifindex %d)", m->cfg.bridge, ifindex);
+	m->bridge_ifindex = ifindex;
 	/* Forwarding is per namespace; containers need it to leave the host. */
 	fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1", 1) != 1)
 		log_warn("failed to enable net.ipv4.ip_forward: %s", strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	/* The table is compared first so that a restart does not replace it needlessly. */
+	/* Compared first, so that a restart or a reconcile does not replace the table needlessly. */
 	r = fw_check(&fw, err, sizeof(err));
 	if (r != FW_CHECK_IN_SYNC) {
+		if (!startup)
+			log_warn("nftables table inet shoal %s; reinstalling it", r == FW_CHECK_ABSENT ? "was removed" : "differs");
 		r = fw_apply(&fw, err, sizeof(err));
 		if (r < 0) {
 			log_error("failed to install nftables table inet shoal: %s", err);
 			return r;
 		}
 	}
-	log_info("bridge %s (ifindex %d) gateway %s, MTU %u, masquerade %s", m->cfg.bridge, m->bridge_ifindex,
-	         cidr4_format(&(struct cidr4){ .addr = b.gateway, .len = b.prefixlen }, s), m->mtu,
-	         m->cfg.masquerade ? "on" : "off");
+	if (startup)
+		log_info("bridge %s (ifindex %d) gateway %s, MTU %u, masquerade %s", m->cfg.bridge, m->bridge_ifindex,
+		         cidr4_format(&(struct cidr4){ .addr = b.gateway, .len = b.prefixlen }, s), m->mtu,
+		         m->cfg.masquerade ? "on" : "off");
 	return 0;
 }
 
 /* ---- attachments: restore and release ---- */
 
+/* The interface of a is gone: remove its record from dir, free its address, drop it. */
+static int forget_attachment(struct manager *m, struct attachment *a, const char *dir)
+{
+	char path[400];
+
+	record_path(path, sizeof(path), dir, a->rec.host_veth);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		/* Keep the address: the record still claims it. */
+		log_error("failed to remove %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (m->pool && ipam_pool_in_use(m->pool, a->rec.addr))
+		ipam_pool_release(m->pool, a->rec.addr);
+	if (!a->deleting)
+		m->n_active--;
+	att_remove(m, a);
+	free(a);
+	return 0;
+}
+
 static void on_reaped(void *userdata, const char *name, int err)
 {
 	struct manager *m = userdata;
 	struct attachment *a = att_find(m, name);
-	char path[400], ip[IP4_STRLEN];
+	char ip[IP4_STRLEN];
 
 	if (err < 0) {
 		log_error("failed to delete veth %s: %s; will retry on restart", name, strerror(-err));
@@ -396,17 +423,8 @@ static void on_reaped(void *userdata, const char *name, int err)
 	}
 	if (!a || !a->deleting)
 		return;   /* an orphan device: nothing was recorded for it */
-	record_path(path, sizeof(path), m->dir_releasing, name);
-	if (unlink(path) < 0 && errno != ENOENT) {
-		/* Keep the address: the record says it is still being released. */
-		log_error("failed to remove %s: %s", path, strerror(errno));
-		return;
-	}
-	if (m->pool && ipam_pool_in_use(m->pool, a->rec.addr))
-		ipam_pool_release(m->pool, a->rec.addr);
-	log_debug("released %s and %s", name, ip4_format(a->rec.addr, ip));
-	att_remove(m, a);
-	free(a);
+	if (forget_attachment(m, a, m->dir_releasing) == 0)
+		log_debug("released %s and %s", name, ip4_format(a->rec.addr, ip));
 }
 
 /* Move an attachment to releasing/ and queue its veth; the caller answers at once. */
@@ -437,6 +455,7 @@ struct link_set {
 	char (*names)[IFNAME_SIZE];
 	int *ifindex;
 	int *master;
+	unsigned *flags;
 	size_t n, cap;
 };
 
@@ -451,20 +470,32 @@ static void collect_link(const struct rtlink_info *l, void *data)
 		void *a = realloc(s->names, cap * sizeof(*s->names));
 		void *b = a ? realloc(s->ifindex, cap * sizeof(int)) : NULL;
 		void *c = b ? realloc(s->master, cap * sizeof(int)) : NULL;
+		void *d = c ? realloc(s->flags, cap * sizeof(unsigned)) : NULL;
 
 		if (a)
 			s->names = a;
 		if (b)
 			s->ifindex = b;
-		if (!c)
+		if (c)
+			s->master = c;
+		if (!d)
 			return;
-		s->master = c;
+		s->flags = d;
 		s->cap = cap;
 	}
 	snprintf(s->names[s->n], IFNAME_SIZE, "%s", l->name);
 	s->ifindex[s->n] = l->ifindex;
 	s->master[s->n] = (int)l->master;
+	s->flags[s->n] = l->flags;
 	s->n++;
+}
+
+static void link_set_done(struct link_set *s)
+{
+	free(s->names);
+	free(s->ifindex);
+	free(s->master);
+	free(s->flags);
 }
 
 static int link_set_find(const struct link_set *s, const char *name)
@@ -586,10 +617,54 @@ static void process_pending_dels(struct manager *m)
 	closedir(d);
 }
 
+/* Attachments against the host's links: a vanished veth releases its attachment (the container's
+ * namespace was deleted without a DEL; its interface is gone, so the address is free), a veth that
+ * lost its bridge or went down is re-attached, and an shv veth on our bridge that no attachment
+ * owns is deleted.  Only our own objects are ever touched.  Returns the number of orphans queued. */
+static size_t reconcile_links(struct manager *m, const struct link_set *links)
+{
+	char err[OVERLAY_ERRLEN], ip[IP4_STRLEN];
+	size_t orphans = 0;
+
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		struct attachment *a = m->buckets[b], *next;
+
+		for (; a; a = next) {
+			int li;
+
+			next = a->next;
+			if (a->deleting)
+				continue;
+			li = link_set_find(links, a->rec.host_veth);
+			if (li < 0) {
+				if (forget_attachment(m, a, m->dir_attach) == 0)
+					log_info("veth %s of %s/%s is gone; released %s", a->rec.host_veth, a->rec.container_id,
+					         a->rec.ifname, ip4_format(a->rec.addr, ip));
+				continue;
+			}
+			a->host_ifindex = links->ifindex[li];
+			if (links->master[li] == m->bridge_ifindex && (links->flags[li] & IFF_UP))
+				continue;
+			if (overlay_port_ensure(m->nl, links->ifindex[li], m->bridge_ifindex, err) < 0)
+				log_error("failed to re-attach veth %s: %s", a->rec.host_veth, err);
+			else
+				log_warn("re-attached veth %s of %s/%s to bridge %s", a->rec.host_veth, a->rec.container_id,
+				         a->rec.ifname, m->cfg.bridge);
+		}
+	}
+	/* A lost state dir can leave veths without records; nothing can reach them. */
+	for (size_t i = 0; i < links->n; i++)
+		if (!att_find(m, links->names[i]) && links->master[i] == m->bridge_ifindex) {
+			reaper_queue(m->reaper, links->names[i], links->ifindex[i]);
+			orphans++;
+		}
+	return orphans;
+}
+
 static int restore(struct manager *m)
 {
 	struct link_set links = { 0 };
-	size_t orphans = 0;
+	size_t orphans;
 	int r;
 
 	r = overlay_links_foreach(m->nl, collect_link, &links);
@@ -604,21 +679,30 @@ static int restore(struct manager *m)
 		log_error("failed to read attachment records: %s", strerror(-r));
 		goto out;
 	}
-	/* Our veths without a record (a crash between creating and recording cannot happen, since we
-	 * record first, but a lost state dir can) are deleted: nothing can reach them. */
-	for (size_t i = 0; i < links.n; i++)
-		if (!att_find(m, links.names[i]) && links.master[i] == m->bridge_ifindex) {
-			reaper_queue(m->reaper, links.names[i], links.ifindex[i]);
-			orphans++;
-		}
+	orphans = reconcile_links(m, &links);
 	process_pending_dels(m);
 	log_info("restored %zu attachments; %zu being released, %zu orphan veths to delete", m->n_active,
 	         reaper_pending(m->reaper) - orphans, orphans);
 out:
-	free(links.names);
-	free(links.ifindex);
-	free(links.master);
+	link_set_done(&links);
 	return r;
+}
+
+/* The periodic reconcile: everything shoald owns on this host, desired against observed. */
+static void on_reconcile_timer(uv_timer_t *t)
+{
+	struct manager *m = t->data;
+	struct link_set links = { 0 };
+	int r;
+
+	if (ensure_host_objects(m, false) < 0)
+		return;
+	r = overlay_links_foreach(m->nl, collect_link, &links);
+	if (r < 0)
+		log_error("reconcile: failed to list network interfaces: %s", strerror(-r));
+	else
+		reconcile_links(m, &links);
+	link_set_done(&links);
 }
 
 /* ---- API handlers ---- */
@@ -1043,7 +1127,8 @@ int manager_start(struct manager *m)
 		log_error("failed to open a netlink socket: %s", strerror(-r));
 		return r;
 	}
-	r = kernel_setup(m);
+	m->mtu = m->cfg.mtu ? m->cfg.mtu : underlay_mtu() - VXLAN_OVERHEAD;
+	r = ensure_host_objects(m, true);
 	if (r < 0)
 		return r;
 	r = reaper_start(m->loop, on_reaped, m, &m->reaper);
@@ -1054,6 +1139,10 @@ int manager_start(struct manager *m)
 	r = restore(m);
 	if (r < 0)
 		return r;
+	uv_timer_init(m->loop, &m->reconcile_timer);
+	m->reconcile_timer.data = m;
+	uv_timer_start(&m->reconcile_timer, on_reconcile_timer, (uint64_t)m->cfg.reconcile_interval * 1000,
+	               (uint64_t)m->cfg.reconcile_interval * 1000);
 	r = api_start(m->loop, m->cfg.socket, m->cfg.socket_group, api_dispatch, m, &m->api, err);
 	if (r < 0) {
 		log_error("failed to serve the API: %s", err);
@@ -1074,7 +1163,7 @@ void manager_reload(struct manager *m, const struct netd_config *cfg)
 	    cfg->network.addr != m->cfg.network.addr || cfg->network.len != m->cfg.network.len ||
 	    cfg->subnet_len != m->cfg.subnet_len || strcmp(cfg->state_dir, m->cfg.state_dir) ||
 	    strcmp(cfg->socket, m->cfg.socket) || cfg->mtu != m->cfg.mtu || cfg->masquerade != m->cfg.masquerade ||
-	    cfg->lease_ttl != m->cfg.lease_ttl)
+	    cfg->lease_ttl != m->cfg.lease_ttl || cfg->reconcile_interval != m->cfg.reconcile_interval)
 		log_warn("configuration changes other than logLevel take effect after a restart");
 }
 
@@ -1084,8 +1173,10 @@ void manager_stop(struct manager *m)
 	m->api = NULL;
 	reaper_stop(m->reaper);
 	m->reaper = NULL;
-	if (uv_is_active((uv_handle_t *)&m->lease_timer) || m->lease_timer.loop)
+	if (m->lease_timer.loop)
 		uv_close((uv_handle_t *)&m->lease_timer, NULL);
+	if (m->reconcile_timer.loop)
+		uv_close((uv_handle_t *)&m->reconcile_timer, NULL);
 }
 
 void manager_free(struct manager *m)

@@ -112,6 +112,18 @@ int overlay_bridge_ensure(struct nlsock *host, const struct overlay_bridge *b, i
 	return 0;
 }
 
+int overlay_port_ensure(struct nlsock *host, int ifindex, int master, char err[OVERLAY_ERRLEN])
+{
+	char buf[256] = { 0 }, kerr[NLSOCK_ERRLEN];
+	int r;
+
+	r = transact1(host, buf, rtlink_build_set(buf, sizeof(buf), nlsock_next_seq(host), ifindex, IFF_UP, IFF_UP, 0,
+	                                          master), kerr);
+	if (r < 0)
+		fmt_err(err, r, kerr, "attach ifindex %d to the bridge", ifindex);
+	return r;
+}
+
 int overlay_link_del(struct nlsock *s, const char *name, char err[OVERLAY_ERRLEN])
 {
 	char buf[256] = { 0 }, kerr[NLSOCK_ERRLEN];

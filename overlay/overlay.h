@@ -52,6 +52,9 @@ int overlay_attach(struct nlsock *host, const struct overlay_attach *a, struct o
  * the default route via the gateway.  -ENOENT / -EINVAL with err saying what is wrong. */
 int overlay_check(struct nlsock *host, const struct overlay_attach *a, char err[OVERLAY_ERRLEN]);
 
+/* Make sure a host veth is up and enslaved to master (after the bridge was recreated, say). */
+int overlay_port_ensure(struct nlsock *host, int ifindex, int master, char err[OVERLAY_ERRLEN]);
+
 /* Delete a link by name; success when it is already gone. */
 int overlay_link_del(struct nlsock *s, const char *name, char err[OVERLAY_ERRLEN]);
 /* -ENODEV when absent. */

@@ -139,6 +139,16 @@ container_add() {
 # container_ip NAME: the address of the ADD result (without prefix length).
 container_ip() { jq -r '.ips[0].address' "$LAB_TMP/$1.result" | cut -d/ -f1; }
 
+# wait_settled HOST: wait until shoald on HOST has finished its deferred deletions (the veth is
+# gone, the record removed, the address free).
+wait_settled() {
+	for _ in $(seq 100); do
+		[ "$("$BUILD/netctl" --socket "$LAB_TMP/$1.sock" status -o json 2>/dev/null | jq .pendingDeletes)" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # lab_done: print the summary of this script; exit non-zero when something failed.
 lab_done() {
 	echo "# $T_PASSED passed, $T_FAILED failed"

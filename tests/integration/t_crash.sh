@@ -27,9 +27,7 @@ for round in 1 2 3; do
 done
 ok "shoald restarts after three kill -9 during ADD/DEL churn"
 # Let the restarted daemon finish deferred deletions.
-for _ in $(seq 100); do
-	[ "$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" status -o json | jq .pendingDeletes)" = 0 ] && break; sleep 0.1
-done
+wait_settled h1
 
 wl=$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" workload list -o json | jq -c '[(.[]? // .workloads[]?) | select(.state == "active")]')
 recs=$(ls "$LAB_TMP/state-h1/attachments" | sed 's/\.json$//' | sort)
@@ -57,7 +55,7 @@ expect_eq "no container interface unknown to shoald" 0 "$orphans"
 
 # Runtimes DEL everything after failures; afterwards nothing is left.
 for i in $(seq $N); do cni_conf h1 | cni DEL "$LAB-k$i" "$(netns_path k$i)" eth0 >/dev/null; done
-for _ in $(seq 100); do [ "$(ip -n "$H" -o link show type veth | grep -c shv)" -eq 0 ] && break; sleep 0.1; done
+wait_settled h1
 expect_eq "after DEL of all: no veth, no record, all addresses free" "0 0 253" \
 	"$(ip -n "$H" -o link show type veth | grep -c shv) $(ls "$LAB_TMP/state-h1/attachments" "$LAB_TMP/state-h1/releasing" | grep -c json) $("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" status -o json | jq .addressesFree)"
 lab_done

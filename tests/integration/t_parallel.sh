@@ -27,7 +27,7 @@ for i in $(seq $N); do
 done
 wait "${pids[@]}"
 expect_eq "$N parallel DELs all succeed" "$N" "$(cat "$LAB_TMP"/d*.rc | grep -c '^0$')"
-for _ in $(seq 100); do [ "$(ip -n "$H" -o link show type veth | grep -c shv)" -eq 0 ] && break; sleep 0.1; done
+wait_settled h1
 expect_eq "no host veth left" 0 "$(ip -n "$H" -o link show type veth | grep -c shv)"
 left=0
 for i in $(seq $N); do left=$((left + $(ip -n "$LAB-p$i" -o link | grep -vc ': lo:'))); done

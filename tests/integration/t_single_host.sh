@@ -60,7 +60,7 @@ check "DEL with the netns already deleted" bash -c "$(declare -f cni cni_conf); 
 check "DEL of a container never added" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL never-added '' eth0"
 check "DEL without CNI_NETNS" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni DEL $LAB-b '' eth0"
 # Deletion of host veths is deferred; they go within a moment.
-for _ in $(seq 50); do [ "$(ip -n "$H" -o link show type veth | grep -c shv)" -eq 0 ] && break; sleep 0.1; done
+wait_settled h1
 expect_eq "no host veth left after DELs" 0 "$(ip -n "$H" -o link show type veth | grep -c shv)"
 expect_eq "no attachment records left" 0 "$(ls "$LAB_TMP/state-h1/attachments" "$LAB_TMP/state-h1/releasing" | grep -c json)"
 st=$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" status -o json)
@@ -93,7 +93,7 @@ expect_eq "DEL with shoald down leaves a pending record" 1 "$(ls "$LAB_TMP/state
 echo "{\"containerId\": \"$LAB-keep\", \"ifname\": \"eth0\", \"netns\": \"\", \"time\": 1}" \
 	>"$LAB_TMP/state-h1/pending-del/$hv_keep.json"
 shoald_start h1 || not_ok "shoald restarts"
-for _ in $(seq 50); do [ "$(ip -n "$H" -o link show type veth | grep -c shv)" -le 1 ] && break; sleep 0.1; done
+wait_settled h1
 expect_eq "restart finishes the pending DEL (only the kept veth remains)" "0 1" \
 	"$(ls "$LAB_TMP/state-h1/pending-del" | wc -l) $(ip -n "$H" -o link show type veth | grep -c shv)"
 expect_eq "a stale pending DEL leaves the newer attachment alone" 1 "$(ip -n "$H" -o link show "$hv_keep" | wc -l)"
