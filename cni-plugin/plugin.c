@@ -408,7 +408,8 @@ static int cmd_gc(const struct cni_conf *conf, struct cni_plugin_reply *reply)
 		return -EINVAL;
 	}
 	valid = json_array();
-	req = json_pack("{s:s, s:o}", "op", "gc", "valid", valid);
+	/* GC is per network: shoald leaves other networks' attachments alone. */
+	req = json_pack("{s:s, s:o, s:s}", "op", "gc", "valid", valid, "network", conf->name);
 	if (!req)
 		return cni_error_set(err, SHOAL_ERR_INTERNAL, "out of memory");
 	json_array_foreach(conf->valid_attachments, i, e) {

@@ -18,23 +18,43 @@
 #include "lib/ipc.h"
 #include "lib/log.h"
 
+/* A client has this long to send its request and read the answer; a stuck client then loses its
+ * connection instead of holding memory and a descriptor forever. */
+#define API_CONN_TIMEOUT_MS 10000
+/* Connections at once; beyond it the listener pauses until one closes. */
+#define API_MAX_CONNS 512
+#define API_ACCEPT_BACKOFF_MS 100
+
+struct conn;
+
 struct api {
 	uv_loop_t *loop;
 	uv_poll_t poll;
+	uv_timer_t backoff;      /* restarts accepting after EMFILE or the connection cap */
 	int fd;
 	char path[108];
 	gid_t gid;
 	api_handler handler;
 	void *userdata;
+	struct conn *conns;      /* open connections, so api_stop() can drop them */
+	size_t n_conns;
+	unsigned pending_closes; /* handles whose close callback has not run yet */
+	bool listening;
+	bool stopping;
 };
 
 struct conn {
 	uv_poll_t poll;
+	uv_timer_t timer;
 	int fd;
 	int passed_fd;
 	struct api *api;
-	char *buf;
-	size_t len, cap;
+	char *buf;               /* the request, then the response */
+	size_t len, cap, sent;
+	bool responding;
+	bool closing;
+	unsigned closed_handles;
+	struct conn *prev, *next;
 };
 
 json_t *api_error(int code, const char *msg, const char *details_fmt, ...)
@@ -50,40 +70,95 @@ json_t *api_error(int code, const char *msg, const char *details_fmt, ...)
 	return json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "code", code, "msg", msg, "details", details);
 }
 
-static void conn_closed(uv_handle_t *h)
+static void api_maybe_free(struct api *a)
+{
+	if (a->stopping && a->pending_closes == 0 && !a->conns) {
+		close(a->fd);
+		free(a);
+	}
+}
+
+static void api_listen(struct api *a, bool on);
+
+static void conn_handle_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
+	struct api *a = c->api;
 
+	/* Two handles per connection: free on the second callback. */
+	if (++c->closed_handles < 2)
+		return;
 	close(c->fd);
 	if (c->passed_fd >= 0)
 		close(c->passed_fd);
 	free(c->buf);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		a->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	a->n_conns--;
 	free(c);
+	if (!a->stopping && !a->listening && a->n_conns < API_MAX_CONNS)
+		api_listen(a, true);
+	api_maybe_free(a);
 }
 
 static void conn_close(struct conn *c)
 {
-	uv_close((uv_handle_t *)&c->poll, conn_closed);
+	if (c->closing)
+		return;
+	c->closing = true;
+	uv_close((uv_handle_t *)&c->poll, conn_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
+}
+
+static void on_conn_timeout(uv_timer_t *t)
+{
+	conn_close(t->data);
+}
+
+static void on_conn(uv_poll_t *h, int status, int events);
+
+/* Write what the socket takes; the rest when it is writable again.  Never blocks the loop. */
+static void conn_flush(struct conn *c)
+{
+	while (c->sent < c->len) {
+		ssize_t n = send(c->fd, c->buf + c->sent, c->len - c->sent, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				uv_poll_start(&c->poll, UV_WRITABLE | UV_DISCONNECT, on_conn);
+				return;
+			}
+			break;
+		}
+		c->sent += (size_t)n;
+	}
+	conn_close(c);
 }
 
 static void conn_respond(struct conn *c, json_t *resp)
 {
-	struct timeval tv = { .tv_sec = 5 };
 	char *out;
 
 	if (!resp)
 		resp = api_error(SHOAL_ERR_INTERNAL, "internal error", "out of memory");
 	out = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
 	json_decref(resp);
-	if (out) {
-		/* Answers are small; a blocking write with a timeout keeps this simple and a stuck
-		 * client cannot hold the loop for long. */
-		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
-		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		ipc_send_all(c->fd, out, strlen(out), -1);
-		free(out);
+	if (!out) {
+		conn_close(c);
+		return;
 	}
-	conn_close(c);
+	free(c->buf);
+	c->buf = out;
+	c->len = strlen(out);
+	c->sent = 0;
+	c->responding = true;
+	conn_flush(c);
 }
 
 static void conn_dispatch(struct conn *c)
@@ -120,7 +195,10 @@ static int conn_read(struct conn *c)
 			size_t ncap = c->cap ? c->cap * 2 : 8192;
 			char *nb;
 
-			if (ncap > IPC_MAX_MESSAGE + 8192)
+			/* Room for the whole limit plus one byte, to tell "at the limit" from "over it". */
+			if (ncap > IPC_MAX_MESSAGE + 4096)
+				ncap = IPC_MAX_MESSAGE + 4096;
+			if (ncap <= c->cap)
 				return -EFBIG;
 			nb = realloc(c->buf, ncap);
 			if (!nb)
@@ -170,6 +248,10 @@ static void on_conn(uv_poll_t *h, int status, int events)
 		conn_close(c);
 		return;
 	}
+	if (c->responding) {
+		conn_flush(c);
+		return;
+	}
 	r = conn_read(c);
 	if (r == -EAGAIN)
 		return;
@@ -188,12 +270,44 @@ static void on_conn(uv_poll_t *h, int status, int events)
 
 static bool peer_allowed(const struct api *a, int fd)
 {
+	gid_t groups[256];
+	socklen_t glen = sizeof(groups);
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
-	return cred.uid == 0 || cred.uid == geteuid() || (a->gid != (gid_t)-1 && cred.gid == a->gid);
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	if (a->gid == (gid_t)-1)
+		return false;
+	if (cred.gid == a->gid)
+		return true;
+	/* Members of socketGroup through a supplementary group count too. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
+		for (size_t i = 0; i < glen / sizeof(gid_t); i++)
+			if (groups[i] == a->gid)
+				return true;
+	return false;
+}
+
+static void on_backoff(uv_timer_t *t)
+{
+	struct api *a = t->data;
+
+	if (!a->stopping && a->n_conns < API_MAX_CONNS)
+		api_listen(a, true);
+}
+
+static void on_listen(uv_poll_t *h, int status, int events);
+
+static void api_listen(struct api *a, bool on)
+{
+	if (on && !a->listening)
+		uv_poll_start(&a->poll, UV_READABLE, on_listen);
+	else if (!on && a->listening)
+		uv_poll_stop(&a->poll);
+	a->listening = on;
 }
 
 static void on_listen(uv_poll_t *h, int status, int events)
@@ -202,12 +316,19 @@ static void on_listen(uv_poll_t *h, int status, int events)
 
 	if (status < 0)
 		return;
-	for (;;) {
+	while (a->n_conns < API_MAX_CONNS) {
 		struct conn *c;
 		int fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
-			return;   /* EAGAIN, or a transient error: the next readiness retries */
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* The pending connection stays readable: pause instead of spinning. */
+				log_warn("cannot accept API connections: %s; pausing", strerror(errno));
+				api_listen(a, false);
+				uv_timer_start(&a->backoff, on_backoff, API_ACCEPT_BACKOFF_MS, 0);
+			}
+			return;
+		}
 		if (!peer_allowed(a, fd)) {
 			log_warn("refused API connection from a process without permission");
 			close(fd);
@@ -219,19 +340,34 @@ static void on_listen(uv_poll_t *h, int status, int events)
 			close(fd);
 			continue;
 		}
+		uv_timer_init(a->loop, &c->timer);
 		c->fd = fd;
 		c->passed_fd = -1;
 		c->api = a;
 		c->poll.data = c;
+		c->timer.data = c;
+		c->next = a->conns;
+		if (a->conns)
+			a->conns->prev = c;
+		a->conns = c;
+		a->n_conns++;
+		uv_timer_start(&c->timer, on_conn_timeout, API_CONN_TIMEOUT_MS, 0);
 		uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, on_conn);
 	}
+	api_listen(a, false);   /* at the cap: resumes when a connection closes */
 }
 
-/* A socket file left by a crashed shoald is removed; a live shoald's socket is not stolen. */
+/* A socket file left by a crashed shoald is removed; a live shoald's socket is not stolen, and
+ * something that is not a socket is never deleted. */
 static int clear_stale_socket(const struct sockaddr_un *sa)
 {
+	struct stat st;
 	int fd, r;
 
+	if (lstat(sa->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -290,9 +426,11 @@ int api_start(uv_loop_t *loop, const char *path, const char *group, api_handler 
 	r = clear_stale_socket(&sa);
 	if (r < 0) {
 		snprintf(err, API_ERRLEN, "%s: %s", path,
-		         r == -EADDRINUSE ? "another shoald is serving this socket" : strerror(-r));
+		         r == -EADDRINUSE ? "another shoald is serving this socket" :
+		         r == -EEXIST ? "exists and is not a socket; not removing it" : strerror(-r));
 		goto fail;
 	}
+	/* Nobody can connect before listen(), which comes after chmod/chown. */
 	a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (a->fd < 0 || bind(a->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    chmod(path, 0660) < 0 || (a->gid != (gid_t)-1 && chown(path, 0, a->gid) < 0) || listen(a->fd, 512) < 0) {
@@ -306,7 +444,9 @@ int api_start(uv_loop_t *loop, const char *path, const char *group, api_handler 
 		goto fail;
 	}
 	a->poll.data = a;
-	uv_poll_start(&a->poll, UV_READABLE, on_listen);
+	uv_timer_init(loop, &a->backoff);
+	a->backoff.data = a;
+	api_listen(a, true);
 	*ret = a;
 	return 0;
 fail:
@@ -316,18 +456,23 @@ fail:
 	return r;
 }
 
-static void api_closed(uv_handle_t *h)
+static void api_handle_closed(uv_handle_t *h)
 {
 	struct api *a = h->data;
 
-	close(a->fd);
-	free(a);
+	a->pending_closes--;
+	api_maybe_free(a);
 }
 
 void api_stop(struct api *a)
 {
 	if (!a)
 		return;
+	a->stopping = true;
 	unlink(a->path);
-	uv_close((uv_handle_t *)&a->poll, api_closed);
+	for (struct conn *c = a->conns; c; c = c->next)
+		conn_close(c);
+	a->pending_closes = 2;
+	uv_close((uv_handle_t *)&a->poll, api_handle_closed);
+	uv_close((uv_handle_t *)&a->backoff, api_handle_closed);
 }

@@ -77,7 +77,7 @@ int config_parse(struct netd_config *c, const char *json, size_t len, char err[C
 		goto out;
 	}
 	json_object_foreach(root, key, v) {
-		int64_t i;
+		int64_t i = 0;
 		char buf[64];
 
 		if (strcmp(key, "node") == 0)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,6 +35,7 @@ struct attachment {
 	struct record_attach rec;
 	int host_ifindex;
 	bool deleting;
+	bool queued;         /* deleting and handed to the reaper */
 	struct attachment *next;
 };
 
@@ -45,6 +47,8 @@ struct manager {
 	uv_timer_t lease_timer;
 	uv_timer_t reconcile_timer;
 	struct cidr4 subnet;
+	bool subnet_held;    /* our subnet key exists under m->lease */
+	int lock_fd;         /* flock on stateDir/shoald.lock: one shoald per state dir */
 	struct ipam_pool *pool;
 	struct nlsock *nl;
 	int bridge_ifindex;
@@ -211,6 +215,27 @@ static int previous_subnet(struct manager *m, struct cidr4 *ret)
 	return r;
 }
 
+static int subnet_in_store(struct manager *m, struct cidr4 *ret)
+{
+	struct store_kvs kvs;
+	int r = -ENOENT;
+
+	if (store_list(m->store, "subnets/", &kvs) < 0)
+		return -EIO;
+	for (size_t i = 0; i < kvs.n && r < 0; i++) {
+		struct record_subnet rec;
+		char err[RECORD_ERRLEN];
+
+		if (record_subnet_parse(kvs.kvs[i].value, kvs.kvs[i].value_len, &rec, err) == 0 &&
+		    strcmp(rec.node, m->cfg.node) == 0 &&
+		    cidr4_parse_key(kvs.kvs[i].key + strlen("subnets/"), ret) == 0 &&
+		    cidr4_contains_prefix(&m->cfg.network, ret) && ret->len == m->cfg.subnet_len)
+			r = 0;
+	}
+	store_kvs_done(&kvs);
+	return r;
+}
+
 static int subnet_claim(struct manager *m)
 {
 	char s[CIDR4_STRLEN], *value;
@@ -221,7 +246,9 @@ static int subnet_claim(struct manager *m)
 	value = subnet_record_json(m);
 	if (!value)
 		return -ENOMEM;
-	have_prev = previous_subnet(m, &prev) == 0;
+	/* This node's subnet: subnet.json, else a key in the store still naming us (a crash between
+	 * claiming and writing subnet.json). */
+	have_prev = previous_subnet(m, &prev) == 0 || subnet_in_store(m, &prev) == 0;
 	/* A node keeps its subnet across restarts: its workloads keep their addresses. */
 	if (have_prev) {
 		for (int i = 0; i < 3 && (r = subnet_try(m, &prev, value)) == -EAGAIN; i++)
@@ -283,6 +310,7 @@ claimed:
 			return r;
 		}
 	}
+	m->subnet_held = true;
 	log_info("node %s holds subnet %s (lease %lld, TTL %llds)", m->cfg.node, s, (long long)m->lease,
 	         (long long)m->cfg.lease_ttl);
 	return 0;
@@ -296,24 +324,41 @@ static void on_lease_timer(uv_timer_t *t)
 	char *value, s[CIDR4_STRLEN];
 	int r;
 
-	r = store_lease_keepalive(m->store, m->lease, NULL);
-	if (r == 0)
-		return;
-	if (r != -ENOENT) {
-		log_warn("failed to renew lease %lld: %s; retrying", (long long)m->lease, strerror(-r));
-		return;
+	cidr4_format(&m->subnet, s);
+	if (m->subnet_held) {
+		r = store_lease_keepalive(m->store, m->lease, NULL);
+		if (r == 0)
+			return;
+		if (r != -ENOENT) {
+			log_warn("failed to renew lease %lld: %s; retrying", (long long)m->lease, strerror(-r));
+			return;
+		}
+		log_warn("lease %lld expired; re-claiming subnet %s", (long long)m->lease, s);
+		m->subnet_held = false;
+		m->lease = 0;
 	}
-	log_warn("lease %lld expired; re-claiming subnet %s", (long long)m->lease, cidr4_format(&m->subnet, s));
-	r = store_lease_grant(m->store, m->cfg.lease_ttl, &m->lease);
-	if (r < 0) {
-		log_error("failed to grant a new lease: %s", strerror(-r));
-		return;
+	/* Until the subnet is ours again, every tick tries: a new lease (if we have none), then the
+	 * subnet key under it. */
+	if (m->lease == 0) {
+		r = store_lease_grant(m->store, m->cfg.lease_ttl, &m->lease);
+		if (r < 0) {
+			m->lease = 0;
+			log_error("failed to grant a new lease: %s; retrying", strerror(-r));
+			return;
+		}
 	}
 	value = subnet_record_json(m);
 	r = value ? subnet_try(m, &m->subnet, value) : -ENOMEM;
 	free(value);
-	if (r < 0)
-		log_error("failed to re-claim subnet %s: %s", s, r == -EEXIST ? "another node took it" : strerror(-r));
+	if (r == 0) {
+		m->subnet_held = true;
+		log_info("re-claimed subnet %s under lease %lld", s, (long long)m->lease);
+	} else if (r == -EEXIST) {
+		log_error("subnet %s, in use by this node's workloads, is now claimed by another node: "
+		          "addresses may conflict; retrying", s);
+	} else {
+		log_error("failed to re-claim subnet %s: %s; retrying", s, strerror(-r));
+	}
 }
 
 /* ---- kernel side ---- */
@@ -411,20 +456,26 @@ static int forget_attachment(struct manager *m, struct attachment *a, const char
 	return 0;
 }
 
-static void on_reaped(void *userdata, const char *name, int err)
+static void on_reaped(void *userdata, const char *name, int ifindex, int err)
 {
 	struct manager *m = userdata;
 	struct attachment *a = att_find(m, name);
 	char ip[IP4_STRLEN];
 
 	if (err < 0) {
-		log_error("failed to delete veth %s: %s; will retry on restart", name, strerror(-err));
+		/* The attachment stays "deleting"; the next reconcile queues it again. */
+		log_error("failed to delete veth %s: %s; will retry", name, strerror(-err));
+		if (a && a->deleting)
+			a->queued = false;
 		return;
 	}
 	if (!a || !a->deleting)
 		return;   /* an orphan device: nothing was recorded for it */
+	if (ifindex > 0 && a->host_ifindex > 0 && ifindex != a->host_ifindex)
+		return;   /* a job for an older device of the same name */
+	ip4_format(a->rec.addr, ip);
 	if (forget_attachment(m, a, m->dir_releasing) == 0)
-		log_debug("released %s and %s", name, ip4_format(a->rec.addr, ip));
+		log_debug("released %s and %s", name, ip);
 }
 
 /* Move an attachment to releasing/ and queue its veth; the caller answers at once. */
@@ -447,7 +498,9 @@ static int release_attachment(struct manager *m, struct attachment *a)
 	m->n_active--;
 	r = reaper_queue(m->reaper, a->rec.host_veth, a->host_ifindex);
 	if (r < 0)
-		log_error("failed to queue deletion of %s: %s", a->rec.host_veth, strerror(-r));
+		log_error("failed to queue deletion of %s: %s; the next reconcile retries", a->rec.host_veth,
+		          strerror(-r));
+	a->queued = r == 0;
 	return 0;
 }
 
@@ -535,7 +588,15 @@ static int load_records(struct manager *m, const char *dir, bool releasing, cons
 			snprintf(err, sizeof(err), "%s", strerror(-r));
 		free(data);
 		if (r < 0) {
-			log_error("ignoring unreadable attachment record %s: %s", path, err);
+			char aside[620];
+
+			/* Moved aside (kept for inspection) so it is reported once, not on every start; a veth
+			 * it described has no record now and is deleted as an orphan. */
+			snprintf(aside, sizeof(aside), "%s.corrupt", path);
+			if (!strstr(e->d_name, ".corrupt")) {
+				log_error("unreadable attachment record %s (%s); moved to %s", path, err, aside);
+				rename(path, aside);
+			}
 			continue;
 		}
 		if (!cidr4_contains(&m->subnet, rec.addr) || ipam_pool_reserve(m->pool, rec.addr) < 0) {
@@ -555,14 +616,16 @@ static int load_records(struct manager *m, const char *dir, bool releasing, cons
 			continue;
 		}
 		a = calloc(1, sizeof(*a));
-		if (!a)
+		if (!a) {
+			closedir(d);
 			return -ENOMEM;
+		}
 		a->rec = rec;
 		a->host_ifindex = li >= 0 ? links->ifindex[li] : 0;
 		a->deleting = releasing;
 		att_insert(m, a);
 		if (releasing)
-			reaper_queue(m->reaper, rec.host_veth, a->host_ifindex);
+			a->queued = reaper_queue(m->reaper, rec.host_veth, a->host_ifindex) == 0;
 		else
 			m->n_active++;
 	}
@@ -633,13 +696,25 @@ static size_t reconcile_links(struct manager *m, const struct link_set *links)
 			int li;
 
 			next = a->next;
-			if (a->deleting)
+			if (a->deleting) {
+				/* A deletion that failed is tried again. */
+				if (!a->queued && reaper_queue(m->reaper, a->rec.host_veth, a->host_ifindex) == 0)
+					a->queued = true;
 				continue;
+			}
 			li = link_set_find(links, a->rec.host_veth);
 			if (li < 0) {
+				struct rtlink_info info;
+				char line[512];
+
+				/* Freeing an address in use would be far worse than keeping a stale one: ask the
+				 * kernel about this one device before believing the dump. */
+				if (overlay_link_get(m->nl, a->rec.host_veth, &info) != -ENODEV)
+					continue;
+				snprintf(line, sizeof(line), "veth %s of %s/%s is gone; released %s", a->rec.host_veth,
+				         a->rec.container_id, a->rec.ifname, ip4_format(a->rec.addr, ip));
 				if (forget_attachment(m, a, m->dir_attach) == 0)
-					log_info("veth %s of %s/%s is gone; released %s", a->rec.host_veth, a->rec.container_id,
-					         a->rec.ifname, ip4_format(a->rec.addr, ip));
+					log_info("%s", line);
 				continue;
 			}
 			a->host_ifindex = links->ifindex[li];
@@ -841,10 +916,21 @@ static json_t *handle_add(struct manager *m, json_t *req, int fd)
 	oa.addr = a->rec.addr;
 	r = overlay_attach(m->nl, &oa, &res, err);
 	if (r < 0) {
+		struct rtlink_info left;
+
 		log_error("ADD %s/%s: %s", id, ifname, err);
-		unlink(path);
 		resp = api_error(r == -EEXIST ? SHOAL_ERR_EXISTS : SHOAL_ERR_KERNEL,
 		                 r == -EEXIST ? "interface already exists" : "failed to set up the interface", "%s", err);
+		/* If the rollback could not delete the veth, the container may still hold the address:
+		 * release it the slow way, through the reaper, like a DEL. */
+		if (r != -EEXIST && overlay_link_get(m->nl, veth, &left) == 0) {
+			a->host_ifindex = left.ifindex;
+			att_insert(m, a);
+			m->n_active++;
+			release_attachment(m, a);
+			return resp;
+		}
+		unlink(path);
 		goto fail;
 	}
 	a->host_ifindex = res.host_ifindex;
@@ -952,14 +1038,18 @@ static json_t *handle_gc(struct manager *m, json_t *req)
 	json_t *valid = json_object_get(req, "valid"), *v;
 	size_t i, removed = 0;
 
-	if (valid && !json_is_array(valid))
-		return api_error(CNI_ERR_DECODE, "invalid request", "\"valid\" must be an array");
+	const char *network = req_str(req, "network");
+
+	/* Without the list every attachment would go: refuse rather than guess. */
+	if (!json_is_array(valid))
+		return api_error(CNI_ERR_DECODE, "invalid request", "\"valid\" must be an array of attachments");
 	/* Mark the valid ones, then release every active attachment not marked. */
 	for (unsigned b = 0; b < BUCKETS; b++)
 		for (struct attachment *a = m->buckets[b]; a; a = a->next) {
 			bool found = false;
 
-			if (a->deleting)
+			/* CNI GC is per network: attachments of other networks are not this GC's to judge. */
+			if (a->deleting || (network && a->rec.network[0] && strcmp(network, a->rec.network) != 0))
 				continue;
 			json_array_foreach(valid, i, v) {
 				const char *id = json_string_value(json_object_get(v, "containerId"));
@@ -1076,6 +1166,7 @@ int manager_new(uv_loop_t *loop, const struct netd_config *cfg, struct manager *
 	m->loop = loop;
 	m->cfg = *cfg;
 	m->started = time(NULL);
+	m->lock_fd = -1;
 	snprintf(m->dir_attach, sizeof(m->dir_attach), "%s/attachments", cfg->state_dir);
 	snprintf(m->dir_releasing, sizeof(m->dir_releasing), "%s/releasing", cfg->state_dir);
 	snprintf(m->dir_pending, sizeof(m->dir_pending), "%s/pending-del", cfg->state_dir);
@@ -1086,7 +1177,7 @@ int manager_new(uv_loop_t *loop, const struct netd_config *cfg, struct manager *
 
 int manager_start(struct manager *m)
 {
-	char err[API_ERRLEN];
+	char err[API_ERRLEN], lock[300];
 	const char *dirs[] = { m->dir_attach, m->dir_releasing, m->dir_pending };
 	int r;
 
@@ -1096,6 +1187,18 @@ int manager_start(struct manager *m)
 			log_error("failed to create state directory %s: %s", dirs[i], strerror(-r));
 			return r;
 		}
+	}
+	/* Before anything touches the store or the kernel: a second shoald on the same state would
+	 * take over our subnet lease and rewrite our records.  The lock dies with the process. */
+	snprintf(lock, sizeof(lock), "%s/shoald.lock", m->cfg.state_dir);
+	m->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (m->lock_fd < 0 || flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		if (r == -EWOULDBLOCK)
+			log_error("another shoald is running with state directory %s", m->cfg.state_dir);
+		else
+			log_error("failed to lock %s: %s", lock, strerror(-r));
+		return r;
 	}
 	r = store_open(m->loop, m->cfg.store, m->cfg.store_prefix, &m->store);
 	if (r < 0) {
@@ -1128,6 +1231,10 @@ int manager_start(struct manager *m)
 		return r;
 	}
 	m->mtu = m->cfg.mtu ? m->cfg.mtu : underlay_mtu() - VXLAN_OVERHEAD;
+	if (m->mtu < 576 || m->mtu > 65535) {
+		log_warn("derived MTU %u is implausible; using 1450 (set \"mtu\" in the config)", m->mtu);
+		m->mtu = 1450;
+	}
 	r = ensure_host_objects(m, true);
 	if (r < 0)
 		return r;
@@ -1169,6 +1276,8 @@ void manager_reload(struct manager *m, const struct netd_config *cfg)
 
 void manager_stop(struct manager *m)
 {
+	if (!m)
+		return;
 	api_stop(m->api);
 	m->api = NULL;
 	reaper_stop(m->reaper);
@@ -1193,5 +1302,7 @@ void manager_free(struct manager *m)
 	ipam_pool_free(m->pool);
 	nlsock_free(m->nl);
 	store_free(m->store);
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
 	free(m);
 }

@@ -48,47 +48,69 @@ static void append(struct job **head, struct job **tail, struct job *j)
 	*tail = j;
 }
 
+static bool gone(int err)
+{
+	return err == -ENODEV || err == -ENOENT;
+}
+
 /* Delete a batch: tag each device with our group, then delete the group at once.  A device that
- * vanished meanwhile (its namespace died, someone else deleted it) is simply done. */
+ * vanished meanwhile (its namespace died, someone else deleted it) is simply done; a device whose
+ * tagging failed otherwise keeps that error (it was not deleted). */
 static void delete_batch(struct nlsock *s, struct job *batch)
 {
 	static char buf[REAPER_BATCH * 64];
+	static int errs[REAPER_BATCH];
 	char kerr[NLSOCK_ERRLEN];
 	uint32_t seq;
 	size_t off = 0;
-	unsigned n = 0, tagged = 0;
+	unsigned tagged = 0, in_group = 0;
+	struct job *j;
 	int r;
 
-	for (struct job *j = batch; j; j = j->next)
-		n++;
-	if (n == 1) {
+	memset(buf, 0, sizeof(buf));
+	if (!batch->next) {
 		r = rtlink_build_del(buf, sizeof(buf), nlsock_next_seq(s), batch->ifindex, batch->name);
 		if (r >= 0)
 			r = nlsock_transact(s, buf, (size_t)r, ((struct nlmsghdr *)buf)->nlmsg_seq, 1, NULL, kerr);
-		batch->err = (r == -ENODEV || r == -ENOENT) ? 0 : r;
+		batch->err = gone(r) ? 0 : r;
 		return;
 	}
 	seq = nlsock_next_seq(s);
-	for (struct job *j = batch; j; j = j->next) {
+	for (j = batch; j; j = j->next) {
 		struct nlmsghdr *nlh = (struct nlmsghdr *)(buf + off);
 
 		/* RTM_NEWLINK on an existing device with IFLA_GROUP only changes its group. */
 		r = rtlink_build_set(buf + off, sizeof(buf) - off, seq + tagged, j->ifindex, 0, 0, 0, -1);
-		if (r < 0 || !mnl_attr_put_u32_check(nlh, sizeof(buf) - off, IFLA_GROUP, REAPER_GROUP))
-			break;
-		if (j->ifindex <= 0 && !mnl_attr_put_strz_check(nlh, sizeof(buf) - off, IFLA_IFNAME, j->name))
+		if (r < 0 || !mnl_attr_put_u32_check(nlh, sizeof(buf) - off, IFLA_GROUP, REAPER_GROUP) ||
+		    (j->ifindex <= 0 && !mnl_attr_put_strz_check(nlh, sizeof(buf) - off, IFLA_IFNAME, j->name)))
 			break;
 		off += nlh->nlmsg_len;
 		tagged++;
 		nlsock_next_seq(s);
 	}
-	/* Individual failures (ENODEV: already gone) are fine; the group delete below decides. */
-	nlsock_transact(s, buf, off, seq, tagged, NULL, kerr);
+	for (unsigned i = 0; i < tagged; i++)
+		errs[i] = -EIO;
+	r = nlsock_transact_each(s, buf, off, seq, tagged, errs, kerr);
+	if (r < 0 && !gone(r) && errs[0] == -EIO) {
+		/* Nothing was answered (the socket failed): every job keeps that error. */
+		for (j = batch; j; j = j->next)
+			j->err = r;
+		return;
+	}
+	j = batch;
+	for (unsigned i = 0; i < tagged; i++, j = j->next) {
+		j->err = gone(errs[i]) ? 0 : errs[i];
+		if (errs[i] == 0)
+			in_group++;
+	}
+	for (; j; j = j->next)
+		j->err = -ENOBUFS;   /* did not fit this batch: reported, and retried by the caller */
+	if (in_group == 0)
+		return;
 	{
-		struct nlmsghdr *nlh;
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(memset(buf, 0, 256));
 		struct ifinfomsg *ifm;
 
-		nlh = mnl_nlmsg_put_header(buf);
 		nlh->nlmsg_type = RTM_DELLINK;
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 		nlh->nlmsg_seq = nlsock_next_seq(s);
@@ -97,15 +119,17 @@ static void delete_batch(struct nlsock *s, struct job *batch)
 		mnl_attr_put_u32(nlh, IFLA_GROUP, REAPER_GROUP);
 		r = nlsock_transact(s, buf, nlh->nlmsg_len, nlh->nlmsg_seq, 1, NULL, kerr);
 	}
-	for (struct job *j = batch; j; j = j->next)
-		j->err = (r == -ENODEV || r == -ENOENT) ? 0 : r;
+	j = batch;
+	for (unsigned i = 0; i < tagged; i++, j = j->next)
+		if (errs[i] == 0)
+			j->err = gone(r) ? 0 : r;
 }
 
 static void *worker(void *arg)
 {
 	struct reaper *rp = arg;
 	struct nlsock *s = NULL;
-	int open_err = nlsock_open(-1, &s);
+	int open_err = 0;
 
 	pthread_mutex_lock(&rp->lock);
 	for (;;) {
@@ -125,7 +149,10 @@ static void *worker(void *arg)
 		last->next = NULL;
 		pthread_mutex_unlock(&rp->lock);
 
-		if (open_err < 0)
+		/* (Re)open the socket here, so a failure once is not a failure forever. */
+		if (!s)
+			open_err = nlsock_open(-1, &s);
+		if (!s)
 			for (j = batch; j; j = j->next)
 				j->err = open_err;
 		else
@@ -153,7 +180,7 @@ static void on_async(uv_async_t *h)
 	for (; done; done = next) {
 		next = done->next;
 		rp->pending--;
-		rp->cb(rp->userdata, done->name, done->err);
+		rp->cb(rp->userdata, done->name, done->ifindex, done->err);
 		free(done);
 	}
 }

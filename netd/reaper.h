@@ -13,9 +13,9 @@
 
 struct reaper;
 
-/* Called on the loop thread for each finished job.  err < 0 when the kernel refused (logged by the
- * caller); the device may still exist then. */
-typedef void (*reaper_done_cb)(void *userdata, const char *name, int err);
+/* Called on the loop thread for each finished job, with the name and ifindex it was queued with.
+ * err < 0 when the kernel refused (logged by the caller); the device may still exist then. */
+typedef void (*reaper_done_cb)(void *userdata, const char *name, int ifindex, int err);
 
 int reaper_start(uv_loop_t *loop, reaper_done_cb cb, void *userdata, struct reaper **ret);
 /* ifindex > 0 deletes that exact device (a newer device of the same name is safe); 0 = by name. */

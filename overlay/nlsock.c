@@ -132,8 +132,8 @@ static int parse_error(const struct nlmsghdr *nlh, char err[NLSOCK_ERRLEN])
 	return e->error;
 }
 
-int nlsock_transact(struct nlsock *s, const void *buf, size_t len, uint32_t first_seq, unsigned nmsgs,
-                    unsigned *ret_failed_index, char err[NLSOCK_ERRLEN])
+static int transact(struct nlsock *s, const void *buf, size_t len, uint32_t first_seq, unsigned nmsgs,
+                    unsigned *ret_failed_index, int *errs, char err[NLSOCK_ERRLEN])
 {
 	unsigned acked = 0;
 	int first_err = 0;
@@ -161,6 +161,8 @@ int nlsock_transact(struct nlsock *s, const void *buf, size_t len, uint32_t firs
 				continue;   /* stray or echo message */
 			e = parse_error(nlh, first_err ? NULL : err);
 			acked++;
+			if (errs)
+				errs[idx] = e;
 			if (e < 0 && !first_err) {
 				first_err = e;
 				if (ret_failed_index)
@@ -169,6 +171,18 @@ int nlsock_transact(struct nlsock *s, const void *buf, size_t len, uint32_t firs
 		}
 	}
 	return first_err;
+}
+
+int nlsock_transact(struct nlsock *s, const void *buf, size_t len, uint32_t first_seq, unsigned nmsgs,
+                    unsigned *ret_failed_index, char err[NLSOCK_ERRLEN])
+{
+	return transact(s, buf, len, first_seq, nmsgs, ret_failed_index, NULL, err);
+}
+
+int nlsock_transact_each(struct nlsock *s, const void *buf, size_t len, uint32_t first_seq, unsigned nmsgs,
+                         int *errs, char err[NLSOCK_ERRLEN])
+{
+	return transact(s, buf, len, first_seq, nmsgs, NULL, errs, err);
 }
 
 int nlsock_query(struct nlsock *s, void *req, mnl_cb_t cb, void (*reset_cb)(void *), void *data,
@@ -200,8 +214,17 @@ int nlsock_query(struct nlsock *s, void *req, mnl_cb_t cb, void (*reset_cb)(void
 					continue;
 				if (m->nlmsg_flags & NLM_F_DUMP_INTR)
 					intr = true;
-				if (m->nlmsg_type == NLMSG_DONE)
+				if (m->nlmsg_type == NLMSG_DONE) {
+					int32_t e = 0;
+
+					/* A dump that failed part way ends with its error in NLMSG_DONE: an
+					 * incomplete list must not pass for a complete one. */
+					if (mnl_nlmsg_get_payload_len(m) >= sizeof(e))
+						memcpy(&e, mnl_nlmsg_get_payload(m), sizeof(e));
+					if (e < 0)
+						return e;
 					goto done;
+				}
 				if (m->nlmsg_type == NLMSG_ERROR) {
 					r = parse_error(m, err);
 					if (r < 0)

@@ -25,6 +25,10 @@ uint32_t nlsock_next_seq(struct nlsock *s);
 int nlsock_transact(struct nlsock *s, const void *buf, size_t len, uint32_t first_seq, unsigned nmsgs,
                     unsigned *ret_failed_index, char err[NLSOCK_ERRLEN]);
 
+/* The same, recording every message's result (0 or -errno) in errs[nmsgs]. */
+int nlsock_transact_each(struct nlsock *s, const void *buf, size_t len, uint32_t first_seq, unsigned nmsgs,
+                         int *errs, char err[NLSOCK_ERRLEN]);
+
 /* Send one request (a GET or a DUMP) and call cb for each reply message.  A dump interrupted by a
  * concurrent change (NLM_F_DUMP_INTR) is redone from the start: cb must tolerate being called
  * again after reset_cb(data) was called. */

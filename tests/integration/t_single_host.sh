@@ -68,11 +68,17 @@ expect_eq "all addresses free again" "0 253" "$(echo "$st" | jq -r '"\(.workload
 
 # --- GC
 for c in g1 g2 g3; do container_add h1 $c; done
+# An attachment of another CNI network on the same shoald: not this GC's to remove.
+lab_netns other >/dev/null
+cni_conf h1 | jq -c '.name = "other-net"' | cni ADD "$LAB-other" "$(netns_path other)" eth0 >/dev/null
 cni_conf h1 1.1.0 "\"cni.dev/valid-attachments\": [{\"containerID\": \"$LAB-g2\", \"ifname\": \"eth0\"}]" |
 	cni GC "" "" "" >/dev/null
 check "GC succeeds" test $? -eq 0
 expect_eq "GC keeps exactly the valid attachment" "$LAB-g2" \
-	"$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" workload list -o json | jq -r '[(.[]? // .workloads[]?) | select(.state == "active") | .containerId] | join(",")')"
+	"$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" workload list -o json | jq -r '[(.[]? // .workloads[]?) | select(.state == "active" and .network == "shoal-lab") | .containerId] | join(",")')"
+expect_eq "GC leaves other networks' attachments alone" "$LAB-other" \
+	"$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" workload list -o json | jq -r '[(.[]? // .workloads[]?) | select(.network == "other-net") | .containerId] | join(",")')"
+cni_conf h1 | jq -c '.name = "other-net"' | cni DEL "$LAB-other" "$(netns_path other)" eth0 >/dev/null
 
 # --- STATUS, and shoald down
 # A DEL record older than the attachment it names (written by a plugin that timed out before the
@@ -107,7 +113,12 @@ ip -n "$O" addr add 198.18.0.2/24 dev "$LAB-u1"; ip -n "$O" link set "$LAB-u1" u
 container_add h1 m
 check "container reaches outside through masquerade" ip netns exec "$LAB-m" ping -c1 -W2 198.18.0.2
 check "nftables table inet shoal exists" bash -c "ip netns exec $H nft list table inet shoal | grep -q masquerade"
-# SIGTERM must leave the data plane alone.
-shoald_stop h1
+# SIGTERM must leave the data plane alone, and stop even with a client connection open.
+python3 -c "import socket,time,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(5)" \
+	"$LAB_TMP/h1.sock" &
+idle=$!
+sleep 0.2
+check "shoald stops on SIGTERM with an idle client connected" shoald_stop h1
+kill "$idle" 2>/dev/null; wait "$idle" 2>/dev/null
 check "traffic keeps flowing with shoald stopped" ip netns exec "$LAB-m" ping -c1 -W2 198.18.0.2
 lab_done

@@ -20,6 +20,17 @@ kill -TERM "$(pgrep -f "shoald --config $LAB_TMP/h2.json")"
 sleep 0.3
 shoald_start h2 || not_ok "h2 restarts"
 expect_eq "a restarted node keeps its subnet" "$before" "$("$BUILD/netctl" --socket "$LAB_TMP/h2.sock" status -o json | jq -r .subnet)"
+# A second shoald on the same state directory must not start (it would take over the lease).
+lease_before=$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" subnet list -o json | jq -c '[.[] | select(.node == "h1") | .lease]')
+if ip netns exec "$LAB-h1" "$BUILD/shoald" --config "$LAB_TMP/h1.json" --socket "$LAB_TMP/h1-second.sock" \
+	>"$LAB_TMP/second.log" 2>&1; then
+	not_ok "a second shoald on the same state directory is refused"
+else
+	ok "a second shoald on the same state directory is refused"
+fi
+check "and says why" grep -q "another shoald is running with state directory" "$LAB_TMP/second.log"
+expect_eq "the first keeps its lease" "$lease_before" \
+	"$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" subnet list -o json | jq -c '[.[] | select(.node == "h1") | .lease]')"
 lab_host h5 >/dev/null
 shoald_conf h5 '"network": "10.245.0.0/16"' >/dev/null
 if shoald_start h5 2>/dev/null; then not_ok "a node with another network refuses to start"; else ok "a node with another network refuses to start"; fi

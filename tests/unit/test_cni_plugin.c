@@ -407,7 +407,8 @@ static void test_gc(void **state)
 	assert_null(reply.output);
 	fake_stop(f);
 	req = request_json(f);
-	want = json_loads("{\"op\":\"gc\",\"valid\":[{\"containerId\":\"a\",\"ifname\":\"eth0\"},"
+	/* GC names its network: shoald leaves other networks' attachments alone. */
+	want = json_loads("{\"op\":\"gc\",\"network\":\"lab\",\"valid\":[{\"containerId\":\"a\",\"ifname\":\"eth0\"},"
 			  "{\"containerId\":\"b\",\"ifname\":\"net1\"}]}", 0, NULL);
 	assert_true(json_equal(req, want));
 	json_decref(req);
