@@ -661,15 +661,17 @@ static int build_alloc(batch_builder build, const struct fw_config *c, uint32_t 
 	return 0;
 }
 
-int fw_apply(const struct fw_config *c, char *errbuf, size_t errlen)
+/* Build a batch with build and send it; what names it in errors ("build batch to ..."). */
+static int build_and_send(batch_builder build, const struct fw_config *c, const char *what, char *errbuf,
+                          size_t errlen)
 {
 	char *batch = NULL;
 	size_t len = 0;
 	int err;
 
-	err = build_alloc(fw_batch_build, c, (uint32_t)time(NULL), &batch, &len);
+	err = build_alloc(build, c, (uint32_t)time(NULL), &batch, &len);
 	if (err < 0) {
-		errbuf_set(errbuf, errlen, "build batch for table inet %s: %s", FW_TABLE, strerror(-err));
+		errbuf_set(errbuf, errlen, "build batch to %s table inet %s: %s", what, FW_TABLE, strerror(-err));
 		return err;
 	}
 	err = send_batch(batch, len, errbuf, errlen);
@@ -677,20 +679,14 @@ int fw_apply(const struct fw_config *c, char *errbuf, size_t errlen)
 	return err;
 }
 
+int fw_apply(const struct fw_config *c, char *errbuf, size_t errlen)
+{
+	return build_and_send(fw_batch_build, c, "replace", errbuf, errlen);
+}
+
 int fw_remove(char *errbuf, size_t errlen)
 {
-	char *batch = NULL;
-	size_t len = 0;
-	int err;
-
-	err = build_alloc(build_remove, NULL, (uint32_t)time(NULL), &batch, &len);
-	if (err < 0) {
-		errbuf_set(errbuf, errlen, "build batch to delete table inet %s: %s", FW_TABLE, strerror(-err));
-		return err;
-	}
-	err = send_batch(batch, len, errbuf, errlen);
-	free(batch);
-	return err;
+	return build_and_send(build_remove, NULL, "delete", errbuf, errlen);
 }
 
 /* ---- reading back ----------------------------------------------------------------------------- */
