@@ -605,16 +605,9 @@ static int load_records(struct manager *m, const char *dir, bool releasing, cons
 			unlink(path);
 			continue;
 		}
+		/* A record whose veth is gone (an ADD that never completed, a namespace deleted without
+		 * DEL) is kept here and released by reconcile_links(), the one place that decides that. */
 		li = link_set_find(links, rec.host_veth);
-		if (!releasing && li < 0) {
-			/* The ADD never completed, or the container's namespace is gone: its interface is
-			 * gone, so the address is free again. */
-			log_info("attachment %s/%s: veth %s is gone; releasing %s", rec.container_id, rec.ifname,
-			         rec.host_veth, ip4_format(rec.addr, ip));
-			ipam_pool_release(m->pool, rec.addr);
-			unlink(path);
-			continue;
-		}
 		a = calloc(1, sizeof(*a));
 		if (!a) {
 			closedir(d);
