@@ -4,7 +4,7 @@
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CNI_DIRS ?= /usr/lib/cni /opt/cni/bin
-B        := build
+B        ?= build
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -92,16 +92,16 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(TEST_HELPERS)
-	@tests/run.sh
+	@B=$(B) tests/run.sh
 
 check-unit: all $(UNIT_BINS)
-	@tests/run.sh unit
+	@B=$(B) tests/run.sh unit
 
 check-integration: all $(TEST_HELPERS)
-	@tests/run.sh integration
+	@B=$(B) tests/run.sh integration
 
 check-fuzz:
-	@tests/run.sh fuzz
+	@B=$(B) tests/run.sh fuzz
 
 # Longer fuzz runs by hand: make fuzz FUZZ_SECONDS=600
 fuzz:
@@ -109,11 +109,11 @@ fuzz:
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@bench/run.sh
+	@B=$(B) bench/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/demo.sh
+	@B=$(B) scripts/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin

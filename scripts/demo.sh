@@ -4,7 +4,7 @@
 # netctl, pings between them, then everything torn down.
 set -u
 cd "$(dirname "$0")/.."
-B=$PWD/build
+B=$PWD/${B:-build}
 P=shoal-demo-$$
 TMP=$(mktemp -d /tmp/$P.XXXX)
 SHOALD=""

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 tiers=("$@")
 [ ${#tiers[@]} -gt 0 ] || tiers=(unit integration fuzz)
 passed=0 failed=0
-log_dir=build/test-logs
+B=${B:-build}
+export BUILD=${BUILD:-$PWD/$B}
+log_dir=$B/test-logs
 mkdir -p "$log_dir"
 
 count() {  # count ok/not ok lines of a log
@@ -23,7 +25,7 @@ count() {  # count ok/not ok lines of a log
 
 run_unit() {
 	local t log
-	for t in build/tests/test_*; do
+	for t in "$B"/tests/test_*; do
 		[ -x "$t" ] || continue
 		log="$log_dir/$(basename "$t").log"
 		# cmocka's TAP output gives one ok/not ok line per case.

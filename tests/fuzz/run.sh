@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-10}
-out=build/fuzz
+out=${B:-build}/fuzz
 mkdir -p "$out"
 for src in tests/fuzz/fuzz_*.c; do
 	[ -f "$src" ] || continue
