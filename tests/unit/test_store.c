@@ -1,6 +1,7 @@
 /* The store interface on the file backend: every operation and error, revisions, leases (with the
  * clock hook instead of sleeps), watches (events, replay, compaction, lease expiry), two handles on
- * one directory, real processes racing, and the database file parser. */
+ * one directory, real processes racing, the asynchronous operations on a real loop (each callback
+ * once, never inside the call, store_free with operations pending), and the database file parser. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 
 #include "lib/fileio.h"
 #include "store/store.h"
+#include "store/store_file_codec.h"
 #include "store/store_int.h"
 
 struct fixture {
@@ -102,8 +104,11 @@ static void test_open_errors(void **state)
 	char url[160], sub[128];
 	struct stat st;
 
-	assert_int_equal(store_open(NULL, "etcd:http://127.0.0.1:2379", NULL, &s), -EPROTONOSUPPORT);
-	assert_int_equal(store_open(NULL, "http://127.0.0.1:2379", NULL, &s), -EPROTONOSUPPORT);
+	/* A scheme no backend serves is a configuration error, like a URL without a scheme. */
+	assert_int_equal(store_open(NULL, "etcd:http://127.0.0.1:2379", NULL, &s), -EINVAL);
+	assert_int_equal(store_open(NULL, "http://127.0.0.1:2379", NULL, &s), -EINVAL);
+	assert_int_equal(store_open(NULL, "FILE:/tmp/x", NULL, &s), -EINVAL);
+	assert_int_equal(store_open(NULL, ":/tmp/x", NULL, &s), -EINVAL);
 	assert_int_equal(store_open(NULL, "/var/lib/shoal/store", NULL, &s), -EINVAL);
 	assert_int_equal(store_open(NULL, "file:relative/dir", NULL, &s), -EINVAL);
 	assert_int_equal(store_open(NULL, "file:", NULL, &s), -EINVAL);
@@ -739,6 +744,453 @@ static void test_free_with_watches(void **state)
 	assert_int_equal(s1.calls, 0);
 }
 
+/* ---- asynchronous operations ---- */
+
+/* Set around every *_async call: a callback that runs while it is set ran inside the call. */
+static bool in_call;
+
+struct res {
+	int calls;
+	int err;
+	int64_t rev, id, ttl;
+	char *key, *value;
+	size_t value_len;
+	size_t n;
+	char *keys[8];
+	int64_t list_rev;
+	/* rev_cb only: start store_get_async(start_get, "k") into *chain from the callback */
+	struct store *start_get;
+	struct res *chain;
+	int start_err;                  /* what that call returned */
+	int *order, *next_order;        /* completion order */
+};
+
+static void res_seen(struct res *r, int err)
+{
+	assert_false(in_call);
+	r->calls++;
+	r->err = err;
+	if (r->order)
+		*r->order = (*r->next_order)++;
+}
+
+static void kv_cb(void *userdata, int err, const struct store_kv *kv)
+{
+	struct res *r = userdata;
+
+	res_seen(r, err);
+	if (err) {
+		assert_null(kv);
+	} else {
+		assert_non_null(kv);
+		r->key = strdup(kv->key);
+		r->value = strndup(kv->value, kv->value_len);
+		r->value_len = kv->value_len;
+		r->rev = kv->mod_rev;
+		r->id = kv->lease;
+	}
+}
+
+static void kvs_cb(void *userdata, int err, const struct store_kvs *kvs)
+{
+	struct res *r = userdata;
+
+	res_seen(r, err);
+	if (err) {
+		assert_null(kvs);
+	} else {
+		r->n = kvs->n;
+		r->list_rev = kvs->revision;
+		for (size_t i = 0; i < kvs->n && i < 8; i++)
+			r->keys[i] = strdup(kvs->kvs[i].key);
+	}
+}
+
+static void kv_chain_cb(void *userdata, int err, const struct store_kv *kv);
+
+static void rev_cb(void *userdata, int err, int64_t rev)
+{
+	struct res *r = userdata;
+
+	res_seen(r, err);
+	if (err)
+		assert_int_equal(rev, 0);
+	r->rev = rev;
+	if (r->start_get) {
+		in_call = true;
+		r->start_err = store_get_async(r->start_get, "k", kv_chain_cb, r->chain);
+		in_call = false;
+	}
+}
+
+static void kv_chain_cb(void *userdata, int err, const struct store_kv *kv)
+{
+	kv_cb(userdata, err, kv);
+}
+
+static void lease_cb(void *userdata, int err, int64_t id, int64_t ttl)
+{
+	struct res *r = userdata;
+
+	res_seen(r, err);
+	if (err) {
+		assert_int_equal(id, 0);
+		assert_int_equal(ttl, 0);
+	}
+	r->id = id;
+	r->ttl = ttl;
+}
+
+static void done_cb(void *userdata, int err)
+{
+	struct res *r = userdata;
+
+	res_seen(r, err);
+}
+
+static void res_done(struct res *r)
+{
+	free(r->key);
+	free(r->value);
+	for (size_t i = 0; i < 8; i++)
+		free(r->keys[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Run the loop until r's callback ran (or a generous deadline), then once more: it must run once. */
+static void run_for(uv_loop_t *loop, struct res *r)
+{
+	int64_t deadline = mono_ms() + 5000;
+
+	while (r->calls == 0 && mono_ms() < deadline)
+		uv_run(loop, UV_RUN_NOWAIT);
+	uv_run(loop, UV_RUN_NOWAIT);
+	assert_int_equal(r->calls, 1);
+}
+
+/* Start an operation the way a caller would, and check it did not complete inside the call. */
+#define START(r, call)                             \
+	do {                                       \
+		memset(&(r), 0, sizeof(r));        \
+		in_call = true;                    \
+		assert_int_equal((call), 0);       \
+		in_call = false;                   \
+		assert_int_equal((r).calls, 0);    \
+	} while (0)
+
+static void test_async_ops(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *s = open_loop(fx), *sync;
+	char value[] = "v1";
+	struct store_kv kv;
+	struct res r;
+	int64_t id;
+
+	/* put: the value is copied, the caller's buffer may change at once */
+	START(r, store_put_async(s, "k", value, 2, 0, rev_cb, &r));
+	value[1] = 'X';
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.rev, 1);
+
+	START(r, store_create_async(s, "k", "v2", 2, 0, rev_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -EEXIST);
+	START(r, store_create_async(s, "n", "", 0, 0, rev_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.rev, 2);
+
+	START(r, store_get_async(s, "k", kv_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	assert_string_equal(r.key, "k");
+	assert_string_equal(r.value, "v1");
+	assert_int_equal(r.rev, 1);
+	res_done(&r);
+	START(r, store_get_async(s, "missing", kv_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ENOENT);
+
+	START(r, store_list_async(s, NULL, kvs_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.list_rev, 2);
+	assert_string_equal(r.keys[0], "k");
+	assert_string_equal(r.keys[1], "n");
+	res_done(&r);
+
+	START(r, store_cas_async(s, "k", "v3", 2, 2, 0, rev_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ESTALE);
+	START(r, store_cas_async(s, "k", "v3", 2, 1, 0, rev_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.rev, 3);
+
+	START(r, store_delete_async(s, "k", 1, rev_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ESTALE);
+	START(r, store_delete_async(s, "k", 3, rev_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.rev, 4);
+	START(r, store_delete_async(s, "k", 0, rev_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ENOENT);
+
+	START(r, store_lease_grant_async(s, 10, lease_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	assert_true(r.id > 0);
+	assert_int_equal(r.ttl, 10);
+	id = r.id;
+	START(r, store_lease_keepalive_async(s, id, lease_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.id, id);
+	assert_int_equal(r.ttl, 10);
+	/* No such lease, id 0 included: -ENOENT through the callback, as an expired one. */
+	START(r, store_lease_keepalive_async(s, id + 1, lease_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ENOENT);
+	START(r, store_lease_keepalive_async(s, 0, lease_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ENOENT);
+
+	START(r, store_put_async(s, "leased", "x", 1, id, rev_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	START(r, store_lease_revoke_async(s, id, done_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	START(r, store_lease_revoke_async(s, id, done_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ENOENT);
+	START(r, store_lease_revoke_async(s, -1, done_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ENOENT);
+
+	/* What the asynchronous calls did is what another handle sees. */
+	sync = open_sync(fx);
+	assert_int_equal(store_get(sync, "leased", &kv), -ENOENT);
+	assert_int_equal(store_get(sync, "n", &kv), 0);
+	assert_int_equal(kv.mod_rev, 2);
+	store_kv_done(&kv);
+	store_free(sync);
+	store_free(s);
+}
+
+static void test_async_start_errors(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *s = open_loop(fx), *nl = open_sync(fx);
+	char key[STORE_KEY_MAX + 2];
+	struct res r = { 0 };
+
+	memset(key, 'k', sizeof(key));
+	key[STORE_KEY_MAX + 1] = '\0';
+	/* Failures to start: returned, and no callback ever runs. */
+	assert_int_equal(store_get_async(NULL, "k", kv_cb, &r), -EINVAL);
+	assert_int_equal(store_get_async(s, "", kv_cb, &r), -EINVAL);
+	assert_int_equal(store_get_async(s, key, kv_cb, &r), -EINVAL);
+	assert_int_equal(store_get_async(s, "k", NULL, &r), -EINVAL);
+	assert_int_equal(store_list_async(s, key, kvs_cb, &r), -EINVAL);
+	assert_int_equal(store_put_async(s, "k", NULL, 1, 0, rev_cb, &r), -EINVAL);
+	assert_int_equal(store_put_async(s, "k", "", STORE_VALUE_MAX + 1, 0, rev_cb, &r), -EFBIG);
+	assert_int_equal(store_create_async(s, "k", "v", 1, -1, rev_cb, &r), -EINVAL);
+	assert_int_equal(store_cas_async(s, "k", "v", 1, -1, 0, rev_cb, &r), -EINVAL);
+	assert_int_equal(store_delete_async(s, "k", -1, rev_cb, &r), -EINVAL);
+	assert_int_equal(store_lease_grant_async(s, 0, lease_cb, &r), -EINVAL);
+	assert_int_equal(store_lease_grant_async(s, (int64_t)INT32_MAX + 1, lease_cb, &r), -EINVAL);
+	assert_int_equal(store_lease_keepalive_async(s, 1, NULL, &r), -EINVAL);
+	assert_int_equal(store_lease_revoke_async(s, 1, NULL, &r), -EINVAL);
+	/* Without a loop there is nowhere to call back. */
+	assert_int_equal(store_get_async(nl, "k", kv_cb, &r), -EOPNOTSUPP);
+	assert_int_equal(store_lease_grant_async(nl, 5, lease_cb, &r), -EOPNOTSUPP);
+	uv_run(&fx->loop, UV_RUN_NOWAIT);
+	uv_run(&fx->loop, UV_RUN_NOWAIT);
+	assert_int_equal(r.calls, 0);
+	store_free(nl);
+	store_free(s);
+}
+
+/* Several operations in flight: each callback once, in the order they were started (the file
+ * store's order; etcd promises none), and one started by a callback completes on a later loop
+ * iteration, not in the pass that ran its parent. */
+static void test_async_many_and_chained(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *s = open_loop(fx);
+	struct res r[4], chained;
+	int order[4] = { 0 }, next = 1;
+
+	memset(&chained, 0, sizeof(chained));
+	START(r[0], store_put_async(s, "k", "first", 5, 0, rev_cb, &r[0]));
+	START(r[1], store_get_async(s, "k", kv_cb, &r[1]));
+	START(r[2], store_put_async(s, "k", "second", 6, 0, rev_cb, &r[2]));
+	START(r[3], store_list_async(s, "", kvs_cb, &r[3]));
+	for (int i = 0; i < 4; i++) {
+		r[i].order = &order[i];
+		r[i].next_order = &next;
+	}
+	r[2].start_get = s;
+	r[2].chain = &chained;
+
+	uv_run(&fx->loop, UV_RUN_NOWAIT);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(r[i].calls, 1);
+		assert_int_equal(r[i].err, 0);
+		assert_int_equal(order[i], i + 1);
+	}
+	assert_int_equal(r[0].rev, 1);
+	assert_string_equal(r[1].value, "first");   /* run in order: after the first put */
+	assert_int_equal(r[2].rev, 2);
+	assert_int_equal(r[3].list_rev, 2);
+	assert_int_equal(r[2].start_err, 0);
+	assert_int_equal(chained.calls, 0);       /* started by r[2]'s callback: next iteration */
+	run_for(&fx->loop, &chained);
+	assert_int_equal(chained.err, 0);
+	assert_string_equal(chained.value, "second");
+
+	/* Nothing pending: the idle handle stopped, the loop has nothing left to do. */
+	assert_int_equal(uv_run(&fx->loop, UV_RUN_NOWAIT), 0);
+	for (int i = 0; i < 4; i++)
+		res_done(&r[i]);
+	res_done(&chained);
+	store_free(s);
+}
+
+/* A caller's per-operation state, freed by its callback: ASan reports a callback that runs twice
+ * (double free) or never (leak). */
+struct owned {
+	int *cancelled, *completed;
+	struct store *s;
+};
+
+static void owned_rev_cb(void *userdata, int err, int64_t rev)
+{
+	struct owned *o = userdata;
+
+	assert_false(in_call);
+	if (err == -ECANCELED) {
+		(*o->cancelled)++;
+		/* The store is going away: new work is refused and a second store_free is harmless. */
+		assert_int_equal(store_put_async(o->s, "late", "x", 1, 0, owned_rev_cb, o), -ECANCELED);
+		store_free(o->s);
+		assert_int_equal(store_get(o->s, "k0", &(struct store_kv){ 0 }), -ECANCELED);
+	} else {
+		(*o->completed)++;
+	}
+	free(o);
+}
+
+static struct owned *owned_new(struct store *s, int *cancelled, int *completed)
+{
+	struct owned *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	o->s = s;
+	o->cancelled = cancelled;
+	o->completed = completed;
+	return o;
+}
+
+static void test_async_free_pending(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *s = open_loop(fx), *sync;
+	struct seen sn = { 0 };
+	struct store_kv kv;
+	int cancelled = 0, completed = 0;
+
+	/* A watch and a poll timer too: store_free tears everything down at once. */
+	assert_int_equal(store_watch(s, "", 0, seen_cb, &sn, &sn.w), 0);
+	for (int i = 0; i < 5; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(store_put_async(s, key, "v", 1, 0, owned_rev_cb, owned_new(s, &cancelled, &completed)), 0);
+	}
+	/* Every pending callback runs, once, with -ECANCELED, before store_free returns. */
+	store_free(s);
+	assert_int_equal(cancelled, 5);
+	assert_int_equal(completed, 0);
+	/* Freed handles close on the loop; nothing else runs. */
+	uv_run(&fx->loop, UV_RUN_NOWAIT);
+	assert_int_equal(cancelled, 5);
+	assert_int_equal(sn.calls, 0);
+
+	/* The file store had not started them: nothing was written. */
+	sync = open_sync(fx);
+	assert_int_equal(store_get(sync, "k0", &kv), -ENOENT);
+	store_free(sync);
+	seen_done(&sn);
+}
+
+static void owned_free_cb(void *userdata, int err, int64_t rev)
+{
+	struct owned *o = userdata;
+
+	assert_int_equal(err, 0);
+	(*o->completed)++;
+	/* Freed from its own callback: the operations after this one are cancelled once it returns. */
+	store_free(o->s);
+	free(o);
+}
+
+static void test_async_free_in_callback(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *s = open_loop(fx), *sync;
+	struct store_kv kv;
+	int cancelled = 0, completed = 0;
+	struct owned *first = owned_new(s, &cancelled, &completed);
+
+	assert_int_equal(store_put_async(s, "k0", "v", 1, 0, owned_free_cb, first), 0);
+	for (int i = 1; i < 4; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(store_put_async(s, key, "v", 1, 0, owned_rev_cb, owned_new(s, &cancelled, &completed)), 0);
+	}
+	uv_run(&fx->loop, UV_RUN_NOWAIT);
+	assert_int_equal(completed, 1);
+	assert_int_equal(cancelled, 3);
+	uv_run(&fx->loop, UV_RUN_NOWAIT);
+	assert_int_equal(completed + cancelled, 4);
+
+	sync = open_sync(fx);
+	assert_int_equal(store_get(sync, "k0", &kv), 0);   /* the one that ran is there */
+	store_kv_done(&kv);
+	assert_int_equal(store_get(sync, "k1", &kv), -ENOENT);
+	store_free(sync);
+}
+
+/* The two halves of one code path: an asynchronous write shows up in a watch, and a watch callback
+ * may start asynchronous operations. */
+static void test_async_and_watch(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *s = open_loop(fx);
+	struct seen sn = { 0 };
+	struct res r;
+
+	assert_int_equal(store_watch(s, "subnets/", 0, seen_cb, &sn, &sn.w), 0);
+	START(r, store_create_async(s, "subnets/a", "A", 1, 0, rev_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	run_until(&fx->loop, &sn, 1);
+	assert_int_equal(sn.n, 1);
+	assert_string_equal(sn.key[0], "subnets/a");
+	assert_int_equal(sn.rev[0], r.rev);
+	store_watch_cancel(sn.w);
+	seen_done(&sn);
+	store_free(s);
+}
+
 /* ---- broken database ---- */
 
 static void test_corrupt_db(void **state)
@@ -959,7 +1411,7 @@ static void test_handle_across_fork(void **state)
 static int parse_str(const char *s)
 {
 	struct store_file_db *db = NULL;
-	int r = store_file_db_parse(s, strlen(s), &db);
+	int r = store_file_codec_parse(s, strlen(s), &db);
 
 	store_file_db_free(db);
 	return r;
@@ -1011,10 +1463,10 @@ static void test_db_parser(void **state)
 	char *out, *out2;
 	size_t len, len2;
 
-	assert_int_equal(store_file_db_parse(good, strlen(good), &db), 0);
-	assert_int_equal(store_file_db_dump(db, &out, &len), 0);
-	assert_int_equal(store_file_db_parse(out, len, &db2), 0);
-	assert_int_equal(store_file_db_dump(db2, &out2, &len2), 0);
+	assert_int_equal(store_file_codec_parse(good, strlen(good), &db), 0);
+	assert_int_equal(store_file_codec_dump(db, &out, &len), 0);
+	assert_int_equal(store_file_codec_parse(out, len, &db2), 0);
+	assert_int_equal(store_file_codec_dump(db2, &out2, &len2), 0);
 	assert_int_equal(len, len2);
 	assert_memory_equal(out, out2, len);
 	/* Binary survives as base64, text as text. */
@@ -1052,6 +1504,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_cancel_and_free_in_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_watches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_start_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_many_and_chained, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_free_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_free_in_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_and_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_tmp_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork_race_create, setup, teardown),
