@@ -1,13 +1,12 @@
 #include "netd/reaper.h"
 
 #include <errno.h>
-#include <linux/if.h>
-#include <linux/rtnetlink.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/names.h"
 #include "overlay/nlsock.h"
@@ -16,6 +15,11 @@
 /* The device group used to delete a batch in one RTM_DELLINK; an arbitrary, unlikely number. */
 #define REAPER_GROUP 0x5e0a1de1u
 #define REAPER_BATCH 256
+/* The worker waits for the kernel on its own thread, so it can afford to wait longer than the
+ * loop's sockets: unregistering a whole batch takes one RCU grace period plus per-device work. */
+#define REAPER_TIMEOUT_MS 30000
+/* errs[] of a request the kernel never answered (a timeout); kernel answers are 0 or -errno. */
+#define NO_ANSWER 1
 
 struct job {
 	char name[IFNAME_SIZE];
@@ -34,6 +38,7 @@ struct reaper {
 	struct job *todo, *todo_tail;
 	struct job *done;
 	size_t pending;
+	unsigned delay_ms;   /* test hook: SHOALD_TEST_REAPER_DELAY_MS */
 	bool stopping;
 	bool thread_started;
 };
@@ -53,53 +58,53 @@ static bool gone(int err)
 	return err == -ENODEV || err == -ENOENT;
 }
 
+static int delete_one(struct nlsock *s, struct job *j)
+{
+	/* A delete by name is the group tag without its IFLA_GROUP: it fits the same room. */
+	char buf[RTLINK_SET_GROUP_MAXLEN] = { 0 }, kerr[NLSOCK_ERRLEN];
+	int r;
+
+	r = rtlink_build_del(buf, sizeof(buf), nlsock_next_seq(s), j->ifindex, j->name);
+	if (r < 0)
+		return r;
+	r = nlsock_transact(s, buf, (size_t)r, ((struct nlmsghdr *)buf)->nlmsg_seq, 1, NULL, kerr);
+	return gone(r) ? 0 : r;
+}
+
 /* Delete a batch: tag each device with our group, then delete the group at once.  A device that
  * vanished meanwhile (its namespace died, someone else deleted it) is simply done; a device whose
  * tagging failed otherwise keeps that error (it was not deleted). */
 static void delete_batch(struct nlsock *s, struct job *batch)
 {
-	static char buf[REAPER_BATCH * 64];
-	static int errs[REAPER_BATCH];
-	char kerr[NLSOCK_ERRLEN];
+	char buf[REAPER_BATCH * RTLINK_SET_GROUP_MAXLEN], kerr[NLSOCK_ERRLEN];
+	int errs[REAPER_BATCH];
 	uint32_t seq;
 	size_t off = 0;
 	unsigned tagged = 0, in_group = 0;
 	struct job *j;
 	int r;
 
+	/* libmnl leaves attribute padding as it finds it: send zeros, not old stack. */
 	memset(buf, 0, sizeof(buf));
 	if (!batch->next) {
-		r = rtlink_build_del(buf, sizeof(buf), nlsock_next_seq(s), batch->ifindex, batch->name);
-		if (r >= 0)
-			r = nlsock_transact(s, buf, (size_t)r, ((struct nlmsghdr *)buf)->nlmsg_seq, 1, NULL, kerr);
-		batch->err = gone(r) ? 0 : r;
+		batch->err = delete_one(s, batch);
 		return;
 	}
 	seq = nlsock_next_seq(s);
-	for (j = batch; j; j = j->next) {
-		struct nlmsghdr *nlh = (struct nlmsghdr *)(buf + off);
-
-		/* RTM_NEWLINK on an existing device with IFLA_GROUP only changes its group. */
-		r = rtlink_build_set(buf + off, sizeof(buf) - off, seq + tagged, j->ifindex, 0, 0, 0, -1);
-		if (r < 0 || !mnl_attr_put_u32_check(nlh, sizeof(buf) - off, IFLA_GROUP, REAPER_GROUP) ||
-		    (j->ifindex <= 0 && !mnl_attr_put_strz_check(nlh, sizeof(buf) - off, IFLA_IFNAME, j->name)))
+	for (j = batch; j && tagged < REAPER_BATCH; j = j->next) {
+		r = rtlink_build_set_group(buf + off, sizeof(buf) - off, seq + tagged, j->ifindex, j->name, REAPER_GROUP);
+		if (r < 0)
 			break;
-		off += nlh->nlmsg_len;
-		tagged++;
+		off += (size_t)r;
+		errs[tagged++] = NO_ANSWER;
+	}
+	for (unsigned i = 1; i < tagged; i++)
 		nlsock_next_seq(s);
-	}
-	for (unsigned i = 0; i < tagged; i++)
-		errs[i] = -EIO;
-	r = nlsock_transact_each(s, buf, off, seq, tagged, errs, kerr);
-	if (r < 0 && !gone(r) && errs[0] == -EIO) {
-		/* Nothing was answered (the socket failed): every job keeps that error. */
-		for (j = batch; j; j = j->next)
-			j->err = r;
-		return;
-	}
+	r = tagged ? nlsock_transact_each(s, buf, off, seq, tagged, errs, kerr) : 0;
 	j = batch;
 	for (unsigned i = 0; i < tagged; i++, j = j->next) {
-		j->err = gone(errs[i]) ? 0 : errs[i];
+		/* Unanswered (the socket failed or timed out): the device may or may not be tagged. */
+		j->err = errs[i] == NO_ANSWER ? (r < 0 ? r : -EIO) : gone(errs[i]) ? 0 : errs[i];
 		if (errs[i] == 0)
 			in_group++;
 	}
@@ -107,22 +112,32 @@ static void delete_batch(struct nlsock *s, struct job *batch)
 		j->err = -ENOBUFS;   /* did not fit this batch: reported, and retried by the caller */
 	if (in_group == 0)
 		return;
-	{
-		struct nlmsghdr *nlh = mnl_nlmsg_put_header(memset(buf, 0, 256));
-		struct ifinfomsg *ifm;
-
-		nlh->nlmsg_type = RTM_DELLINK;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-		nlh->nlmsg_seq = nlsock_next_seq(s);
-		ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-		ifm->ifi_family = AF_UNSPEC;
-		mnl_attr_put_u32(nlh, IFLA_GROUP, REAPER_GROUP);
-		r = nlsock_transact(s, buf, nlh->nlmsg_len, nlh->nlmsg_seq, 1, NULL, kerr);
-	}
+	r = rtlink_build_del_group(buf, sizeof(buf), nlsock_next_seq(s), REAPER_GROUP);
+	if (r >= 0)
+		r = nlsock_transact(s, buf, (size_t)r, ((struct nlmsghdr *)buf)->nlmsg_seq, 1, NULL, kerr);
 	j = batch;
 	for (unsigned i = 0; i < tagged; i++, j = j->next)
 		if (errs[i] == 0)
 			j->err = gone(r) ? 0 : r;
+}
+
+/* Test hook: wait rp->delay_ms before a batch (the lock held on entry and exit).  Returns false when
+ * reaper_stop() came meanwhile. */
+static bool test_delay(struct reaper *rp)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += rp->delay_ms / 1000;
+	until.tv_nsec += (long)(rp->delay_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (!rp->stopping)
+		if (pthread_cond_timedwait(&rp->cond, &rp->lock, &until) == ETIMEDOUT)
+			break;
+	return !rp->stopping;
 }
 
 static void *worker(void *arg)
@@ -140,6 +155,10 @@ static void *worker(void *arg)
 			pthread_cond_wait(&rp->cond, &rp->lock);
 		if (rp->stopping)
 			break;
+		/* The delay comes before the batch is taken: jobs queued meanwhile join it, and a stop
+		 * during the delay leaves every job in todo (dropped, like any unprocessed job). */
+		if (rp->delay_ms && !test_delay(rp))
+			break;
 		batch = rp->todo;
 		for (last = batch; last->next && n < REAPER_BATCH - 1; last = last->next)
 			n++;
@@ -150,8 +169,13 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&rp->lock);
 
 		/* (Re)open the socket here, so a failure once is not a failure forever. */
-		if (!s)
+		if (!s) {
 			open_err = nlsock_open(-1, &s);
+			if (s && (open_err = nlsock_set_timeout(s, REAPER_TIMEOUT_MS)) < 0) {
+				nlsock_free(s);
+				s = NULL;
+			}
+		}
 		if (!s)
 			for (j = batch; j; j = j->next)
 				j->err = open_err;
@@ -185,17 +209,41 @@ static void on_async(uv_async_t *h)
 	}
 }
 
+/* Test hook, read once: SHOALD_TEST_REAPER_DELAY_MS=N makes the worker wait N ms before each batch,
+ * so that integration tests can watch the window between DEL and the veth's removal (the address
+ * must stay taken until the veth is gone).  Unset, empty, 0 or malformed: no delay. */
+static unsigned test_delay_ms(void)
+{
+	const char *v = getenv("SHOALD_TEST_REAPER_DELAY_MS");
+	unsigned long ms;
+	char *end;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	ms = strtoul(v, &end, 10);
+	if (errno || *end || ms > 600000)
+		return 0;
+	return (unsigned)ms;
+}
+
 int reaper_start(uv_loop_t *loop, reaper_done_cb cb, void *userdata, struct reaper **ret)
 {
 	struct reaper *rp = calloc(1, sizeof(*rp));
+	pthread_condattr_t ca;
 	int r;
 
 	if (!rp)
 		return -ENOMEM;
 	rp->cb = cb;
 	rp->userdata = userdata;
+	rp->delay_ms = test_delay_ms();
 	pthread_mutex_init(&rp->lock, NULL);
-	pthread_cond_init(&rp->cond, NULL);
+	/* CLOCK_MONOTONIC for the test delay's timed wait: a clock step must not stretch it. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&rp->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	r = uv_async_init(loop, &rp->async, on_async);
 	if (r < 0) {
 		free(rp);

@@ -17,6 +17,8 @@ struct reaper;
  * err < 0 when the kernel refused (logged by the caller); the device may still exist then. */
 typedef void (*reaper_done_cb)(void *userdata, const char *name, int ifindex, int err);
 
+/* Test hook: the environment variable SHOALD_TEST_REAPER_DELAY_MS (read here, once) delays every
+ * batch by that many milliseconds; see reaper.c. */
 int reaper_start(uv_loop_t *loop, reaper_done_cb cb, void *userdata, struct reaper **ret);
 /* ifindex > 0 deletes that exact device (a newer device of the same name is safe); 0 = by name. */
 int reaper_queue(struct reaper *r, const char *name, int ifindex);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 struct nlsock {
@@ -17,6 +18,7 @@ struct nlsock {
 };
 
 struct ns_open {
+	int family;
 	int netns_fd;
 	int fd;
 	int err;
@@ -31,15 +33,15 @@ static void *ns_open_thread(void *arg)
 		o->err = -errno;
 		return NULL;
 	}
-	o->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	o->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, o->family);
 	if (o->fd < 0)
 		o->err = -errno;
 	return NULL;
 }
 
-static int socket_in_netns(int netns_fd, int *ret_fd)
+static int socket_in_netns(int family, int netns_fd, int *ret_fd)
 {
-	struct ns_open o = { .netns_fd = netns_fd, .fd = -1 };
+	struct ns_open o = { .family = family, .netns_fd = netns_fd, .fd = -1 };
 	pthread_t t;
 	int r;
 
@@ -53,7 +55,7 @@ static int socket_in_netns(int netns_fd, int *ret_fd)
 	return 0;
 }
 
-int nlsock_open(int netns_fd, struct nlsock **ret)
+int nlsock_open_family(int netlink_family, int netns_fd, struct nlsock **ret)
 {
 	struct nlsock *s;
 	int one = 1, fd = -1, r;
@@ -62,12 +64,12 @@ int nlsock_open(int netns_fd, struct nlsock **ret)
 	if (!s)
 		return -ENOMEM;
 	if (netns_fd >= 0) {
-		r = socket_in_netns(netns_fd, &fd);
+		r = socket_in_netns(netlink_family, netns_fd, &fd);
 		if (r < 0)
 			goto fail;
 		s->mnl = mnl_socket_fdopen(fd);
 	} else {
-		s->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+		s->mnl = mnl_socket_open2(netlink_family, SOCK_CLOEXEC);
 	}
 	if (!s->mnl) {
 		r = -errno;
@@ -82,6 +84,9 @@ int nlsock_open(int netns_fd, struct nlsock **ret)
 	/* Extended ACKs carry the kernel's reason text ("Nexthop has invalid gateway"). */
 	mnl_socket_setsockopt(s->mnl, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(s->mnl, NETLINK_CAP_ACK, &one, sizeof(one));
+	r = nlsock_set_timeout(s, NLSOCK_TIMEOUT_MS);
+	if (r < 0)
+		goto fail;
 	s->portid = mnl_socket_get_portid(s->mnl);
 	s->seq = (uint32_t)rand();
 	*ret = s;
@@ -89,6 +94,31 @@ int nlsock_open(int netns_fd, struct nlsock **ret)
 fail:
 	nlsock_free(s);
 	return r;
+}
+
+int nlsock_open(int netns_fd, struct nlsock **ret)
+{
+	return nlsock_open_family(NETLINK_ROUTE, netns_fd, ret);
+}
+
+int nlsock_set_timeout(struct nlsock *s, unsigned ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	int fd = mnl_socket_get_fd(s->mnl);
+
+	/* The timeout is per system call: a long dump that keeps arriving never times out, a request
+	 * whose answer never comes does.  The send side matters only if the socket's send buffer is
+	 * full, but a bounded wait there costs nothing. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A blocking socket with SO_RCVTIMEO/SO_SNDTIMEO reports its timeout as EAGAIN. */
+static int io_error(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 }
 
 void nlsock_free(struct nlsock *s)
@@ -141,7 +171,7 @@ static int transact(struct nlsock *s, const void *buf, size_t len, uint32_t firs
 	if (err)
 		err[0] = '\0';
 	if (mnl_socket_sendto(s->mnl, buf, len) < 0)
-		return -errno;
+		return io_error();
 	while (acked < nmsgs) {
 		ssize_t n = mnl_socket_recvfrom(s->mnl, s->buf, sizeof(s->buf));
 		const struct nlmsghdr *nlh;
@@ -150,7 +180,7 @@ static int transact(struct nlsock *s, const void *buf, size_t len, uint32_t firs
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			return io_error();
 		}
 		rest = (int)n;
 		for (nlh = (const struct nlmsghdr *)s->buf; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
@@ -197,7 +227,7 @@ int nlsock_query(struct nlsock *s, void *req, mnl_cb_t cb, void (*reset_cb)(void
 
 		nlh->nlmsg_seq = nlsock_next_seq(s);
 		if (mnl_socket_sendto(s->mnl, nlh, nlh->nlmsg_len) < 0)
-			return -errno;
+			return io_error();
 		for (;;) {
 			ssize_t n = mnl_socket_recvfrom(s->mnl, s->buf, sizeof(s->buf));
 			const struct nlmsghdr *m;
@@ -206,7 +236,7 @@ int nlsock_query(struct nlsock *s, void *req, mnl_cb_t cb, void (*reset_cb)(void
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
-				return -errno;
+				return io_error();
 			}
 			rest = (int)n;
 			for (m = (const struct nlmsghdr *)s->buf; mnl_nlmsg_ok(m, rest); m = mnl_nlmsg_next(m, &rest)) {

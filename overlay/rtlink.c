@@ -127,6 +127,65 @@ int rtlink_build_set_no_ipv6ll(void *buf, size_t buflen, uint32_t seq, int ifind
 	return (int)nlh->nlmsg_len;
 }
 
+int rtlink_build_set_up(void *buf, size_t buflen, uint32_t seq, int ifindex, const char *name)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = put_link_header(buf, buflen, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, ifindex > 0 ? ifindex : 0,
+	                      IFF_UP, IFF_UP);
+	if (!nlh || (ifindex <= 0 && !put_common(nlh, buflen, name, 0, NULL)))
+		return -ENOBUFS;
+	return (int)nlh->nlmsg_len;
+}
+
+/* The kernel creates a device in rtnl_create_link(), which reads IFNAME, MTU, ADDRESS, GROUP and a
+ * few more, but not IFLA_IFALIAS: an alias in the creating RTM_NEWLINK is silently dropped (seen on
+ * 6.x).  Only a change of an existing device (do_setlink) applies it, so a caller that wants the
+ * alias on a new device sends this right behind the create, in the same sendmsg.
+ *
+ * The alias goes without a NUL, as iproute2 sends it: the kernel stores nla_len bytes and refuses
+ * nla_len >= IFALIASZ, so a NUL would cost the 255-byte alias its last byte. */
+int rtlink_build_set_alias(void *buf, size_t buflen, uint32_t seq, int ifindex, const char *name, const char *alias)
+{
+	size_t len = strlen(alias);
+	struct nlmsghdr *nlh;
+
+	if (len >= RTLINK_ALIAS_SIZE)
+		return -EINVAL;
+	nlh = put_link_header(buf, buflen, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, ifindex > 0 ? ifindex : 0, 0, 0);
+	if (!nlh || (ifindex <= 0 && !put_common(nlh, buflen, name, 0, NULL)))
+		return -ENOBUFS;
+	if (!mnl_attr_put_check(nlh, buflen, IFLA_IFALIAS, len, alias))
+		return -ENOBUFS;
+	return (int)nlh->nlmsg_len;
+}
+
+/* RTM_NEWLINK without NLM_F_CREATE on an existing device with only IFLA_GROUP changes its group and
+ * nothing else. */
+int rtlink_build_set_group(void *buf, size_t buflen, uint32_t seq, int ifindex, const char *name, uint32_t group)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = put_link_header(buf, buflen, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq, ifindex > 0 ? ifindex : 0, 0, 0);
+	if (!nlh || (ifindex <= 0 && !put_common(nlh, buflen, name, 0, NULL)))
+		return -ENOBUFS;
+	if (!mnl_attr_put_u32_check(nlh, buflen, IFLA_GROUP, group))
+		return -ENOBUFS;
+	return (int)nlh->nlmsg_len;
+}
+
+/* With neither an index nor a name, rtnl_dellink() deletes by IFLA_GROUP: every device of the group
+ * goes in one unregister_netdevice_many(), which waits for RCU once for all of them. */
+int rtlink_build_del_group(void *buf, size_t buflen, uint32_t seq, uint32_t group)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = put_link_header(buf, buflen, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, seq, 0, 0, 0);
+	if (!nlh || !mnl_attr_put_u32_check(nlh, buflen, IFLA_GROUP, group))
+		return -ENOBUFS;
+	return (int)nlh->nlmsg_len;
+}
+
 int rtlink_build_del(void *buf, size_t buflen, uint32_t seq, int ifindex, const char *name)
 {
 	struct nlmsghdr *nlh;
@@ -183,6 +242,12 @@ static int link_attr_cb(const struct nlattr *a, void *data)
 	case IFLA_GROUP:
 		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
 			info->group = mnl_attr_get_u32(a);
+		break;
+	case IFLA_IFALIAS:
+		/* The kernel sends it NUL-terminated, iproute2 and we send it without: take either. */
+		if (mnl_attr_validate(a, MNL_TYPE_STRING) >= 0)
+			snprintf(info->alias, sizeof(info->alias), "%.*s", (int)mnl_attr_get_payload_len(a),
+			         (const char *)mnl_attr_get_payload(a));
 		break;
 	case IFLA_ADDRESS:
 		if (mnl_attr_get_payload_len(a) == RTLINK_MAC_LEN) {

@@ -22,15 +22,12 @@ static struct nlmsghdr *put_route_header(void *buf, size_t buflen, uint16_t type
 	return nlh;
 }
 
-int rtroute_build(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, const struct rtroute *r)
+static int build(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, uint16_t flags, const struct rtroute *r)
 {
-	uint16_t flags = NLM_F_REQUEST | NLM_F_ACK;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 	uint32_t table = r->table ? r->table : RT_TABLE_MAIN;
 
-	if (cmd == RTM_NEWROUTE)
-		flags |= NLM_F_CREATE | NLM_F_REPLACE;
 	nlh = put_route_header(buf, buflen, cmd, flags, seq);
 	if (!nlh)
 		return -ENOBUFS;
@@ -39,7 +36,7 @@ int rtroute_build(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, const st
 	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = r->protocol ? r->protocol : RTPROT_BOOT;
 	rtm->rtm_scope = r->gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_type = r->type ? r->type : RTN_UNICAST;
 	if (r->onlink)
 		rtm->rtm_flags |= RTNH_F_ONLINK;
 	if (r->dst_len) {
@@ -58,7 +55,30 @@ int rtroute_build(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, const st
 		return -ENOBUFS;
 	if (table >= 256 && !mnl_attr_put_u32_check(nlh, buflen, RTA_TABLE, table))
 		return -ENOBUFS;
+	if (r->priority && !mnl_attr_put_u32_check(nlh, buflen, RTA_PRIORITY, r->priority))
+		return -ENOBUFS;
+	if (r->mtu) {
+		struct nlattr *metrics = mnl_attr_nest_start_check(nlh, buflen, RTA_METRICS);
+
+		if (!metrics || !mnl_attr_put_u32_check(nlh, buflen, RTAX_MTU, r->mtu))
+			return -ENOBUFS;
+		mnl_attr_nest_end(nlh, metrics);
+	}
 	return (int)nlh->nlmsg_len;
+}
+
+int rtroute_build(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, const struct rtroute *r)
+{
+	uint16_t flags = NLM_F_REQUEST | NLM_F_ACK;
+
+	if (cmd == RTM_NEWROUTE)
+		flags |= NLM_F_CREATE | NLM_F_REPLACE;
+	return build(buf, buflen, seq, cmd, flags, r);
+}
+
+int rtroute_build_add(void *buf, size_t buflen, uint32_t seq, const struct rtroute *r)
+{
+	return build(buf, buflen, seq, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, r);
 }
 
 int rtroute_build_dump(void *buf, size_t buflen, uint32_t seq)
@@ -68,9 +88,49 @@ int rtroute_build_dump(void *buf, size_t buflen, uint32_t seq)
 	return nlh ? (int)nlh->nlmsg_len : -ENOBUFS;
 }
 
-static int route_attr_cb(const struct nlattr *a, void *data)
+/* What the attribute callbacks fill: the route, plus its first nexthop when it is multipath. */
+struct route_parse {
+	struct rtroute r;
+	int nh_oif;
+	uint32_t nh_gw;
+};
+
+static int metrics_cb(const struct nlattr *a, void *data)
 {
 	struct rtroute *r = data;
+
+	if (mnl_attr_get_type(a) == RTAX_MTU && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+		r->mtu = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int nexthop_attr_cb(const struct nlattr *a, void *data)
+{
+	struct route_parse *p = data;
+
+	if (mnl_attr_get_type(a) == RTA_GATEWAY && mnl_attr_get_payload_len(a) == 4)
+		p->nh_gw = ntohl(*(const uint32_t *)mnl_attr_get_payload(a));
+	return MNL_CB_OK;
+}
+
+/* RTA_MULTIPATH is a packed list of struct rtnexthop, each followed by its own attributes. */
+static void parse_first_nexthop(const struct nlattr *a, struct route_parse *p)
+{
+	const struct rtnexthop *nh = mnl_attr_get_payload(a);
+	size_t len = mnl_attr_get_payload_len(a);
+
+	if (len < sizeof(*nh) || nh->rtnh_len < sizeof(*nh) || nh->rtnh_len > len)
+		return;
+	p->nh_oif = nh->rtnh_ifindex;
+	if (nh->rtnh_len > RTNH_ALIGN(sizeof(*nh)))
+		mnl_attr_parse_payload((const char *)nh + RTNH_ALIGN(sizeof(*nh)), nh->rtnh_len - RTNH_ALIGN(sizeof(*nh)),
+		                       nexthop_attr_cb, p);
+}
+
+static int route_attr_cb(const struct nlattr *a, void *data)
+{
+	struct route_parse *p = data;
+	struct rtroute *r = &p->r;
 
 	switch (mnl_attr_get_type(a)) {
 	case RTA_DST:
@@ -89,6 +149,17 @@ static int route_attr_cb(const struct nlattr *a, void *data)
 		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
 			r->table = mnl_attr_get_u32(a);
 		break;
+	case RTA_PRIORITY:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			r->priority = mnl_attr_get_u32(a);
+		break;
+	case RTA_METRICS:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) >= 0)
+			mnl_attr_parse_nested(a, metrics_cb, r);
+		break;
+	case RTA_MULTIPATH:
+		parse_first_nexthop(a, p);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -96,19 +167,24 @@ static int route_attr_cb(const struct nlattr *a, void *data)
 int rtroute_parse(const struct nlmsghdr *nlh, struct rtroute *ret)
 {
 	const struct rtmsg *rtm;
-	struct rtroute r = { 0 };
+	struct route_parse p = { 0 };
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)))
 		return -EBADMSG;
 	rtm = mnl_nlmsg_get_payload(nlh);
 	if (rtm->rtm_family != AF_INET)
 		return -EAFNOSUPPORT;
-	r.dst_len = rtm->rtm_dst_len;
-	r.table = rtm->rtm_table;
-	r.protocol = rtm->rtm_protocol;
-	r.onlink = rtm->rtm_flags & RTNH_F_ONLINK;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, &r) < 0)
+	p.r.dst_len = rtm->rtm_dst_len;
+	p.r.table = rtm->rtm_table;
+	p.r.protocol = rtm->rtm_protocol;
+	p.r.type = rtm->rtm_type;
+	p.r.onlink = rtm->rtm_flags & RTNH_F_ONLINK;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, &p) < 0)
 		return -EBADMSG;
-	*ret = r;
+	if (!p.r.oif && !p.r.gw) {
+		p.r.oif = p.nh_oif;
+		p.r.gw = p.nh_gw;
+	}
+	*ret = p.r;
 	return 0;
 }

@@ -17,9 +17,17 @@ struct rtroute {
 	uint32_t table;      /* 0 = main */
 	uint8_t protocol;    /* 0 = boot */
 	bool onlink;
+	uint8_t type;        /* RTN_*; 0 = RTN_UNICAST */
+	uint32_t priority;   /* RTA_PRIORITY, the route's metric; 0 = none (best) */
+	uint32_t mtu;        /* RTAX_MTU in RTA_METRICS; 0 = none (the device's MTU applies) */
 };
 
 /* cmd: RTM_NEWROUTE (create or replace) or RTM_DELROUTE. */
 int rtroute_build(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, const struct rtroute *r);
+/* RTM_NEWROUTE that never replaces: the kernel answers EEXIST when the table already has a route
+ * with the same destination, prefix length, TOS and priority (whatever its gateway). */
+int rtroute_build_add(void *buf, size_t buflen, uint32_t seq, const struct rtroute *r);
 int rtroute_build_dump(void *buf, size_t buflen, uint32_t seq);
+/* Parse an RTM_NEWROUTE (IPv4 only: -EAFNOSUPPORT otherwise).  A multipath route reports its first
+ * nexthop's oif and gateway, as /proc/net/route does. */
 int rtroute_parse(const struct nlmsghdr *nlh, struct rtroute *ret);

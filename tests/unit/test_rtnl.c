@@ -22,6 +22,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
+#include "overlay/nlsock.h"
 #include "overlay/rtaddr.h"
 #include "overlay/rtlink.h"
 #include "overlay/rtroute.h"
@@ -279,6 +280,7 @@ static void test_veth_parse_back(void **state)
 	assert_int_equal(info.flags, IFF_UP);
 	assert_int_equal(info.ifindex, 0);
 	assert_int_equal(info.group, 0);
+	assert_string_equal(info.alias, "");   /* none: the create cannot carry one (see rtlink.c) */
 }
 
 static void test_bridge(void **state)
@@ -464,6 +466,7 @@ static int kernel_link(char *buf, size_t size, const char *name, const char *kin
 	mnl_attr_put_u32(nlh, IFLA_MIN_MTU, 68);
 	mnl_attr_put_u32(nlh, IFLA_GROUP, 3);
 	mnl_attr_put_u32(nlh, IFLA_MASTER, 9);
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, "shoal a/eth0");   /* the kernel sends it with its NUL */
 	if (kind) {
 		li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 		mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
@@ -499,6 +502,7 @@ static void test_link_parse_kernel_answer(void **state)
 	assert_int_equal(info.group, 3);
 	assert_true(info.has_mac);
 	assert_memory_equal(info.mac, MAC_BR, 6);
+	assert_string_equal(info.alias, "shoal a/eth0");
 
 	/* a plain device: no kind; an ipip tunnel's 4-byte "hardware address" is not a MAC */
 	kernel_link(buf, sizeof(buf), "tunl0", NULL, ip4, 4);
@@ -539,6 +543,215 @@ static void test_format_mac(void **state)
 
 	rtlink_format_mac(m, s);
 	assert_string_equal(s, "02:ab:00:ff:10:0e");
+}
+
+/* The alias of the host veth (the attachment's identity, kept by the kernel). */
+static void test_set_alias(void **state)
+{
+	_Alignas(8) char buf[512] = { 0 };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const char *alias = "shoal 0123456789abcdef/eth0 net=shoal-lab";
+	char longest[RTLINK_ALIAS_SIZE + 1];
+	struct rtlink_info info;
+	struct attrs top;
+	int len;
+
+	/* by name, as overlay_attach sends it right behind the create */
+	len = rtlink_build_set_alias(buf, sizeof(buf), SEQ, 0, "shv0123456789ab", alias);
+	assert_header(nlh, len, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);   /* never CREATE: must exist */
+	assert_int_equal(ifm->ifi_family, AF_UNSPEC);
+	assert_int_equal(ifm->ifi_index, 0);
+	assert_int_equal(ifm->ifi_flags, 0);
+	assert_int_equal(ifm->ifi_change, 0);   /* flags untouched */
+	collect_msg(nlh, sizeof(*ifm), &top);
+	assert_str_attr(top.tb[IFLA_IFNAME], "shv0123456789ab");
+	/* without the NUL, as iproute2 sends it: the kernel stores nla_len bytes */
+	assert_bytes_attr(top.tb[IFLA_IFALIAS], alias, strlen(alias));
+	assert_int_equal(top.total, 2);
+	memset(&info, 0x5a, sizeof(info));
+	assert_int_equal(rtlink_parse(nlh, &info), 0);
+	assert_string_equal(info.name, "shv0123456789ab");
+	assert_string_equal(info.alias, alias);
+
+	/* by index: no name */
+	len = rtlink_build_set_alias(buf, sizeof(buf), SEQ, 42, "ignored", alias);
+	assert_header(nlh, len, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+	assert_int_equal(ifm->ifi_index, 42);
+	collect_msg(nlh, sizeof(*ifm), &top);
+	assert_null(top.tb[IFLA_IFNAME]);
+	assert_bytes_attr(top.tb[IFLA_IFALIAS], alias, strlen(alias));
+	assert_int_equal(top.total, 1);
+
+	/* "" clears: the attribute is there, empty */
+	len = rtlink_build_set_alias(buf, sizeof(buf), SEQ, 42, NULL, "");
+	assert_header(nlh, len, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+	collect_msg(nlh, sizeof(*ifm), &top);
+	assert_non_null(top.tb[IFLA_IFALIAS]);
+	assert_int_equal(mnl_attr_get_payload_len(top.tb[IFLA_IFALIAS]), 0);
+	assert_int_equal(rtlink_parse(nlh, &info), 0);
+	assert_string_equal(info.alias, "");
+
+	/* 255 bytes is the kernel's limit (IFALIASZ - 1); one more is refused before it is sent */
+	memset(longest, 'a', sizeof(longest));
+	longest[RTLINK_ALIAS_SIZE - 1] = '\0';
+	len = rtlink_build_set_alias(buf, sizeof(buf), SEQ, 0, "shv0123456789ab", longest);
+	assert_int_equal(len, RTLINK_SET_ALIAS_MAXLEN);   /* the sizing constant is exact */
+	assert_int_equal(rtlink_parse(nlh, &info), 0);
+	assert_int_equal(strlen(info.alias), RTLINK_ALIAS_SIZE - 1);
+	assert_string_equal(info.alias, longest);
+	longest[RTLINK_ALIAS_SIZE - 1] = 'a';
+	longest[RTLINK_ALIAS_SIZE] = '\0';
+	memset(buf, 0x5a, sizeof(buf));
+	assert_int_equal(rtlink_build_set_alias(buf, sizeof(buf), SEQ, 0, "x", longest), -EINVAL);
+	assert_int_equal((unsigned char)buf[0], 0x5a);   /* nothing written */
+}
+
+/* Up without touching IPv6: for veths below the IPv6 minimum MTU, which have no IPv6 to configure. */
+static void test_set_up(void **state)
+{
+	_Alignas(8) char buf[256] = { 0 };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	struct rtlink_info info;
+	struct attrs top;
+	int len;
+
+	len = rtlink_build_set_up(buf, sizeof(buf), SEQ, 0, "shv0123456789ab");
+	assert_header(nlh, len, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+	assert_int_equal(ifm->ifi_index, 0);
+	assert_int_equal(ifm->ifi_flags, IFF_UP);
+	assert_int_equal(ifm->ifi_change, IFF_UP);
+	collect_msg(nlh, sizeof(*ifm), &top);
+	assert_str_attr(top.tb[IFLA_IFNAME], "shv0123456789ab");
+	assert_null(top.tb[IFLA_AF_SPEC]);   /* no IPv6 setting: the kernel would refuse it */
+	assert_int_equal(top.total, 1);
+	assert_int_equal(rtlink_parse(nlh, &info), 0);
+	assert_string_equal(info.name, "shv0123456789ab");
+	assert_int_equal(info.flags, IFF_UP);
+
+	len = rtlink_build_set_up(buf, sizeof(buf), SEQ, 9, "ignored");
+	assert_header(nlh, len, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+	assert_int_equal(ifm->ifi_index, 9);
+	collect_msg(nlh, sizeof(*ifm), &top);
+	assert_int_equal(top.total, 0);
+	assert_int_equal(RTLINK_IPV6_MIN_MTU, 1280);   /* IPV6_MIN_MTU, RFC 8200 */
+}
+
+/* The reaper's two messages: tag a device with a group, delete the group. */
+static void test_set_group(void **state)
+{
+	_Alignas(8) char buf[256] = { 0 };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	struct rtlink_info info;
+	struct attrs top;
+	int len;
+
+	/* by index: a newer device of the same name is never touched */
+	len = rtlink_build_set_group(buf, sizeof(buf), SEQ, 42, "ignored", 0x5e0a1de1u);
+	assert_header(nlh, len, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);   /* never CREATE */
+	assert_int_equal(ifm->ifi_family, AF_UNSPEC);
+	assert_int_equal(ifm->ifi_index, 42);
+	assert_int_equal(ifm->ifi_flags, 0);
+	assert_int_equal(ifm->ifi_change, 0);   /* only the group changes */
+	collect_msg(nlh, sizeof(*ifm), &top);
+	assert_u32_attr(top.tb[IFLA_GROUP], 0x5e0a1de1u);
+	assert_int_equal(top.total, 1);
+	memset(&info, 0x5a, sizeof(info));
+	assert_int_equal(rtlink_parse(nlh, &info), 0);
+	assert_int_equal(info.ifindex, 42);
+	assert_int_equal(info.group, 0x5e0a1de1u);
+	assert_string_equal(info.name, "");
+
+	/* by name; the longest name gives the longest message, which the sizing constant names */
+	len = rtlink_build_set_group(buf, sizeof(buf), SEQ, 0, "shv0123456789ab", 7);
+	assert_header(nlh, len, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+	assert_int_equal(len, RTLINK_SET_GROUP_MAXLEN);
+	assert_int_equal(ifm->ifi_index, 0);
+	collect_msg(nlh, sizeof(*ifm), &top);
+	assert_str_attr(top.tb[IFLA_IFNAME], "shv0123456789ab");
+	assert_u32_attr(top.tb[IFLA_GROUP], 7);
+	assert_int_equal(top.total, 2);
+	assert_int_equal(rtlink_parse(nlh, &info), 0);
+	assert_string_equal(info.name, "shv0123456789ab");
+	assert_int_equal(info.group, 7);
+	assert_int_equal(RTLINK_NAME_SIZE, IFNAMSIZ);
+	assert_int_equal(RTLINK_ALIAS_SIZE, IFALIASZ);
+
+	/* group 0 is a real value ("back to the default group"): it is sent */
+	len = rtlink_build_set_group(buf, sizeof(buf), SEQ, 3, NULL, 0);
+	assert_true(len > 0);
+	collect_msg(nlh, sizeof(*ifm), &top);
+	assert_u32_attr(top.tb[IFLA_GROUP], 0);
+}
+
+static void test_del_group(void **state)
+{
+	_Alignas(8) char buf[256] = { 0 };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	struct rtlink_info info;
+	struct attrs top;
+	int len;
+
+	len = rtlink_build_del_group(buf, sizeof(buf), SEQ, 0x5e0a1de1u);
+	assert_header(nlh, len, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK);
+	assert_int_equal(ifm->ifi_family, AF_UNSPEC);
+	/* neither index nor name: only then does rtnl_dellink() delete by group */
+	assert_int_equal(ifm->ifi_index, 0);
+	collect_msg(nlh, sizeof(*ifm), &top);
+	assert_null(top.tb[IFLA_IFNAME]);
+	assert_u32_attr(top.tb[IFLA_GROUP], 0x5e0a1de1u);
+	assert_int_equal(top.total, 1);
+	/* read back as the kernel would announce the group's members */
+	nlh->nlmsg_type = RTM_NEWLINK;
+	assert_int_equal(rtlink_parse(nlh, &info), 0);
+	assert_int_equal(info.group, 0x5e0a1de1u);
+	assert_int_equal(info.ifindex, 0);
+}
+
+/* ------------------------------------------------------------------ nlsock */
+
+/* A request the kernel never answers (NLMSG_NOOP without NLM_F_ACK) must end in -ETIMEDOUT, not
+ * hang the caller; the socket stays usable afterwards.  Needs no privilege: a NETLINK_ROUTE
+ * socket and a GET of lo are open to every user. */
+static int get_lo_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return rtlink_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static void test_nlsock_timeout(void **state)
+{
+	_Alignas(8) char buf[256] = { 0 };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	char err[NLSOCK_ERRLEN];
+	struct rtlink_info info = { 0 };
+	struct nlsock *s = NULL;
+	unsigned failed = 77;
+
+	assert_int_equal(nlsock_open(-1, &s), 0);
+	assert_int_equal(nlsock_set_timeout(s, 50), 0);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = NLMSG_NOOP;
+	nlh->nlmsg_flags = NLM_F_REQUEST;   /* no ACK asked for: none comes */
+	nlh->nlmsg_seq = nlsock_next_seq(s);
+	assert_int_equal(nlsock_transact(s, buf, nlh->nlmsg_len, nlh->nlmsg_seq, 1, &failed, err), -ETIMEDOUT);
+	assert_int_equal(failed, 77);   /* no message failed: none was answered */
+
+	/* the same socket answers the next request */
+	memset(buf, 0, sizeof(buf));
+	assert_true(rtlink_build_get(buf, sizeof(buf), 0, 1, NULL) > 0);   /* lo is ifindex 1 everywhere */
+	assert_int_equal(nlsock_query(s, buf, get_lo_cb, NULL, &info, err), 0);
+	assert_int_equal(info.ifindex, 1);
+	assert_string_equal(info.name, "lo");
+	nlsock_free(s);
+
+	/* other families, same type */
+	assert_int_equal(nlsock_open_family(NETLINK_NETFILTER, -1, &s), 0);
+	assert_int_equal(nlsock_set_timeout(s, 0), 0);
+	nlsock_free(s);
+	nlsock_free(NULL);
 }
 
 /* ------------------------------------------------------------------ addresses */
@@ -690,16 +903,14 @@ static void test_addr_parse_kernel_answers(void **state)
 
 /* ------------------------------------------------------------------ routes */
 
-static void check_route(const struct nlmsghdr *nlh, int len, uint16_t cmd, const struct rtroute *r)
+static void check_route_flags(const struct nlmsghdr *nlh, int len, uint16_t cmd, uint16_t flags,
+                              const struct rtroute *r)
 {
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	uint32_t table = r->table ? r->table : RT_TABLE_MAIN;
-	uint16_t flags = NLM_F_REQUEST | NLM_F_ACK;
 	struct attrs top;
 	int n = 0;
 
-	if (cmd == RTM_NEWROUTE)
-		flags |= NLM_F_CREATE | NLM_F_REPLACE;
 	assert_header(nlh, len, cmd, flags);
 	assert_int_equal(rtm->rtm_family, AF_INET);
 	assert_int_equal(rtm->rtm_dst_len, r->dst_len);
@@ -709,7 +920,7 @@ static void check_route(const struct nlmsghdr *nlh, int len, uint16_t cmd, const
 	assert_int_equal(rtm->rtm_protocol, r->protocol ? r->protocol : RTPROT_BOOT);
 	/* a gateway route is global; a device route reaches only the link */
 	assert_int_equal(rtm->rtm_scope, r->gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
-	assert_int_equal(rtm->rtm_type, RTN_UNICAST);
+	assert_int_equal(rtm->rtm_type, r->type ? r->type : RTN_UNICAST);
 	assert_int_equal(rtm->rtm_flags, r->onlink ? RTNH_F_ONLINK : 0);
 	collect_msg(nlh, sizeof(*rtm), &top);
 	if (r->dst_len) {
@@ -740,22 +951,52 @@ static void check_route(const struct nlmsghdr *nlh, int len, uint16_t cmd, const
 	} else {
 		assert_null(top.tb[RTA_TABLE]);
 	}
+	if (r->priority) {
+		assert_u32_attr(top.tb[RTA_PRIORITY], r->priority);
+		n++;
+	} else {
+		assert_null(top.tb[RTA_PRIORITY]);
+	}
+	if (r->mtu) {
+		struct attrs metrics;
+
+		collect_nested(top.tb[RTA_METRICS], &metrics);
+		assert_u32_attr(metrics.tb[RTAX_MTU], r->mtu);
+		assert_int_equal(metrics.total, 1);
+		n++;
+	} else {
+		assert_null(top.tb[RTA_METRICS]);
+	}
 	assert_int_equal(top.total, n);
+}
+
+static void check_route(const struct nlmsghdr *nlh, int len, uint16_t cmd, const struct rtroute *r)
+{
+	uint16_t flags = NLM_F_REQUEST | NLM_F_ACK;
+
+	if (cmd == RTM_NEWROUTE)
+		flags |= NLM_F_CREATE | NLM_F_REPLACE;
+	check_route_flags(nlh, len, cmd, flags, r);
 }
 
 static const struct rtroute route_cases[] = {
 	/* the overlay route to another node's subnet via its VTEP address, onlink */
-	{ IP(10, 244, 7, 0), 24, IP(10, 244, 7, 0), 4, 0, RTROUTE_PROTO_SHOAL, true },
+	{ IP(10, 244, 7, 0), 24, IP(10, 244, 7, 0), 4, 0, RTROUTE_PROTO_SHOAL, true, 0, 0, 0 },
 	/* the container's default route via the gateway */
-	{ 0, 0, IP(10, 244, 3, 1), 2, 0, 0, false },
+	{ 0, 0, IP(10, 244, 3, 1), 2, 0, 0, false, 0, 0, 0 },
 	/* a device route */
-	{ IP(10, 244, 3, 0), 24, 0, 5, 0, RTROUTE_PROTO_SHOAL, false },
+	{ IP(10, 244, 3, 0), 24, 0, 5, 0, RTROUTE_PROTO_SHOAL, false, 0, 0, 0 },
 	/* tables below and above 255 */
-	{ IP(10, 244, 8, 0), 24, IP(198, 18, 0, 3), 0, 100, RTROUTE_PROTO_SHOAL, false },
-	{ IP(10, 244, 9, 128), 25, IP(198, 18, 0, 4), 6, 1000, RTROUTE_PROTO_SHOAL, true },
-	{ IP(10, 244, 10, 0), 24, IP(198, 18, 0, 5), 0, 255, RTROUTE_PROTO_SHOAL, false },   /* RT_TABLE_LOCAL */
-	{ IP(10, 244, 11, 0), 24, IP(198, 18, 0, 6), 0, 256, RTROUTE_PROTO_SHOAL, false },   /* first that needs RTA_TABLE */
-	{ IP(192, 0, 2, 1), 32, 0, 6, 0x7fffffff, 200, false },
+	{ IP(10, 244, 8, 0), 24, IP(198, 18, 0, 3), 0, 100, RTROUTE_PROTO_SHOAL, false, 0, 0, 0 },
+	{ IP(10, 244, 9, 128), 25, IP(198, 18, 0, 4), 6, 1000, RTROUTE_PROTO_SHOAL, true, 0, 0, 0 },
+	{ IP(10, 244, 10, 0), 24, IP(198, 18, 0, 5), 0, 255, RTROUTE_PROTO_SHOAL, false, 0, 0, 0 },   /* RT_TABLE_LOCAL */
+	{ IP(10, 244, 11, 0), 24, IP(198, 18, 0, 6), 0, 256, RTROUTE_PROTO_SHOAL, false, 0, 0, 0 },   /* first that needs RTA_TABLE */
+	{ IP(192, 0, 2, 1), 32, 0, 6, 0x7fffffff, 200, false, 0, 0, 0 },
+	/* an underlay default route with a metric and a route MTU */
+	{ 0, 0, IP(198, 18, 0, 1), 3, 0, 0, false, 0, 100, 1400 },
+	{ IP(10, 0, 0, 0), 8, IP(10, 244, 3, 1), 2, 0, 0, false, RTN_UNICAST, 0xffffffff, 65535 },
+	/* another type: only that rtm_type round-trips (the builder is for unicast routes) */
+	{ IP(10, 99, 0, 0), 16, 0, 0, 0, RTROUTE_PROTO_SHOAL, false, RTN_BLACKHOLE, 0, 0 },
 };
 
 static void test_route_build(void **state)
@@ -769,6 +1010,28 @@ static void test_route_build(void **state)
 		check_route(nlh, len, RTM_NEWROUTE, &route_cases[i]);
 		len = rtroute_build(buf, sizeof(buf), SEQ, RTM_DELROUTE, &route_cases[i]);
 		check_route(nlh, len, RTM_DELROUTE, &route_cases[i]);
+	}
+}
+
+/* rtroute_build_add never replaces: EXCL, and no REPLACE that would override it. */
+static void test_route_build_add(void **state)
+{
+	_Alignas(8) char buf[256] = { 0 }, buf2[256] = { 0 };
+	const struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+
+	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
+		int len;
+
+		memset(buf, 0, sizeof(buf));
+		memset(buf2, 0, sizeof(buf2));
+		len = rtroute_build_add(buf, sizeof(buf), SEQ, &route_cases[i]);
+
+		check_route_flags(nlh, len, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+		                  &route_cases[i]);
+		/* the same route as the replacing build, flags aside */
+		assert_int_equal(rtroute_build(buf2, sizeof(buf2), SEQ, RTM_NEWROUTE, &route_cases[i]), len);
+		((struct nlmsghdr *)buf2)->nlmsg_flags = nlh->nlmsg_flags;
+		assert_memory_equal(buf, buf2, (size_t)len);
 	}
 }
 
@@ -803,10 +1066,13 @@ static void test_route_parse_back(void **state)
 		assert_int_equal(got.dst_len, want->dst_len);
 		assert_int_equal(got.gw, want->gw);
 		assert_int_equal(got.oif, want->oif);
-		/* 0 means main and boot in a request; the kernel reports what they mean */
+		/* 0 means main, boot and unicast in a request; the kernel reports what they mean */
 		assert_int_equal(got.table, want->table ? want->table : RT_TABLE_MAIN);
 		assert_int_equal(got.protocol, want->protocol ? want->protocol : RTPROT_BOOT);
+		assert_int_equal(got.type, want->type ? want->type : RTN_UNICAST);
 		assert_int_equal(got.onlink, want->onlink);
+		assert_int_equal(got.priority, want->priority);
+		assert_int_equal(got.mtu, want->mtu);
 
 		/* the kernel always adds RTA_TABLE, also for tables below 256 */
 		assert_true(rtroute_build(buf, sizeof(buf), SEQ, RTM_DELROUTE, want) > 0);
@@ -818,7 +1084,73 @@ static void test_route_parse_back(void **state)
 		assert_int_equal(got.table, want->table ? want->table : RT_TABLE_MAIN);
 		assert_int_equal(got.dst, want->dst);
 		assert_int_equal(got.gw, want->gw);
+		assert_int_equal(got.mtu, want->mtu);
+
+		/* and the add that never replaces reads back the same */
+		assert_true(rtroute_build_add(buf, sizeof(buf), SEQ, want) > 0);
+		memset(&got, 0x5a, sizeof(got));
+		assert_int_equal(rtroute_parse(nlh, &got), 0);
+		assert_int_equal(got.dst, want->dst);
+		assert_int_equal(got.dst_len, want->dst_len);
+		assert_int_equal(got.gw, want->gw);
+		assert_int_equal(got.oif, want->oif);
+		assert_int_equal(got.priority, want->priority);
 	}
+}
+
+/* A multipath default route as the kernel dumps it: no RTA_OIF, no RTA_GATEWAY, an RTA_MULTIPATH
+ * list; other metrics around RTAX_MTU.  The first nexthop stands for the route. */
+static void test_route_parse_kernel_multipath(void **state)
+{
+	_Alignas(8) char buf[512] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	struct rtnexthop *nh;
+	struct nlattr *mp, *metrics;
+	struct rtroute got;
+	uint32_t gw1 = htonl(IP(198, 18, 0, 1)), gw2 = htonl(IP(198, 19, 0, 1));
+	size_t start;
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, 20);
+	metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
+	mnl_attr_put_u32(nlh, RTAX_ADVMSS, 1360);
+	mnl_attr_put_u32(nlh, RTAX_MTU, 1400);
+	mnl_attr_nest_end(nlh, metrics);
+	mp = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
+	for (int i = 0; i < 2; i++) {
+		start = nlh->nlmsg_len;
+		nh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nh));
+		nh->rtnh_ifindex = 7 + i;
+		mnl_attr_put(nlh, RTA_GATEWAY, 4, i ? &gw2 : &gw1);
+		nh = (struct rtnexthop *)(buf + start);
+		nh->rtnh_len = (unsigned short)(nlh->nlmsg_len - start);
+	}
+	mnl_attr_nest_end(nlh, mp);
+
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(rtroute_parse(nlh, &got), 0);
+	assert_int_equal(got.dst_len, 0);
+	assert_int_equal(got.dst, 0);
+	assert_int_equal(got.table, RT_TABLE_MAIN);
+	assert_int_equal(got.priority, 20);
+	assert_int_equal(got.mtu, 1400);
+	assert_int_equal(got.oif, 7);
+	assert_int_equal(got.gw, IP(198, 18, 0, 1));
+
+	/* a truncated nexthop is skipped, not read past */
+	nh = (struct rtnexthop *)((char *)mnl_attr_get_payload(mp));
+	nh->rtnh_len = 0xffff;
+	assert_int_equal(rtroute_parse(nlh, &got), 0);
+	assert_int_equal(got.oif, 0);
+	assert_int_equal(got.gw, 0);
 }
 
 static void test_route_parse_rejects(void **state)
@@ -854,6 +1186,46 @@ static int b_bridge(void *buf, size_t len, const void *arg)
 static int b_set(void *buf, size_t len, const void *arg)
 {
 	return rtlink_build_set(buf, len, SEQ, 42, IFF_UP, IFF_UP, 1400, *(const int64_t *)arg);
+}
+
+static int b_alias_name(void *buf, size_t len, const void *arg)
+{
+	return rtlink_build_set_alias(buf, len, SEQ, 0, "shv0123456789ab", arg);
+}
+
+static int b_alias_index(void *buf, size_t len, const void *arg)
+{
+	return rtlink_build_set_alias(buf, len, SEQ, 42, NULL, arg);
+}
+
+static int b_up_name(void *buf, size_t len, const void *arg)
+{
+	return rtlink_build_set_up(buf, len, SEQ, 0, arg);
+}
+
+static int b_up_index(void *buf, size_t len, const void *arg)
+{
+	return rtlink_build_set_up(buf, len, SEQ, 9, NULL);
+}
+
+static int b_group_name(void *buf, size_t len, const void *arg)
+{
+	return rtlink_build_set_group(buf, len, SEQ, 0, arg, 0x5e0a1de1u);
+}
+
+static int b_group_index(void *buf, size_t len, const void *arg)
+{
+	return rtlink_build_set_group(buf, len, SEQ, 42, NULL, 0x5e0a1de1u);
+}
+
+static int b_del_group(void *buf, size_t len, const void *arg)
+{
+	return rtlink_build_del_group(buf, len, SEQ, 0x5e0a1de1u);
+}
+
+static int b_route_add(void *buf, size_t len, const void *arg)
+{
+	return rtroute_build_add(buf, len, SEQ, arg);
 }
 
 static int b_del_name(void *buf, size_t len, const void *arg)
@@ -932,6 +1304,15 @@ static void test_short_buffers_link(void **state)
 	check_short_buffers(b_get_name, "shoal0");
 	check_short_buffers(b_get_index, NULL);
 	check_short_buffers(b_get_dump, NULL);
+	check_short_buffers(b_alias_name, "shoal 0123456789abcdef/eth0");
+	check_short_buffers(b_alias_name, "");
+	check_short_buffers(b_alias_index, "a");
+	check_short_buffers(b_up_name, "shv0123456789ab");
+	check_short_buffers(b_up_index, NULL);
+	check_short_buffers(b_group_name, "shv0123456789ab");
+	check_short_buffers(b_group_name, "x");
+	check_short_buffers(b_group_index, NULL);
+	check_short_buffers(b_del_group, NULL);
 }
 
 static void test_short_buffers_addr_route(void **state)
@@ -945,6 +1326,7 @@ static void test_short_buffers_addr_route(void **state)
 	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
 		check_short_buffers(b_route, &route_cases[i]);
 		check_short_buffers(b_route_del, &route_cases[i]);
+		check_short_buffers(b_route_add, &route_cases[i]);
 	}
 	check_short_buffers(b_route_dump, NULL);
 }
@@ -959,6 +1341,11 @@ int main(void)
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_del),
 		cmocka_unit_test(test_get),
+		cmocka_unit_test(test_set_alias),
+		cmocka_unit_test(test_set_up),
+		cmocka_unit_test(test_set_group),
+		cmocka_unit_test(test_del_group),
+		cmocka_unit_test(test_nlsock_timeout),
 		cmocka_unit_test(test_link_parse_kernel_answer),
 		cmocka_unit_test(test_link_parse_rejects),
 		cmocka_unit_test(test_format_mac),
@@ -967,9 +1354,11 @@ int main(void)
 		cmocka_unit_test(test_addr_parse_back),
 		cmocka_unit_test(test_addr_parse_kernel_answers),
 		cmocka_unit_test(test_route_build),
+		cmocka_unit_test(test_route_build_add),
 		cmocka_unit_test(test_route_dump),
 		cmocka_unit_test(test_route_parse_back),
 		cmocka_unit_test(test_route_parse_rejects),
+		cmocka_unit_test(test_route_parse_kernel_multipath),
 		cmocka_unit_test(test_short_buffers_link),
 		cmocka_unit_test(test_short_buffers_addr_route),
 	};

@@ -1,0 +1,28 @@
+/* Objects of the host namespace itself: the bridge the workloads hang off, and what the node's
+ * underlay offers (its MTU).  Same conventions as overlay.h: -errno plus err naming the object. */
+#pragma once
+#include <stdint.h>
+
+#include "overlay/nlsock.h"
+#include "overlay/rtlink.h"
+
+/* Room for the error text of every overlay_* function (host.h and overlay.h). */
+#define OVERLAY_ERRLEN 512
+
+struct overlay_bridge {
+	const char *name;
+	uint8_t mac[RTLINK_MAC_LEN];
+	uint32_t mtu;
+	uint32_t gateway;    /* host byte order; assigned to the bridge */
+	uint8_t prefixlen;
+};
+
+/* Create the bridge or adopt an existing one (never recreated: established flows keep going),
+ * make sure it is up and carries the gateway address.  -EEXIST when a non-bridge has the name. */
+int overlay_bridge_ensure(struct nlsock *host, const struct overlay_bridge *b, int *ret_ifindex,
+                          char err[OVERLAY_ERRLEN]);
+
+/* The MTU of the device holding the namespace's IPv4 default route in the main table (of the best
+ * one, by metric, when there are several), or the route's own MTU metric when that is smaller.
+ * -ENOENT when there is no default route (no underlay to size the overlay by). */
+int overlay_underlay_mtu(struct nlsock *s, uint32_t *ret_mtu, char err[OVERLAY_ERRLEN]);
