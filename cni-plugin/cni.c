@@ -270,18 +270,49 @@ int cni_env_validate(struct cni_env *env, struct cni_error *err)
 		cni_error_details(err, "a container id is 1-256 bytes of [A-Za-z0-9_.-] starting with a letter or digit");
 		return -EINVAL;
 	}
-	if ((req & REQ_IFNAME) && names_ifname_valid(env->ifname) < 0) {
-		cni_error_set(err, CNI_ERR_INVALID_ENV, "CNI_IFNAME %s is not a valid interface name",
-			      cni_quote(env->ifname, q, sizeof(q)));
-		cni_error_details(err, "an interface name is 1-15 printable bytes, not \".\" or \"..\", "
-				  "without '/', ':' or whitespace");
-		return -EINVAL;
+	if (req & REQ_IFNAME) {
+		const char *why = "is not valid";
+		int r = names_cni_ifname_valid(env->ifname, &why);
+
+		/* ADD and CHECK name a new interface: the strict rule.  DEL only has to find an existing
+		 * attachment, which an older version may have created under a name ADD now refuses
+		 * ("e%d"): refusing its DEL would leave it (and its address) behind for good. */
+		if (r < 0 && env->cmd == CNI_CMD_DEL && names_ifname_valid(env->ifname) == 0)
+			r = 0;
+		if (r < 0) {
+			cni_error_set(err, CNI_ERR_INVALID_ENV, "CNI_IFNAME %s is not a valid interface name: it %s",
+				      cni_quote(env->ifname, q, sizeof(q)), why);
+			cni_error_details(err, "an interface name is 1-15 printable ASCII bytes, not \".\", \"..\", "
+					  "\"lo\", \"all\" or \"default\", without '/', ':', '%%' or whitespace");
+			return -EINVAL;
+		}
 	}
-	if ((req & REQ_NETNS) && env->netns[0] != '/') {
-		cni_error_set(err, CNI_ERR_INVALID_ENV, "CNI_NETNS %s is not an absolute path",
-			      cni_quote(env->netns, q, sizeof(q)));
-		cni_error_details(err, "CNI_NETNS must name a network namespace file, e.g. /var/run/netns/NAME");
-		return -EINVAL;
+	if (req & REQ_NETNS) {
+		json_t *utf8;
+
+		if (env->netns[0] != '/') {
+			cni_error_set(err, CNI_ERR_INVALID_ENV, "CNI_NETNS %s is not an absolute path",
+				      cni_quote(env->netns, q, sizeof(q)));
+			cni_error_details(err, "CNI_NETNS must name a network namespace file, e.g. /var/run/netns/NAME");
+			return -EINVAL;
+		}
+		/* shoald keeps the path in a record field of CNI_NETNS_MAX + 1 bytes: refuse rather than
+		 * store a cut path. */
+		if (strlen(env->netns) > CNI_NETNS_MAX) {
+			cni_error_set(err, CNI_ERR_INVALID_ENV, "CNI_NETNS %s is longer than %d bytes",
+				      cni_quote(env->netns, q, sizeof(q)), CNI_NETNS_MAX);
+			cni_error_details(err, "shoald stores the namespace path in a field of %d bytes; use a shorter "
+					  "path, e.g. a bind mount under /var/run/netns", CNI_NETNS_MAX + 1);
+			return -EINVAL;
+		}
+		/* It goes to shoald in JSON, which carries only UTF-8. */
+		utf8 = json_string(env->netns);
+		if (!utf8) {
+			cni_error_set(err, CNI_ERR_INVALID_ENV, "CNI_NETNS %s is not valid UTF-8",
+				      cni_quote(env->netns, q, sizeof(q)));
+			return -EINVAL;
+		}
+		json_decref(utf8);
 	}
 	return 0;
 }
@@ -372,7 +403,8 @@ static const char *json_type_name(const json_t *j)
 	return "?";
 }
 
-/* name: "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$" (spec section 1; libcni's ValidateNetworkName). */
+/* name: "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$" (spec section 1; libcni's ValidateNetworkName), at most
+ * CNI_NETWORK_NAME_MAX bytes (shoald keeps it in attachment records). */
 static bool network_name_valid(const char *s)
 {
 	if (!isalnum((unsigned char)s[0]))
@@ -381,6 +413,24 @@ static bool network_name_valid(const char *s)
 		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
 			return false;
 	return true;
+}
+
+/* An optional boolean key of ours: absent -> def, present -> must be true or false. */
+static int conf_bool(json_t *root, const char *key, bool def, bool *ret, struct cni_error *err)
+{
+	json_t *j = json_object_get(root, key);
+
+	if (!j) {
+		*ret = def;
+		return 0;
+	}
+	if (!json_is_boolean(j)) {
+		cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"%s\" must be a boolean, not %s", key,
+			      json_type_name(j));
+		return -EINVAL;
+	}
+	*ret = json_is_true(j);
+	return 0;
 }
 
 /* An optional string key of ours: absent -> def, present -> must be a string. */
@@ -549,6 +599,12 @@ int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct cn
 		goto fail;
 	}
 	c.name = json_string_value(j);
+	if (json_string_length(j) > CNI_NETWORK_NAME_MAX) {
+		cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"name\": %s is longer than %d bytes",
+			      cni_quote(c.name, q, sizeof(q)), CNI_NETWORK_NAME_MAX);
+		r = -EINVAL;
+		goto fail;
+	}
 	if (!network_name_valid(c.name)) {
 		cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"name\": %s is not a valid network name",
 			      cni_quote(c.name, q, sizeof(q)));
@@ -573,7 +629,7 @@ int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct cn
 			  &c.socket, err);
 	if (r < 0)
 		goto fail;
-	/* stateDir/pending-del/<15-byte veth>.json.tmp.<pid> must fit PATH_MAX. */
+	/* stateDir/pending-del/<name of at most PENDING_DEL_NAME_MAX>.tmp.<pid> must fit PATH_MAX. */
 	r = conf_abs_path(c.root, "stateDir", CNI_DEFAULT_STATE_DIR, 3800, &c.state_dir, err);
 	if (r < 0)
 		goto fail;
@@ -588,6 +644,10 @@ int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct cn
 				  c.mtu);
 		goto fail;
 	}
+
+	r = conf_bool(c.root, "defaultRoute", true, &c.default_route, err);
+	if (r < 0)
+		goto fail;
 
 	j = json_object_get(c.root, "prevResult");
 	if (j && !json_is_null(j)) {

@@ -12,6 +12,8 @@
 #define CNI_DEFAULT_TIMEOUT_MS 30000
 #define CNI_MAX_TIMEOUT_MS 600000
 #define CNI_PLUGIN_ABOUT "CNI plugin shoal (client of shoald)"
+#define CNI_NETNS_MAX 255                      /* CNI_NETNS longer than this is refused (code 4) */
+#define CNI_NETWORK_NAME_MAX 255               /* a longer "name" is refused (code 7) */
 
 /* Spec versions we speak, oldest first, so they can be compared with < and >=. */
 enum cni_version {
@@ -78,7 +80,10 @@ struct cni_env {
 /* Fill the raw strings from getenv(); validation is cni_env_validate(). */
 void cni_env_from_environ(struct cni_env *ret);
 /* Check CNI_COMMAND, then that every variable the spec requires for that command is set (all missing
- * ones named in one message), then the values: code 4 for all of these. */
+ * ones named in one message), then the values: code 4 for all of these.  CNI_IFNAME follows
+ * names_cni_ifname_valid() for ADD and CHECK and names_ifname_valid() for DEL (an attachment made
+ * by an older version under a name now refused must stay deletable); CNI_NETNS (ADD, CHECK) is an
+ * absolute path of at most CNI_NETNS_MAX bytes. */
 int cni_env_validate(struct cni_env *env, struct cni_error *err);
 
 /* CNI_ARGS "K=V;K=V" into a JSON object {"K":"V",...}.  NULL or "" gives an empty object.  Empty
@@ -97,6 +102,9 @@ struct cni_conf {
 	const char *state_dir;     /* default CNI_DEFAULT_STATE_DIR */
 	int timeout_ms;            /* default CNI_DEFAULT_TIMEOUT_MS */
 	int mtu;                   /* 0 = shoald's */
+	/* "defaultRoute", default true.  false: shoald routes only the cluster network via the gateway
+	 * in the container and leaves the default route to another network's plugin. */
+	bool default_route;
 	const json_t *prev_result; /* borrowed from root, NULL when absent */
 	/* GC: the still-valid attachments (cni.dev/valid-attachments, else the legacy
 	 * cni.dev/attachments), validated; NULL when neither key is present. */

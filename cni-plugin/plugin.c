@@ -15,10 +15,9 @@
 
 #include "cni-plugin/result.h"
 #include "lib/cnierr.h"
-#include "lib/fileio.h"
 #include "lib/ipc.h"
 #include "lib/log.h"
-#include "lib/names.h"
+#include "lib/pending_del.h"
 
 int cni_plugin_read_input(int fd, char *buf, size_t size, size_t *ret_len, struct cni_error *err)
 {
@@ -207,6 +206,9 @@ static int cmd_add(const struct cni_env *env, const struct cni_conf *conf, struc
 	}
 	if (json_object_size(args) > 0)
 		json_object_set(req, "args", args);
+	/* Sent only when false: shoald's default is a default route, and older shoalds know no key. */
+	if (!conf->default_route)
+		json_object_set_new(req, "defaultRoute", json_false());
 	r = ipc_call(conf->socket, req, fd, conf->timeout_ms, &resp);
 	if (r < 0) {
 		transport_error(err, CNI_ERR_TRY_AGAIN_LATER, conf, r);
@@ -242,36 +244,27 @@ out:
 	return r;
 }
 
-int cni_plugin_write_pending_del(const char *state_dir, const char *container_id, const char *ifname,
-				 const char *netns, char *ret_path, size_t path_size)
+/* The record shoald finishes at its next start.  CNI_NETNS is informational there (a DEL never
+ * enters the namespace), so a path the record cannot carry is left out, and the log says so. */
+static int record_pending_del(const struct cni_env *env, const struct cni_conf *conf, char *ret_path, size_t size)
 {
-	char dir[PATH_MAX], path[PATH_MAX], veth[IFNAME_SIZE];
-	json_t *rec;
-	char *text;
-	int r;
+	struct pending_del p = { .time = (int64_t)time(NULL) };
+	char why[PENDING_DEL_ERR_SIZE];
 
-	names_host_veth(container_id, ifname, veth);
-	if (snprintf(dir, sizeof(dir), "%s/pending-del", state_dir) >= (int)sizeof(dir) ||
-	    snprintf(path, sizeof(path), "%s/%s.json", dir, veth) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	r = mkdir_p(dir, 0755);
-	if (r < 0)
-		return r;
-	rec = json_pack("{s:s, s:s, s:s, s:I}", "containerId", container_id, "ifname", ifname, "netns",
-			netns ? netns : "", "time", (json_int_t)time(NULL));
-	if (!rec)
-		return -ENOMEM;
-	text = json_dumps(rec, JSON_COMPACT);
-	json_decref(rec);
-	if (!text)
-		return -ENOMEM;
-	r = file_write_atomic(path, text, strlen(text), 0600);
-	free(text);
-	if (r < 0)
-		return r;
-	if (ret_path)
-		snprintf(ret_path, path_size, "%s", path);
-	return 0;
+	snprintf(p.container_id, sizeof(p.container_id), "%s", env->container_id);
+	snprintf(p.ifname, sizeof(p.ifname), "%s", env->ifname);
+	if (env->netns && strlen(env->netns) < sizeof(p.netns)) {
+		memcpy(p.netns, env->netns, strlen(env->netns) + 1);
+		if (pending_del_validate(&p, why) < 0) {
+			log_warn("not recording CNI_NETNS in the pending DEL of %s/%s: %s", env->container_id,
+				 env->ifname, why);
+			p.netns[0] = '\0';
+		}
+	} else if (env->netns) {
+		log_warn("not recording CNI_NETNS in the pending DEL of %s/%s: longer than %zu bytes",
+			 env->container_id, env->ifname, sizeof(p.netns) - 1);
+	}
+	return pending_del_write(conf->state_dir, &p, ret_path, size);
 }
 
 static int cmd_del(const struct cni_env *env, const struct cni_conf *conf, struct cni_plugin_reply *reply)
@@ -295,11 +288,11 @@ static int cmd_del(const struct cni_env *env, const struct cni_conf *conf, struc
 	}
 	/* shoald cannot be asked: leave the delete for its next start (DESIGN: succeed where it safely
 	 * can).  Processing a record for an attachment that is already gone is a no-op for shoald. */
-	w = cni_plugin_write_pending_del(conf->state_dir, env->container_id, env->ifname, env->netns, path, sizeof(path));
+	w = record_pending_del(env, conf, path, sizeof(path));
 	if (w < 0) {
 		transport_error(err, CNI_ERR_TRY_AGAIN_LATER, conf, r);
-		cni_error_details(err, "and the delete could not be recorded in %s/pending-del: %s", conf->state_dir,
-				  strerror(-w));
+		cni_error_details(err, "and the delete could not be recorded in %s/" PENDING_DEL_DIR ": %s",
+				  conf->state_dir, strerror(-w));
 		return w;
 	}
 	log_warn("shoald is not reachable at %s (%s); recorded the delete of %s/%s in %s", conf->socket, strerror(-r),
@@ -337,6 +330,9 @@ static int cmd_check(const struct cni_env *env, const struct cni_conf *conf, str
 		r = cni_error_set(err, SHOAL_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
+	/* CHECK must expect the routes ADD made. */
+	if (!conf->default_route)
+		json_object_set_new(req, "defaultRoute", json_false());
 	r = ipc_call(conf->socket, req, fd, conf->timeout_ms, &resp);
 	if (r < 0) {
 		transport_error(err, CNI_ERR_TRY_AGAIN_LATER, conf, r);

@@ -1,6 +1,6 @@
 /* Command dispatch: one CNI invocation (validated env + the config bytes) -> what to print.
  * Talks to shoald through lib/ipc.c; opens CNI_NETNS for ADD and CHECK; writes pending-delete
- * records for DEL when shoald is unreachable. */
+ * records (lib/pending_del.h) for DEL when shoald is unreachable. */
 #pragma once
 #include <jansson.h>
 #include <stddef.h>
@@ -24,8 +24,3 @@ void cni_plugin_reply_done(struct cni_plugin_reply *reply);
 
 /* What the plugin prints for an invocation: reply->output, or the spec's error object. */
 json_t *cni_plugin_reply_json(const struct cni_plugin_reply *reply, int r);
-
-/* The record DEL leaves for shoald when it cannot reach it:
- * <state_dir>/pending-del/<host veth>.json = {"containerId","ifname","netns","time"}. */
-int cni_plugin_write_pending_del(const char *state_dir, const char *container_id, const char *ifname,
-				 const char *netns, char *ret_path, size_t path_size);

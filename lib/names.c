@@ -20,7 +20,13 @@ uint64_t names_hash(const void *data, size_t len, uint64_t seed)
 
 void names_host_veth(const char *container_id, const char *ifname, char ret[IFNAME_SIZE])
 {
-	uint64_t h = names_hash(container_id, strlen(container_id), 0);
+	names_host_veth_n(container_id, ifname, 0, ret);
+}
+
+void names_host_veth_n(const char *container_id, const char *ifname, unsigned n, char ret[IFNAME_SIZE])
+{
+	/* Seed 0 is the plain FNV-1a basis: candidate 0 is exactly the pre-upgrade name. */
+	uint64_t h = names_hash(container_id, strlen(container_id), n);
 
 	/* Separator byte so ("ab","c") and ("a","bc") differ. */
 	h = names_hash("\0", 1, h);
@@ -42,6 +48,42 @@ int names_ifname_valid(const char *name)
 		    (unsigned char)*p > 0x7e)
 			return -EINVAL;
 	return 0;
+}
+
+int names_cni_ifname_valid(const char *name, const char **ret_why)
+{
+	const char *why = NULL;
+	size_t n;
+
+	if (!name || (n = strlen(name)) == 0)
+		why = "is empty";
+	else if (n >= IFNAME_SIZE)
+		why = "is longer than 15 bytes";
+	else if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		why = "is \".\" or \"..\"";
+	else if (strcmp(name, "lo") == 0)
+		why = "is the loopback device";
+	else if (strcmp(name, "all") == 0 || strcmp(name, "default") == 0)
+		why = "collides with /proc/sys/net/*/conf/all and default";
+	for (const char *p = name; !why && *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '%')
+			why = "contains '%' (a kernel name template)";
+		else if (c == '/')
+			why = "contains '/'";
+		else if (c == ':')
+			why = "contains ':' (an alias label)";
+		else if (isspace(c))
+			why = "contains whitespace";
+		else if (c < 0x21 || c > 0x7e)
+			why = "contains a non-printable or non-ASCII byte";
+	}
+	if (!why)
+		return 0;
+	if (ret_why)
+		*ret_why = why;
+	return -EINVAL;
 }
 
 int names_container_id_valid(const char *id)

@@ -1,4 +1,5 @@
-/* Fuzz the CNI_ARGS parser (cni_args_parse) and the value quoting used in every error message. */
+/* Fuzz the CNI_ARGS parser (cni_args_parse), the value quoting used in every error message, and the
+ * CNI_IFNAME rules (names_cni_ifname_valid, and cni_env_validate deciding by them). */
 // SOURCES: cni-plugin/cni.c lib/names.c
 // PKGS: jansson
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "cni-plugin/cni.h"
+#include "lib/names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,6 +47,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!e)
 			abort();
 		json_decref(e);
+	}
+
+	/* CNI_IFNAME: the strict rule is a subset of what the kernel takes, every refusal says why,
+	 * and ADD decides by it (DEL by the kernel's rule). */
+	{
+		const char *why = NULL;
+		struct cni_env add = { .command = "ADD", .container_id = "c1", .netns = "/n", .ifname = s };
+		struct cni_env del = { .command = "DEL", .container_id = "c1", .ifname = s };
+		int strict = names_cni_ifname_valid(s, &why);
+
+		if (strict == 0 && (why || names_ifname_valid(s) != 0 || strchr(s, '%') || strcmp(s, "lo") == 0 ||
+				    strcmp(s, "all") == 0 || strcmp(s, "default") == 0))
+			abort();
+		if (strict < 0 && (!why || !*why))
+			abort();
+		if ((cni_env_validate(&add, &err) == 0) != (strict == 0))
+			abort();
+		if ((cni_env_validate(&del, &err) == 0) != (names_ifname_valid(s) == 0))
+			abort();
 	}
 	free(s);
 	return 0;

@@ -32,6 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (conf.version < 0 || conf.version >= CNI_VERSION_COUNT || !conf.name || !conf.type || !conf.socket ||
 	    !conf.state_dir || conf.socket[0] != '/' || conf.timeout_ms <= 0)
 		abort();
+	/* name: the spec's pattern, within our limit; defaultRoute: exactly what the config says. */
+	if (strlen(conf.name) == 0 || strlen(conf.name) > CNI_NETWORK_NAME_MAX || strchr(conf.name, '/'))
+		abort();
+	if (conf.default_route != !json_is_false(json_object_get(conf.root, "defaultRoute")))
+		abort();
 	if (conf.prev_result && cni_result_validate(conf.prev_result, msg, sizeof(msg)) == 0) {
 		/* A valid result converts to every version, stays valid, and is stable under conversion. */
 		for (int v = 0; v < CNI_VERSION_COUNT; v++) {

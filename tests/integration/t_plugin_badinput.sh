@@ -218,7 +218,7 @@ expect_eq "no malformed invocation reached the socket" 0 "$(grep -c . "$LAB_TMP/
 # The error object carries the config's version when it is known.
 out=$(conf 0.3.1 | plug "${ADD_ENV[@]}" CNI_IFNAME=a/b)
 expect_eq "error in the config's cniVersion" "0.3.1 4" "$(echo "$out" | jq -r '"\(.cniVersion) \(.code)"')"
-expect_eq "error message names the variable and the value" 'CNI_IFNAME "a/b" is not a valid interface name' \
+expect_eq "error message names the variable, the value and why" 'CNI_IFNAME "a/b" is not a valid interface name: it contains '"'/'" \
 	"$(echo "$out" | jq -r .msg)"
 out=$(conf 1.0.0 | plug "${ADD_ENV[@]}" CNI_ARGS=K8S_POD_NAME)
 expect_eq "CNI_ARGS message names the pair" "CNI_ARGS: pair \"K8S_POD_NAME\" has no '='" "$(echo "$out" | jq -r .msg)"
@@ -245,7 +245,8 @@ expect_eq "STATUS without shoald: code 50" 50 "$(echo "$out" | jq .code)"
 out=$(conf 1.1.0 | plug "${DEL_ENV[@]}" 2>/dev/null); rc=$?
 expect_eq "DEL without shoald succeeds silently" "0:" "$rc:$out"
 rec=$(ls "$STATE/pending-del/" 2>/dev/null)
-expect_eq "DEL without shoald leaves one pending-delete record" 1 "$(echo "$rec" | grep -c '^shv.*\.json$')"
+# Named by the attachment key (container id, ifname), not the host veth name, which may collide.
+expect_eq "DEL without shoald leaves one pending-delete record" 1 "$(echo "$rec" | grep -cx "$LAB-c1@eth0\.json")"
 expect_eq "pending-delete record content" "$LAB-c1 eth0 $NETNS1 number" \
 	"$(jq -r '"\(.containerId) \(.ifname) \(.netns) \(.time | type)"' "$STATE/pending-del/$rec" 2>/dev/null)"
 out=$(conf 1.1.0 | plug "${DEL_ENV[@]}" CNI_NETNS= 2>/dev/null); rc=$?

@@ -128,7 +128,7 @@ struct env_case {
 
 static void test_env(void **state)
 {
-	static char long_id[258];
+	static char long_id[258], netns255[256], netns256[257];
 	const struct env_case cases[] = {
 		{ "add ok", { .command = "ADD", .container_id = "c1", .netns = "/var/run/netns/x", .ifname = "eth0" }, 0, NULL },
 		{ "add ok with args and path", { .command = "ADD", .container_id = "abc_1.2-3", .netns = "/proc/1/ns/net",
@@ -165,10 +165,42 @@ static void test_env(void **state)
 		{ "container id too long", { .command = "DEL", .container_id = long_id, .ifname = "eth0" }, 4, "CNI_CONTAINERID" },
 		{ "relative netns", { .command = "ADD", .container_id = "c1", .netns = "netns/x", .ifname = "eth0" }, 4,
 		  "CNI_NETNS \"netns/x\" is not an absolute path" },
+		/* CNI_IFNAME: names the kernel would take but a container must not get. */
+		{ "ifname template", { .command = "ADD", .container_id = "c1", .netns = "/n", .ifname = "e%d" }, 4,
+		  "CNI_IFNAME \"e%d\" is not a valid interface name: it contains '%' (a kernel name template)" },
+		{ "ifname lo", { .command = "ADD", .container_id = "c1", .netns = "/n", .ifname = "lo" }, 4,
+		  "CNI_IFNAME \"lo\" is not a valid interface name: it is the loopback device" },
+		{ "ifname all", { .command = "CHECK", .container_id = "c1", .netns = "/n", .ifname = "all" }, 4,
+		  "\"all\" is not a valid interface name: it collides with /proc/sys/net/*/conf/" },
+		{ "ifname default", { .command = "ADD", .container_id = "c1", .netns = "/n", .ifname = "default" }, 4,
+		  "/proc/sys/net/*/conf/" },
+		{ "ifname colon says why", { .command = "ADD", .container_id = "c1", .netns = "/n", .ifname = "eth0:1" }, 4,
+		  "it contains ':'" },
+		{ "ifname 16 bytes says why", { .command = "ADD", .container_id = "c1", .netns = "/n", .ifname = "abcdefghijklmnop" }, 4,
+		  "it is longer than 15 bytes" },
+		{ "ifname lo0 is fine", { .command = "ADD", .container_id = "c1", .netns = "/n", .ifname = "lo0" }, 0, NULL },
+		/* DEL must still reach attachments an older version created under such names. */
+		{ "del ifname template", { .command = "DEL", .container_id = "c1", .ifname = "e%d" }, 0, NULL },
+		{ "del ifname all", { .command = "DEL", .container_id = "c1", .ifname = "all" }, 0, NULL },
+		{ "del ifname colon", { .command = "DEL", .container_id = "c1", .ifname = "e:1" }, 4,
+		  "CNI_IFNAME \"e:1\" is not a valid interface name: it contains ':'" },
+		/* CNI_NETNS: shoald's record holds 255 bytes; never cut. */
+		{ "netns 255 bytes", { .command = "ADD", .container_id = "c1", .netns = netns255, .ifname = "eth0" }, 0, NULL },
+		{ "netns 256 bytes", { .command = "ADD", .container_id = "c1", .netns = netns256, .ifname = "eth0" }, 4,
+		  "is longer than 255 bytes" },
+		{ "check netns 256 bytes", { .command = "CHECK", .container_id = "c1", .netns = netns256, .ifname = "eth0" }, 4,
+		  "CNI_NETNS \"/nnnn" },
+		{ "del netns 256 bytes (not used)", { .command = "DEL", .container_id = "c1", .netns = netns256, .ifname = "eth0" }, 0, NULL },
+		{ "netns not UTF-8", { .command = "ADD", .container_id = "c1", .netns = "/run/netns/\xff", .ifname = "eth0" }, 4,
+		  "CNI_NETNS \"/run/netns/\\xff\" is not valid UTF-8" },
 	};
 	int failed = 0;
 
 	memset(long_id, 'a', 257);   /* one byte over names_container_id_valid()'s 256 */
+	memset(netns255, 'n', 255);
+	netns255[0] = '/';
+	memset(netns256, 'n', 256);
+	netns256[0] = '/';
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cni_env env = cases[i].env;
 		struct cni_error err = { 0 };
@@ -290,6 +322,7 @@ static void test_conf_defaults(void **state)
 	assert_string_equal(c.state_dir, "/var/lib/shoal");
 	assert_int_equal(c.timeout_ms, CNI_DEFAULT_TIMEOUT_MS);
 	assert_int_equal(c.mtu, 0);
+	assert_true(c.default_route);
 	assert_null(c.prev_result);
 	assert_null(c.valid_attachments);
 	cni_conf_done(&c);
@@ -314,6 +347,7 @@ static void test_conf_full(void **state)
 	assert_string_equal(c.state_dir, "/tmp/st");
 	assert_int_equal(c.timeout_ms, 1500);
 	assert_int_equal(c.mtu, 1400);
+	assert_true(c.default_route);
 	assert_non_null(c.prev_result);
 	assert_int_equal(json_array_size(c.valid_attachments), 1);
 	cni_conf_done(&c);
@@ -324,6 +358,27 @@ static void test_conf_full(void **state)
 	assert_null(c.prev_result);
 	assert_non_null(c.valid_attachments);
 	assert_int_equal(json_array_size(c.valid_attachments), 0);
+	cni_conf_done(&c);
+
+	/* defaultRoute, both ways. */
+	assert_int_equal(parse_text("{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"shoal\",\"defaultRoute\":false}",
+				    &c, &err), 0);
+	assert_false(c.default_route);
+	cni_conf_done(&c);
+	assert_int_equal(parse_text("{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"shoal\",\"defaultRoute\":true}",
+				    &c, &err), 0);
+	assert_true(c.default_route);
+	cni_conf_done(&c);
+
+	/* A network name of 255 bytes is the longest. */
+	char text255[400];
+	char name[256];
+
+	memset(name, 'n', 255);
+	name[255] = '\0';
+	snprintf(text255, sizeof(text255), "{\"cniVersion\":\"1.1.0\",\"name\":\"%s\",\"type\":\"shoal\"}", name);
+	assert_int_equal(parse_text(text255, &c, &err), 0);
+	assert_int_equal(strlen(c.name), 255);
 	cni_conf_done(&c);
 
 	/* Both keys: the spec's wins. */
@@ -341,6 +396,8 @@ struct conf_case {
 };
 
 #define BASE "\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"shoal\""
+#define N16 "nnnnnnnnnnnnnnnn"
+#define N256 N16 N16 N16 N16 N16 N16 N16 N16 N16 N16 N16 N16 N16 N16 N16 "nnnnnnnnnnnnnnn" /* + 1 = 256 */
 
 static void test_conf_bad(void **state)
 {
@@ -388,6 +445,14 @@ static void test_conf_bad(void **state)
 		{ "{" BASE ",\"cni.dev/valid-attachments\":[{\"containerID\":\"a\",\"ifname\":\"e\"},{\"containerID\":1,\"ifname\":\"e\"}]}",
 		  7, "entry 1 needs" },
 		{ "{" BASE ",\"cni.dev/attachments\":\"x\"}", 7, "\"cni.dev/attachments\" must be an array" },
+		{ "{" BASE ",\"defaultRoute\":\"false\"}", 7, "network config key \"defaultRoute\" must be a boolean, not a string" },
+		{ "{" BASE ",\"defaultRoute\":0}", 7, "\"defaultRoute\" must be a boolean, not an integer" },
+		{ "{" BASE ",\"defaultRoute\":null}", 7, "\"defaultRoute\" must be a boolean, not null" },
+		{ "{\"cniVersion\":\"1.1.0\",\"name\":\"n\\u00e9t\",\"type\":\"shoal\"}", 7, "\"n\\xc3\\xa9t\" is not a valid network name" },
+		{ "{\"cniVersion\":\"1.1.0\",\"name\":\"a b\",\"type\":\"shoal\"}", 7, "network config key \"name\"" },
+		{ "{\"cniVersion\":\"1.1.0\",\"name\":\"n" N256 "\",\"type\":\"shoal\"}", 7,
+		  "network config key \"name\": \"nnnn" },
+		{ "{\"cniVersion\":\"1.1.0\",\"name\":\"n" N256 "\",\"type\":\"shoal\"}", 7, "is longer than 255 bytes" },
 	};
 	int failed = 0;
 

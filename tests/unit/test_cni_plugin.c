@@ -9,13 +9,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cni-plugin/cni.h"
@@ -23,6 +28,7 @@
 #include "lib/cnierr.h"
 #include "lib/fileio.h"
 #include "lib/names.h"
+#include "lib/pending_del.h"
 
 struct fake {
 	char dir[64];
@@ -284,14 +290,13 @@ static void test_del_unreachable_records(void **state)
 	struct fake *f = *state;
 	struct cni_env env = { .command = "DEL", .container_id = "ctr-9", .ifname = "net1", .netns = "/var/run/netns/gone" };
 	struct cni_plugin_reply reply;
-	char *conf = conf_text(f, "1.0.0", ""), path[256], veth[IFNAME_SIZE], *data;
+	char *conf = conf_text(f, "1.0.0", ""), path[256], *data;
 	json_t *rec;
 
-	/* No server: connect fails with ENOENT. */
+	/* No server: connect fails with ENOENT.  The record is named by the attachment key. */
 	assert_int_equal(run(&env, conf, &reply), 0);
 	assert_null(reply.output);
-	names_host_veth("ctr-9", "net1", veth);
-	snprintf(path, sizeof(path), "%s/pending-del/%s.json", f->state, veth);
+	snprintf(path, sizeof(path), "%s/pending-del/ctr-9@net1.json", f->state);
 	assert_int_equal(file_read_all(path, 4096, &data, NULL), 0);
 	rec = json_loads(data, 0, NULL);
 	assert_non_null(rec);
@@ -304,6 +309,50 @@ static void test_del_unreachable_records(void **state)
 
 	/* Repeated DEL: same record, still success. */
 	assert_int_equal(run(&env, conf, &reply), 0);
+	free(conf);
+}
+
+/* Two containers whose host veth names collide, deleted while shoald is down: both DELs are kept
+ * (a record per veth name would let the second overwrite the first, and one attachment would stay
+ * behind with its address). */
+static void test_del_unreachable_veth_collision(void **state)
+{
+	struct fake *f = *state;
+	struct cni_env a = { .command = "DEL", .container_id = "e0e5b79c59b004c8", .ifname = "eth0" };
+	struct cni_env b = { .command = "DEL", .container_id = "d0da1fd138f4dfbc", .ifname = "eth0" };
+	struct cni_plugin_reply reply;
+	char *conf = conf_text(f, "1.1.0", ""), path[256], err[PENDING_DEL_ERR_SIZE];
+	struct pending_del p;
+
+	assert_int_equal(run(&a, conf, &reply), 0);
+	assert_int_equal(run(&b, conf, &reply), 0);
+	snprintf(path, sizeof(path), "%s/pending-del/e0e5b79c59b004c8@eth0.json", f->state);
+	assert_int_equal(pending_del_read(path, &p, err), 0);
+	assert_string_equal(p.container_id, "e0e5b79c59b004c8");
+	snprintf(path, sizeof(path), "%s/pending-del/d0da1fd138f4dfbc@eth0.json", f->state);
+	assert_int_equal(pending_del_read(path, &p, err), 0);
+	assert_string_equal(p.container_id, "d0da1fd138f4dfbc");
+	free(conf);
+}
+
+/* A CNI_NETNS the record cannot carry (DEL never opens it, shoald never reads it for a DEL) does not
+ * fail the DEL: the record is written without it. */
+static void test_del_unreachable_long_netns(void **state)
+{
+	struct fake *f = *state;
+	char netns[300];
+	struct cni_env env = { .command = "DEL", .container_id = "c1", .ifname = "eth0", .netns = netns };
+	struct cni_plugin_reply reply;
+	char *conf = conf_text(f, "1.1.0", ""), path[256], err[PENDING_DEL_ERR_SIZE];
+	struct pending_del p;
+
+	memset(netns, 'n', sizeof(netns) - 1);
+	netns[0] = '/';
+	netns[sizeof(netns) - 1] = '\0';
+	assert_int_equal(run(&env, conf, &reply), 0);
+	snprintf(path, sizeof(path), "%s/pending-del/c1@eth0.json", f->state);
+	assert_int_equal(pending_del_read(path, &p, err), 0);
+	assert_string_equal(p.netns, "");
 	free(conf);
 }
 
@@ -501,6 +550,293 @@ static void test_check_refused_early(void **state)
 	free(good);
 }
 
+/* ---- shoald's errors reach the runtime: the real binary, its output and its exit code ---- */
+
+/* A network namespace other than ours, for ADD and CHECK to get past netns_open(): a child that
+ * unshares one (with a user namespace when we are not root) and waits until we close a pipe. */
+struct other_ns {
+	pid_t pid;
+	int hold;
+	char path[64];
+};
+
+static bool other_ns_start(struct other_ns *o)
+{
+	int hold[2], ready[2];
+	char c;
+
+	assert_int_equal(pipe2(hold, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	o->pid = fork();
+	assert_true(o->pid >= 0);
+	if (o->pid == 0) {
+		close(hold[1]);
+		close(ready[0]);
+		if (unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+			_exit(1);
+		(void)!write(ready[1], "x", 1);
+		(void)!read(hold[0], &c, 1);
+		_exit(0);
+	}
+	close(hold[0]);
+	close(ready[1]);
+	o->hold = hold[1];
+	snprintf(o->path, sizeof(o->path), "/proc/%d/ns/net", (int)o->pid);
+	if (read(ready[0], &c, 1) != 1) {
+		close(ready[0]);
+		close(o->hold);
+		waitpid(o->pid, NULL, 0);
+		return false;
+	}
+	close(ready[0]);
+	return true;
+}
+
+static void other_ns_stop(struct other_ns *o)
+{
+	close(o->hold);
+	waitpid(o->pid, NULL, 0);
+}
+
+/* The plugin binary next to this test's build: $BUILD/shoal (tests/run.sh), else ../shoal. */
+static bool plugin_binary(char *buf, size_t size)
+{
+	const char *b = getenv("BUILD");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (b && *b) {
+		snprintf(buf, size, "%s/shoal", b);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0)
+			return false;
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		snprintf(buf, size, "%s/../shoal", self);
+	}
+	return access(buf, X_OK) == 0;
+}
+
+/* exec the plugin as a runtime does: only CNI_* variables, the config on stdin.  Returns the exit
+ * status; stdout into out. */
+static int exec_plugin(const char *bin, char *const envp[], const char *conf, char *out, size_t size)
+{
+	int in[2], outp[2], status;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(outp, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(in[0], 0);
+		dup2(outp[1], 1);
+		if (null >= 0)
+			dup2(null, 2);
+		execve(bin, (char *[]){ (char *)"shoal", NULL }, envp);
+		_exit(127);
+	}
+	close(in[0]);
+	close(outp[1]);
+	assert_int_equal(write(in[1], conf, strlen(conf)), (ssize_t)strlen(conf));
+	close(in[1]);
+	while (len < size - 1 && (n = read(outp[0], out + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(outp[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_shoald_error_reaches_runtime(void **state)
+{
+	struct fake *f = *state;
+	struct other_ns ns;
+	char bin[PATH_MAX], out[8192], netns_env[96];
+	char *v11 = conf_text(f, "1.1.0", "\"cni.dev/valid-attachments\":[]");
+	char *check = conf_text(f, "1.0.0", "\"prevResult\":{\"cniVersion\":\"1.0.0\"}");
+	const struct {
+		const char *cmd, *op, *conf, *version;
+		int code;
+	} cases[] = {
+		{ "ADD", "add", v11, "1.1.0", SHOAL_ERR_NO_ADDRESS },
+		{ "CHECK", "check", check, "1.0.0", SHOAL_ERR_CHECK_FAILED },
+		{ "DEL", "del", v11, "1.1.0", SHOAL_ERR_KERNEL },
+		{ "GC", "gc", v11, "1.1.0", CNI_ERR_TRY_AGAIN_LATER },
+		{ "STATUS", "status", v11, "1.1.0", CNI_ERR_LIMITED_CONNECTIVITY },
+	};
+
+	if (!plugin_binary(bin, sizeof(bin)))
+		skip();   /* built without the plugin: nothing to exec */
+	if (!other_ns_start(&ns)) {
+		free(v11);
+		free(check);
+		skip();   /* no network namespace to be had without privileges */
+	}
+	snprintf(netns_env, sizeof(netns_env), "CNI_NETNS=%s", ns.path);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char answer[256], cmd_env[32], want_msg[64], *text;
+		char *envp[] = { cmd_env, (char *)"CNI_CONTAINERID=c1", (char *)"CNI_IFNAME=eth0", netns_env,
+				 (char *)"CNI_PATH=/usr/lib/cni", NULL };
+		struct cni_env env = { .command = cases[i].cmd, .container_id = "c1", .ifname = "eth0",
+				       .netns = ns.path, .path = "/usr/lib/cni" };
+		struct cni_plugin_reply reply;
+		json_t *o, *req;
+		int rc;
+
+		snprintf(want_msg, sizeof(want_msg), "shoald refused %s", cases[i].op);
+		snprintf(answer, sizeof(answer), "{\"ok\":false,\"code\":%d,\"msg\":\"%s\",\"details\":\"why %s\"}",
+			 cases[i].code, want_msg, cases[i].op);
+		snprintf(cmd_env, sizeof(cmd_env), "CNI_COMMAND=%s", cases[i].cmd);
+
+		/* In process: the reply is shoald's error. */
+		fake_start(f, answer);
+		if (run(&env, cases[i].conf, &reply) == 0)
+			fail_msg("%s: succeeded although shoald refused", cases[i].cmd);
+		fake_stop(f);
+		assert_int_equal(f->connections, 1);
+		req = request_json(f);
+		assert_string_equal(json_string_value(json_object_get(req, "op")), cases[i].op);
+		json_decref(req);
+		assert_int_equal(reply.err.code, cases[i].code);
+		assert_string_equal(reply.err.msg, want_msg);
+		cni_plugin_reply_done(&reply);
+
+		/* The binary: that error object on stdout, and a non-zero exit code. */
+		fake_start(f, answer);
+		rc = exec_plugin(bin, envp, cases[i].conf, out, sizeof(out));
+		fake_stop(f);
+		if (rc == 0)
+			fail_msg("%s: exit code 0 although shoald refused; stdout %s", cases[i].cmd, out);
+		assert_int_equal(f->connections, 1);
+		o = json_loads(out, 0, NULL);
+		if (!o)
+			fail_msg("%s: stdout is not JSON: %s", cases[i].cmd, out);
+		text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+		snprintf(answer, sizeof(answer), "{\"cniVersion\":\"%s\",\"code\":%d,\"details\":\"why %s\",\"msg\":\"%s\"}",
+			 cases[i].version, cases[i].code, cases[i].op, want_msg);
+		assert_string_equal(text, answer);
+		free(text);
+		json_decref(o);
+	}
+	other_ns_stop(&ns);
+	free(v11);
+	free(check);
+}
+
+/* shoald down: DEL still exits 0 with nothing on stdout, and leaves the record shoald will finish. */
+static void test_del_down_binary(void **state)
+{
+	struct fake *f = *state;
+	char bin[PATH_MAX], out[4096], path[256], err[PENDING_DEL_ERR_SIZE];
+	char *conf = conf_text(f, "1.1.0", "");
+	char *envp[] = { (char *)"CNI_COMMAND=DEL", (char *)"CNI_CONTAINERID=ctr-7", (char *)"CNI_IFNAME=eth1",
+			 (char *)"CNI_NETNS=/var/run/netns/ctr-7", NULL };
+	struct pending_del p;
+	time_t before = time(NULL);
+
+	if (!plugin_binary(bin, sizeof(bin))) {
+		free(conf);
+		skip();
+	}
+	assert_int_equal(exec_plugin(bin, envp, conf, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	snprintf(path, sizeof(path), "%s/pending-del/ctr-7@eth1.json", f->state);
+	if (pending_del_read(path, &p, err) != 0)
+		fail_msg("%s: %s", path, err);
+	assert_string_equal(p.container_id, "ctr-7");
+	assert_string_equal(p.ifname, "eth1");
+	assert_string_equal(p.netns, "/var/run/netns/ctr-7");
+	assert_true(p.time >= before && p.time <= time(NULL));
+	free(conf);
+}
+
+/* "defaultRoute": false goes to shoald with ADD and CHECK; true or absent sends nothing (older
+ * shoalds know no such key, and the default is a default route). */
+static void test_default_route_sent(void **state)
+{
+	struct fake *f = *state;
+	struct other_ns ns;
+	const char *prev = "\"prevResult\":{\"cniVersion\":\"1.0.0\"}";
+	const struct {
+		const char *extra;
+		int want;   /* -1 absent, 0 false */
+	} confs[] = { { "", -1 }, { "\"defaultRoute\":true", -1 }, { "\"defaultRoute\":false", 0 } };
+
+	if (!other_ns_start(&ns))
+		skip();
+	for (size_t i = 0; i < sizeof(confs) / sizeof(confs[0]); i++) {
+		for (int c = 0; c < 2; c++) {
+			struct cni_env env = { .command = c ? "CHECK" : "ADD", .container_id = "c1", .ifname = "eth0",
+					       .netns = ns.path };
+			struct cni_plugin_reply reply;
+			char extra[128], *conf;
+			json_t *req, *dr;
+
+			snprintf(extra, sizeof(extra), "%s%s%s", confs[i].extra, c && *confs[i].extra ? "," : "",
+				 c ? prev : "");
+			conf = conf_text(f, "1.0.0", extra);
+			fake_start(f, "{\"ok\":false,\"code\":100,\"msg\":\"x\"}");
+			assert_int_not_equal(run(&env, conf, &reply), 0);
+			fake_stop(f);
+			req = request_json(f);
+			dr = json_object_get(req, "defaultRoute");
+			if (confs[i].want < 0 ? dr != NULL : !json_is_false(dr))
+				fail_msg("%s with %s: request %s", env.command, conf, f->request);
+			json_decref(req);
+			free(conf);
+		}
+	}
+	other_ns_stop(&ns);
+}
+
+/* ---- ADD / CHECK: the CNI_IFNAME rule, before shoald is asked ---- */
+
+static void test_ifname_refused_early(void **state)
+{
+	struct fake *f = *state;
+	char *conf = conf_text(f, "1.1.0", "\"prevResult\":{\"cniVersion\":\"1.1.0\"}");
+	char bin[PATH_MAX], out[4096];
+	static const struct { const char *cmd, *ifname, *why; } cases[] = {
+		{ "ADD", "e%d", "it contains '%' (a kernel name template)" },
+		{ "ADD", "lo", "it is the loopback device" },
+		{ "CHECK", "all", "collides with /proc/sys/net/*/conf/" },
+		{ "ADD", "default", "collides with /proc/sys/net/*/conf/" },
+	};
+
+	if (!plugin_binary(bin, sizeof(bin))) {
+		free(conf);
+		skip();
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char cmd_env[32], if_env[32];
+		char *envp[] = { cmd_env, (char *)"CNI_CONTAINERID=c1", if_env, (char *)"CNI_NETNS=/proc/1/ns/net", NULL };
+		json_t *o;
+		int rc;
+
+		snprintf(cmd_env, sizeof(cmd_env), "CNI_COMMAND=%s", cases[i].cmd);
+		snprintf(if_env, sizeof(if_env), "CNI_IFNAME=%s", cases[i].ifname);
+		fake_start(f, "{\"ok\":true}");
+		rc = exec_plugin(bin, envp, conf, out, sizeof(out));
+		fake_stop(f);
+		assert_int_equal(f->connections, 0);   /* shoald was never asked */
+		assert_int_not_equal(rc, 0);
+		o = json_loads(out, 0, NULL);
+		assert_non_null(o);
+		assert_int_equal(json_integer_value(json_object_get(o, "code")), CNI_ERR_INVALID_ENV);
+		if (!strstr(json_string_value(json_object_get(o, "msg")), cases[i].why))
+			fail_msg("%s %s: %s does not say \"%s\"", cases[i].cmd, cases[i].ifname, out, cases[i].why);
+		json_decref(o);
+	}
+	free(conf);
+}
+
 static void test_reply_json(void **state)
 {
 	struct cni_plugin_reply reply = { .version = CNI_VERSION_0_3_1 };
@@ -527,6 +863,12 @@ int main(void)
 		T(test_del_refused),
 		T(test_del_unreachable_records),
 		T(test_del_unreachable_unwritable),
+		T(test_del_unreachable_veth_collision),
+		T(test_del_unreachable_long_netns),
+		T(test_shoald_error_reaches_runtime),
+		T(test_del_down_binary),
+		T(test_default_route_sent),
+		T(test_ifname_refused_early),
 		T(test_status),
 		T(test_gc),
 		T(test_add_refused_early),

@@ -81,6 +81,42 @@ static void test_host_veth_distinct(void **state)
 	}
 }
 
+/* 48 bits of FNV-1a collide on demand: candidate n > 0 must separate a colliding pair, and
+ * candidate 0 must stay the name every earlier version gave (running containers keep their veth). */
+static void test_host_veth_n(void **state)
+{
+	char a[IFNAME_SIZE], b[IFNAME_SIZE], c[IFNAME_SIZE];
+
+	names_host_veth_n("cafe01", "eth0", 0, a);
+	assert_string_equal(a, "shvd076f5509fe6");
+	names_host_veth_n("e0e5b79c59b004c8", "eth0", 0, a);
+	names_host_veth("e0e5b79c59b004c8", "eth0", b);
+	assert_string_equal(a, b);
+	assert_string_equal(a, "shv04321f702b61");
+	names_host_veth_n("d0da1fd138f4dfbc", "eth0", 0, b);
+	assert_string_equal(b, "shv04321f702b61");   /* the collision the n > 0 candidates exist for */
+
+	names_host_veth_n("e0e5b79c59b004c8", "eth0", 1, a);
+	names_host_veth_n("d0da1fd138f4dfbc", "eth0", 1, b);
+	assert_string_not_equal(a, b);
+	assert_string_not_equal(a, "shv04321f702b61");
+	assert_string_not_equal(b, "shv04321f702b61");
+
+	/* Every candidate is a valid 15-byte shv name, stable, and different from the others. */
+	for (unsigned n = 0; n < 8; n++) {
+		names_host_veth_n("cafe01", "eth0", n, a);
+		names_host_veth_n("cafe01", "eth0", n, c);
+		assert_string_equal(a, c);
+		assert_int_equal(strlen(a), 15);
+		assert_memory_equal(a, HOST_VETH_PREFIX, 3);
+		assert_int_equal(names_ifname_valid(a), 0);
+		for (unsigned k = 0; k < n; k++) {
+			names_host_veth_n("cafe01", "eth0", k, b);
+			assert_string_not_equal(a, b);
+		}
+	}
+}
+
 static void test_hash_seed(void **state)
 {
 	assert_true(names_hash("abc", 3, 0) != names_hash("abc", 3, 1));
@@ -103,6 +139,54 @@ static void test_ifname_valid(void **state)
 		if (names_ifname_valid(bad[i]) != -EINVAL)
 			fail_msg("names_ifname_valid accepted \"%s\"", bad[i]);
 	assert_int_equal(names_ifname_valid(NULL), -EINVAL);
+}
+
+static void test_cni_ifname_valid(void **state)
+{
+	static const char *good[] = { "eth0", "a", "net1", "123456789012345", "veth-a_b.c", "A@b", "x..y", ".a",
+	                              "lo0", "lo.1", "all0", "defaults", "LO", "eth0@x" };
+	static const struct { const char *name, *why; } bad[] = {
+		{ "", "is empty" },
+		{ "1234567890123456", "is longer than 15 bytes" },
+		{ ".", "is \".\" or \"..\"" },
+		{ "..", "is \".\" or \"..\"" },
+		{ "lo", "loopback" },
+		{ "all", "/proc/sys/net/*/conf/" },
+		{ "default", "/proc/sys/net/*/conf/" },
+		{ "e%d", "contains '%' (a kernel name template)" },
+		{ "eth%", "contains '%'" },
+		{ "a/b", "contains '/'" },
+		{ "eth0:1", "contains ':'" },
+		{ "eth 0", "whitespace" },
+		{ "eth\t0", "whitespace" },
+		{ "eth0\n", "whitespace" },
+		{ "e\x01", "non-printable" },
+		{ "eth\x7f", "non-printable" },
+		{ "\xc3\xa9th0", "non-ASCII" },
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *why = "untouched";
+
+		if (names_cni_ifname_valid(good[i], &why) != 0)
+			fail_msg("names_cni_ifname_valid rejected \"%s\": %s", good[i], why);
+		assert_string_equal(why, "untouched");   /* ret_why is written only on failure */
+		assert_int_equal(names_ifname_valid(good[i]), 0);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *why = NULL;
+
+		if (names_cni_ifname_valid(bad[i].name, &why) != -EINVAL)
+			fail_msg("names_cni_ifname_valid accepted \"%s\"", bad[i].name);
+		if (!why || !strstr(why, bad[i].why))
+			fail_msg("\"%s\": reason \"%s\" does not say \"%s\"", bad[i].name, why ? why : "(null)", bad[i].why);
+		assert_int_equal(names_cni_ifname_valid(bad[i].name, NULL), -EINVAL);
+	}
+	assert_int_equal(names_cni_ifname_valid(NULL, NULL), -EINVAL);
+	/* The kernel itself would take these, and DEL still does (names_ifname_valid). */
+	assert_int_equal(names_ifname_valid("e%d"), 0);
+	assert_int_equal(names_ifname_valid("lo"), 0);
+	assert_int_equal(names_ifname_valid("all"), 0);
 }
 
 static void test_container_id_valid(void **state)
@@ -135,8 +219,10 @@ int main(void)
 		cmocka_unit_test(test_host_veth_shape),
 		cmocka_unit_test(test_host_veth_deterministic),
 		cmocka_unit_test(test_host_veth_distinct),
+		cmocka_unit_test(test_host_veth_n),
 		cmocka_unit_test(test_hash_seed),
 		cmocka_unit_test(test_ifname_valid),
+		cmocka_unit_test(test_cni_ifname_valid),
 		cmocka_unit_test(test_container_id_valid),
 	};
 
