@@ -351,7 +351,7 @@ out:
 static int cmd_status(const struct cni_conf *conf, struct cni_plugin_reply *reply)
 {
 	struct cni_error *err = &reply->err;
-	json_t *req, *resp = NULL, *free_addrs;
+	json_t *req, *resp = NULL, *free_addrs, *free_ports;
 	int r;
 
 	r = need_version(conf, CNI_VERSION_1_1_0, "STATUS", err);
@@ -381,6 +381,15 @@ static int cmd_status(const struct cni_conf *conf, struct cni_plugin_reply *repl
 
 		r = cni_error_set(err, CNI_ERR_NOT_AVAILABLE, "no free address left in subnet %s", subnet ? subnet : "?");
 		cni_error_details(err, "ADD will fail with code %d until workloads are deleted", SHOAL_ERR_NO_ADDRESS);
+		goto out;
+	}
+	/* A Linux bridge takes 1023 ports, whatever the subnet's size. */
+	free_ports = json_object_get(resp, "bridgePortsFree");
+	if (json_is_integer(free_ports) && json_integer_value(free_ports) <= 0) {
+		const char *bridge = json_string_value(json_object_get(resp, "bridge"));
+
+		r = cni_error_set(err, CNI_ERR_NOT_AVAILABLE, "host full: bridge %s has no free port", bridge ? bridge : "?");
+		cni_error_details(err, "ADD will fail with code %d until workloads are deleted", SHOAL_ERR_HOST_FULL);
 	}
 out:
 	json_decref(resp);

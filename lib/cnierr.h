@@ -18,4 +18,5 @@ enum {
 	SHOAL_ERR_NO_ADDRESS = 102,    /* the host subnet has no free address */
 	SHOAL_ERR_KERNEL = 103,        /* the kernel refused a change */
 	SHOAL_ERR_CHECK_FAILED = 104,  /* CHECK found the attachment not as it should be */
+	SHOAL_ERR_HOST_FULL = 105,     /* the bridge has no free port (a Linux bridge takes 1023) */
 };

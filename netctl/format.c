@@ -147,6 +147,9 @@ static const struct {
 	{ "mtu", "MTU" },
 	{ "workloads", "Workloads" },
 	{ "addressesFree", "Free addresses" },
+	{ "bridgePortsFree", "Free ports" },
+	{ "capacityFree", "Capacity" },
+	{ "antiSpoofing", "Anti-spoofing" },
 	{ "pendingDeletes", "Pending deletes" },
 	{ "uptimeSeconds", "Uptime" },
 };

@@ -26,6 +26,7 @@ void config_init(struct netd_config *c)
 	c->lease_ttl = 600;
 	c->reconcile_interval = 30;
 	c->masquerade = true;
+	c->antispoof = true;
 	c->log_level = LOG_LVL_INFO;
 }
 
@@ -55,6 +56,16 @@ static int get_int(json_t *v, const char *key, int64_t min, int64_t max, int64_t
 		return -EINVAL;
 	}
 	*ret = json_integer_value(v);
+	return 0;
+}
+
+static int get_bool(json_t *v, const char *key, bool *ret, char err[CONFIG_ERRLEN])
+{
+	if (!json_is_boolean(v)) {
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": must be true or false", key);
+		return -EINVAL;
+	}
+	*ret = json_is_true(v);
 	return 0;
 }
 
@@ -116,13 +127,11 @@ int config_parse(struct netd_config *c, const char *json, size_t len, char err[C
 			r = get_int(v, key, 10, 86400 * 7, &n.lease_ttl, err);
 		else if (strcmp(key, "reconcileInterval") == 0)
 			r = get_int(v, key, 1, 3600, &n.reconcile_interval, err);
-		else if (strcmp(key, "masquerade") == 0) {
-			if (!json_is_boolean(v)) {
-				snprintf(err, CONFIG_ERRLEN, "key \"masquerade\": must be true or false");
-				r = -EINVAL;
-			} else
-				n.masquerade = json_is_true(v);
-		} else if (strcmp(key, "logLevel") == 0) {
+		else if (strcmp(key, "masquerade") == 0)
+			r = get_bool(v, key, &n.masquerade, err);
+		else if (strcmp(key, "antiSpoofing") == 0)
+			r = get_bool(v, key, &n.antispoof, err);
+		else if (strcmp(key, "logLevel") == 0) {
 			r = get_string(v, key, buf, sizeof(buf), err);
 			if (r == 0 && (n.log_level = log_level_parse(buf)) < 0) {
 				snprintf(err, CONFIG_ERRLEN, "key \"logLevel\": \"%s\" is not one of error, warning, info, debug", buf);

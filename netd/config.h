@@ -23,6 +23,7 @@ struct netd_config {
 	int64_t lease_ttl;          /* seconds */
 	int64_t reconcile_interval; /* seconds */
 	bool masquerade;
+	bool antispoof;             /* workloads may send only with their own IPv4 and MAC (docs/fw.md) */
 	int log_level;              /* enum log_level */
 	char config_path[256];
 };

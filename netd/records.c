@@ -4,14 +4,54 @@
 #include <stdio.h>
 #include <string.h>
 
+static const uint8_t zero_mac[6];
+
+static void mac_format(const uint8_t m[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static int mac_parse(const char *s, uint8_t ret[6])
+{
+	unsigned v[6];
+	int n = 0;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &n) != 6 ||
+	    n != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		ret[i] = (uint8_t)v[i];
+	return 0;
+}
+
 json_t *record_attach_to_json(const struct record_attach *a)
 {
-	char addr[CIDR4_STRLEN];
+	char addr[CIDR4_STRLEN], mac[18];
 	struct cidr4 c = { .addr = a->addr, .len = a->prefixlen };
+	json_t *j;
 
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "containerId", a->container_id, "ifname",
-	                 a->ifname, "hostVeth", a->host_veth, "netns", a->netns, "network", a->network, "address",
-	                 cidr4_format(&c, addr), "mtu", (json_int_t)a->mtu, "created", (json_int_t)a->created);
+	mac_format(a->mac, mac);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "containerId", a->container_id, "ifname",
+	              a->ifname, "hostVeth", a->host_veth, "netns", a->netns, "network", a->network, "address",
+	              cidr4_format(&c, addr), "mtu", (json_int_t)a->mtu, "created", (json_int_t)a->created);
+	if (j && memcmp(a->mac, zero_mac, 6) != 0)
+		json_object_set_new(j, "mac", json_string(mac));
+	if (j && !a->default_route)
+		json_object_set_new(j, "defaultRoute", json_false());
+	return j;
+}
+
+/* hostVeth must be one of the names (container id, ifname) may get. */
+static bool veth_name_matches(const struct record_attach *a)
+{
+	char veth[IFNAME_SIZE];
+
+	for (unsigned n = 0; n < RECORD_VETH_TRIES; n++) {
+		names_host_veth_n(a->container_id, a->ifname, n, veth);
+		if (strcmp(veth, a->host_veth) == 0)
+			return true;
+	}
+	return false;
 }
 
 static int copy_str(json_t *obj, const char *key, bool required, char *dst, size_t size, char err[RECORD_ERRLEN])
@@ -51,8 +91,8 @@ static json_t *load_object(const char *data, size_t len, char err[RECORD_ERRLEN]
 
 int record_attach_parse(const char *data, size_t len, struct record_attach *ret, char err[RECORD_ERRLEN])
 {
-	struct record_attach a = { 0 };
-	char addr[CIDR4_STRLEN + 1], veth[IFNAME_SIZE];
+	struct record_attach a = { .default_route = true };
+	char addr[CIDR4_STRLEN + 1], mac[18] = "";
 	struct cidr4 c;
 	json_t *root, *v;
 	int r;
@@ -65,16 +105,26 @@ int record_attach_parse(const char *data, size_t len, struct record_attach *ret,
 	    (r = copy_str(root, "hostVeth", true, a.host_veth, sizeof(a.host_veth), err)) < 0 ||
 	    (r = copy_str(root, "netns", false, a.netns, sizeof(a.netns), err)) < 0 ||
 	    (r = copy_str(root, "network", false, a.network, sizeof(a.network), err)) < 0 ||
-	    (r = copy_str(root, "address", true, addr, sizeof(addr), err)) < 0)
+	    (r = copy_str(root, "address", true, addr, sizeof(addr), err)) < 0 ||
+	    (r = copy_str(root, "mac", false, mac, sizeof(mac), err)) < 0)
 		goto out;
 	r = -EBADMSG;
 	if (names_container_id_valid(a.container_id) < 0 || names_ifname_valid(a.ifname) < 0) {
 		snprintf(err, RECORD_ERRLEN, "invalid containerId or ifname");
 		goto out;
 	}
+	if (mac[0] && mac_parse(mac, a.mac) < 0) {
+		snprintf(err, RECORD_ERRLEN, "\"mac\" \"%s\" is not a MAC address", mac);
+		goto out;
+	}
+	v = json_object_get(root, "defaultRoute");
+	if (v && !json_is_boolean(v)) {
+		snprintf(err, RECORD_ERRLEN, "\"defaultRoute\" must be a boolean");
+		goto out;
+	}
+	a.default_route = !v || json_is_true(v);
 	/* The name is derived; a record that disagrees was not written by us. */
-	names_host_veth(a.container_id, a.ifname, veth);
-	if (strcmp(veth, a.host_veth) != 0) {
+	if (!veth_name_matches(&a)) {
 		snprintf(err, RECORD_ERRLEN, "hostVeth \"%s\" does not match (containerId, ifname)", a.host_veth);
 		goto out;
 	}
@@ -205,6 +255,90 @@ int record_subnet_parse(const char *data, size_t len, struct record_subnet *ret,
 	}
 	v = json_object_get(root, "created");
 	s.created = json_is_integer(v) ? json_integer_value(v) : 0;
+	*ret = s;
+	r = 0;
+out:
+	json_decref(root);
+	return r;
+}
+
+int record_alias_format(const struct record_attach *a, char out[RECORD_ALIAS_SIZE])
+{
+	char addr[CIDR4_STRLEN], mac[18];
+	struct cidr4 c = { .addr = a->addr, .len = a->prefixlen };
+	int n;
+
+	mac_format(a->mac, mac);
+	cidr4_format(&c, addr);
+	n = snprintf(out, RECORD_ALIAS_SIZE, "shoal1 %s %s %s %s %s", addr, mac, a->ifname, a->container_id, a->network);
+	if (n >= 0 && n < RECORD_ALIAS_SIZE)
+		return 0;
+	n = snprintf(out, RECORD_ALIAS_SIZE, "shoal1 %s %s %s %s", addr, mac, a->ifname, a->container_id);
+	if (n >= 0 && n < RECORD_ALIAS_SIZE)
+		return 0;
+	out[0] = '\0';
+	return -ENAMETOOLONG;
+}
+
+int record_alias_parse(const char *alias, struct record_attach *ret, char err[RECORD_ERRLEN])
+{
+	struct record_attach a = { .default_route = true };
+	char buf[RECORD_ALIAS_SIZE], *save = NULL, *f[7];
+	struct cidr4 c;
+	int n = 0;
+
+	if (!alias || strlen(alias) >= sizeof(buf) || strncmp(alias, "shoal1 ", 7) != 0) {
+		snprintf(err, RECORD_ERRLEN, "not a shoal attachment alias");
+		return -EBADMSG;
+	}
+	snprintf(buf, sizeof(buf), "%s", alias);
+	for (char *t = strtok_r(buf, " ", &save); t && n < 7; t = strtok_r(NULL, " ", &save))
+		f[n++] = t;
+	if (n < 5 || n > 6) {
+		snprintf(err, RECORD_ERRLEN, "alias has %d fields, want 5 or 6", n);
+		return -EBADMSG;
+	}
+	if (cidr4_parse(f[1], &c) < 0 || c.len < 8 || c.len > 30 || mac_parse(f[2], a.mac) < 0 ||
+	    names_ifname_valid(f[3]) < 0 || names_container_id_valid(f[4]) < 0 ||
+	    (n == 6 && strlen(f[5]) >= sizeof(a.network))) {
+		snprintf(err, RECORD_ERRLEN, "alias \"%s\" has an invalid field", alias);
+		return -EBADMSG;
+	}
+	a.addr = c.addr;
+	a.prefixlen = c.len;
+	snprintf(a.ifname, sizeof(a.ifname), "%s", f[3]);
+	snprintf(a.container_id, sizeof(a.container_id), "%s", f[4]);
+	if (n == 6)
+		snprintf(a.network, sizeof(a.network), "%s", f[5]);
+	*ret = a;
+	return 0;
+}
+
+json_t *record_node_subnet_to_json(const struct record_node_subnet *s)
+{
+	char sub[CIDR4_STRLEN];
+
+	return json_pack("{s:s, s:s}", "subnet", cidr4_format(&s->subnet, sub), "node", s->node);
+}
+
+int record_node_subnet_parse(const char *data, size_t len, struct record_node_subnet *ret, char err[RECORD_ERRLEN])
+{
+	struct record_node_subnet s = { 0 };
+	char sub[CIDR4_STRLEN + 1];
+	json_t *root;
+	int r;
+
+	root = load_object(data, len, err);
+	if (!root)
+		return -EBADMSG;
+	if ((r = copy_str(root, "subnet", true, sub, sizeof(sub), err)) < 0 ||
+	    (r = copy_str(root, "node", false, s.node, sizeof(s.node), err)) < 0)
+		goto out;
+	r = -EBADMSG;
+	if (cidr4_parse_prefix(sub, &s.subnet) < 0) {
+		snprintf(err, RECORD_ERRLEN, "\"subnet\" \"%s\" is not an IPv4 prefix", sub);
+		goto out;
+	}
 	*ret = s;
 	r = 0;
 out:

@@ -10,15 +10,24 @@
 
 #define RECORD_ERRLEN 256
 
+/* Field sizes are limits: a request whose strings do not fit is refused, never cut. */
+#define RECORD_NETNS_SIZE 256
+#define RECORD_NETWORK_SIZE 256
+/* How many host veth names (lib/names.h names_host_veth_n) one (container id, ifname) may try
+ * when another attachment already holds the first one (a hash collision). */
+#define RECORD_VETH_TRIES 16
+
 struct record_attach {
 	char container_id[257];
 	char ifname[IFNAME_SIZE];
 	char host_veth[IFNAME_SIZE];
-	char netns[256];
-	char network[128];
+	char netns[RECORD_NETNS_SIZE];
+	char network[RECORD_NETWORK_SIZE];
 	uint32_t addr;
 	uint8_t prefixlen;
 	uint32_t mtu;
+	uint8_t mac[6];              /* the container side's MAC (anti-spoofing); all zero = unknown */
+	bool default_route;          /* false: a route to the cluster network instead (conflist defaultRoute) */
 	int64_t created;
 };
 
@@ -38,6 +47,24 @@ struct record_subnet {
 
 json_t *record_attach_to_json(const struct record_attach *a);
 int record_attach_parse(const char *data, size_t len, struct record_attach *ret, char err[RECORD_ERRLEN]);
+
+/* The attachment's identity carried by the kernel, as the host veth's ifalias (at most 255 bytes):
+ *   "shoal1 10.244.3.7/24 be:ef:00:11:22:33 eth0 <container id> [<network>]"
+ * A veth whose record file is lost or unreadable is adopted from it; the network is left out when it
+ * does not fit.  -ENAMETOOLONG when even the container id does not fit (ids over ~190 bytes). */
+#define RECORD_ALIAS_SIZE 256
+int record_alias_format(const struct record_attach *a, char out[RECORD_ALIAS_SIZE]);
+/* Fills container_id, ifname, addr, prefixlen, mac, network (maybe empty); -EBADMSG otherwise. */
+int record_alias_parse(const char *alias, struct record_attach *ret, char err[RECORD_ERRLEN]);
+
+/* stateDir/subnet.json: the subnet this node last held (a hint for restarts; the store's lease and
+ * the bridge's address win over it). */
+struct record_node_subnet {
+	struct cidr4 subnet;
+	char node[64];
+};
+json_t *record_node_subnet_to_json(const struct record_node_subnet *s);
+int record_node_subnet_parse(const char *data, size_t len, struct record_node_subnet *ret, char err[RECORD_ERRLEN]);
 
 json_t *record_netconf_to_json(const struct record_netconf *n);
 int record_netconf_parse(const char *data, size_t len, struct record_netconf *ret, char err[RECORD_ERRLEN]);

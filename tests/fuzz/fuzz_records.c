@@ -1,8 +1,9 @@
-/* The store and state-dir record parsers on arbitrary bytes (first byte selects the parser).
+/* The store, state-dir and ifalias record parsers on arbitrary bytes (first byte selects the parser).
  * Whatever a parser accepts must survive format -> parse unchanged: shoald rewrites records it
  * read, and a record that changes on the way loses or corrupts state. */
 // SOURCES: netd/records.c lib/cidr.c lib/names.c
 // PKGS: jansson
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ static void attach(const char *d, size_t n)
 {
 	struct record_attach a, b;
 	char err[RECORD_ERRLEN], veth[IFNAME_SIZE], *s;
+	bool named = false;
 
 	err[0] = '\0';
 	if (record_attach_parse(d, n, &a, err) < 0) {
@@ -40,15 +42,52 @@ static void attach(const char *d, size_t n)
 		return;
 	}
 	must(names_container_id_valid(a.container_id) == 0 && names_ifname_valid(a.ifname) == 0);
-	names_host_veth(a.container_id, a.ifname, veth);
-	must(strcmp(veth, a.host_veth) == 0);
+	for (unsigned i = 0; i < RECORD_VETH_TRIES; i++) {
+		names_host_veth_n(a.container_id, a.ifname, i, veth);
+		named = named || strcmp(veth, a.host_veth) == 0;
+	}
+	must(named);
 	must(a.prefixlen >= 8 && a.prefixlen <= 30 && a.mtu <= 65535);
 	s = dump(record_attach_to_json(&a));
 	must(record_attach_parse(s, strlen(s), &b, err) == 0);
 	must(strcmp(a.container_id, b.container_id) == 0 && strcmp(a.ifname, b.ifname) == 0 &&
 	     strcmp(a.host_veth, b.host_veth) == 0 && strcmp(a.netns, b.netns) == 0 &&
 	     strcmp(a.network, b.network) == 0 && a.addr == b.addr && a.prefixlen == b.prefixlen &&
-	     a.mtu == b.mtu && a.created == b.created);
+	     a.mtu == b.mtu && a.created == b.created && memcmp(a.mac, b.mac, 6) == 0 &&
+	     a.default_route == b.default_route);
+	free(s);
+}
+
+/* The ifalias identity: what parses must format back to an alias that parses to the same. */
+static void alias(const char *d, size_t n)
+{
+	struct record_attach a, b;
+	char err[RECORD_ERRLEN], buf[RECORD_ALIAS_SIZE + 1], out[RECORD_ALIAS_SIZE];
+
+	if (n > RECORD_ALIAS_SIZE)
+		n = RECORD_ALIAS_SIZE;
+	memcpy(buf, d, n);
+	buf[n] = '\0';
+	if (record_alias_parse(buf, &a, err) < 0)
+		return;
+	must(names_container_id_valid(a.container_id) == 0 && names_ifname_valid(a.ifname) == 0);
+	must(record_alias_format(&a, out) == 0);
+	must(record_alias_parse(out, &b, err) == 0);
+	must(strcmp(a.container_id, b.container_id) == 0 && strcmp(a.ifname, b.ifname) == 0 &&
+	     strcmp(a.network, b.network) == 0 && a.addr == b.addr && a.prefixlen == b.prefixlen &&
+	     memcmp(a.mac, b.mac, 6) == 0);
+}
+
+static void node_subnet(const char *d, size_t n)
+{
+	struct record_node_subnet a, b;
+	char err[RECORD_ERRLEN], *s;
+
+	if (record_node_subnet_parse(d, n, &a, err) < 0)
+		return;
+	s = dump(record_node_subnet_to_json(&a));
+	must(record_node_subnet_parse(s, strlen(s), &b, err) == 0);
+	must(a.subnet.addr == b.subnet.addr && a.subnet.len == b.subnet.len && strcmp(a.node, b.node) == 0);
 	free(s);
 }
 
@@ -98,12 +137,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 5) {
 	case 0:
 		attach(d, size - 1);
 		break;
 	case 1:
 		netconf(d, size - 1);
+		break;
+	case 2:
+		alias(d, size - 1);
+		break;
+	case 3:
+		node_subnet(d, size - 1);
 		break;
 	default:
 		subnet(d, size - 1);

@@ -404,6 +404,16 @@ static void test_status(void **state)
 	free(f->request);
 	f->request = NULL;
 
+	/* Addresses left but no bridge port: the host is just as full. */
+	fake_start(f, "{\"ok\":true,\"subnet\":\"10.244.0.0/20\",\"bridge\":\"shoal0\",\"addressesFree\":3070,"
+		      "\"bridgePortsFree\":0}");
+	assert_int_not_equal(run(&env, conf, &reply), 0);
+	fake_stop(f);
+	assert_int_equal(reply.err.code, CNI_ERR_NOT_AVAILABLE);
+	assert_non_null(strstr(reply.err.msg, "host full: bridge shoal0 has no free port"));
+	free(f->request);
+	f->request = NULL;
+
 	fake_start(f, "{\"ok\":false,\"code\":7,\"msg\":\"store unreachable\"}");
 	assert_int_not_equal(run(&env, conf, &reply), 0);
 	fake_stop(f);

@@ -313,6 +313,7 @@ static void test_format_status(void **state)
 	json_t *st = load("{\"ok\":true,\"node\":\"n1\",\"version\":\"0.1.0\",\"store\":\"file:/var/lib/shoal/store\","
 			  "\"network\":\"10.244.0.0/16\",\"subnet\":\"10.244.3.0/24\",\"gateway\":\"10.244.3.1\","
 			  "\"bridge\":\"shoal0\",\"mtu\":1450,\"workloads\":3,\"addressesFree\":250,"
+			  "\"bridgePortsFree\":1020,\"capacityFree\":250,\"antiSpoofing\":true,"
 			  "\"pendingDeletes\":0,\"uptimeSeconds\":3725,\"peers\":2}");
 	char *text = NULL;
 
@@ -328,6 +329,9 @@ static void test_format_status(void **state)
 		"MTU:             1450\n"
 		"Workloads:       3\n"
 		"Free addresses:  250\n"
+		"Free ports:      1020\n"
+		"Capacity:        250\n"
+		"Anti-spoofing:   yes\n"
 		"Pending deletes: 0\n"
 		"Uptime:          1h2m\n"
 		"peers:           2\n");

@@ -54,6 +54,7 @@ static struct record_attach attach_sample(void)
 	a.addr = IP(10, 244, 3, 7);
 	a.prefixlen = 24;
 	a.mtu = 1450;
+	a.default_route = true;
 	a.created = 1700000000123LL;
 	return a;
 }
@@ -492,6 +493,93 @@ static void test_subnet_vtep_mac_validated(void **state)
 	}
 }
 
+/* --- the ifalias identity and subnet.json --- */
+
+static void test_alias_round_trip(void **state)
+{
+	struct record_attach a = attach_sample(), b;
+	char out[RECORD_ALIAS_SIZE], err[RECORD_ERRLEN];
+	const uint8_t mac[6] = { 0x02, 0xab, 0xcd, 0xef, 0x01, 0x23 };
+
+	memcpy(a.mac, mac, 6);
+	assert_int_equal(record_alias_format(&a, out), 0);
+	assert_true(strlen(out) < RECORD_ALIAS_SIZE);
+	assert_int_equal(record_alias_parse(out, &b, err), 0);
+	assert_string_equal(b.container_id, a.container_id);
+	assert_string_equal(b.ifname, a.ifname);
+	assert_string_equal(b.network, a.network);
+	assert_int_equal(b.addr, a.addr);
+	assert_int_equal(b.prefixlen, a.prefixlen);
+	assert_memory_equal(b.mac, mac, 6);
+	/* A network name that does not fit is left out, the identity is kept. */
+	memset(a.network, 'n', 200);
+	a.network[200] = '\0';
+	memset(a.container_id, 'c', 64);
+	a.container_id[64] = '\0';
+	assert_int_equal(record_alias_format(&a, out), 0);
+	assert_int_equal(record_alias_parse(out, &b, err), 0);
+	assert_string_equal(b.container_id, a.container_id);
+	assert_string_equal(b.network, "");
+	/* An id that does not fit at all gives no alias rather than a wrong identity. */
+	memset(a.container_id, 'c', 250);
+	a.container_id[250] = '\0';
+	assert_int_equal(record_alias_format(&a, out), -ENAMETOOLONG);
+}
+
+static void test_alias_refused(void **state)
+{
+	static const char *const bad[] = {
+		"", "shoal", "shoal1", "shoal0 10.244.1.5/24 02:00:00:00:00:01 eth0 c1",
+		"shoal1 10.244.1.5 02:00:00:00:00:01 eth0 c1", "shoal1 10.244.1.5/24 02:00:00:00:00 eth0 c1",
+		"shoal1 10.244.1.5/24 02:00:00:00:00:01 e/0 c1", "shoal1 10.244.1.5/24 02:00:00:00:00:01 eth0 -c1",
+		"shoal1 10.244.1.5/24 02:00:00:00:00:01 eth0", "shoal1 10.244.1.5/24 02:00:00:00:00:01 eth0 c1 n x",
+		"a user's own alias",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct record_attach b;
+		char err[RECORD_ERRLEN];
+
+		if (record_alias_parse(bad[i], &b, err) != -EBADMSG)
+			fail_msg("accepted alias \"%s\"", bad[i]);
+	}
+}
+
+static void test_attach_collision_names(void **state)
+{
+	struct record_attach a = attach_sample(), b;
+	char err[RECORD_ERRLEN], *s;
+
+	/* A record may name any of the veth names its key may get after a collision... */
+	names_host_veth_n(a.container_id, a.ifname, 3, a.host_veth);
+	s = dump(record_attach_to_json(&a));
+	assert_int_equal(record_attach_parse(s, strlen(s), &b, err), 0);
+	assert_string_equal(b.host_veth, a.host_veth);
+	free(s);
+	/* ...but not one beyond them. */
+	names_host_veth_n(a.container_id, a.ifname, RECORD_VETH_TRIES, a.host_veth);
+	s = dump(record_attach_to_json(&a));
+	assert_int_equal(record_attach_parse(s, strlen(s), &b, err), -EBADMSG);
+	free(s);
+}
+
+static void test_node_subnet(void **state)
+{
+	struct record_node_subnet a = { .subnet = { .addr = IP(10, 244, 3, 0), .len = 24 } }, b;
+	char err[RECORD_ERRLEN], *s;
+
+	snprintf(a.node, sizeof(a.node), "n1");
+	s = dump(record_node_subnet_to_json(&a));
+	assert_int_equal(record_node_subnet_parse(s, strlen(s), &b, err), 0);
+	assert_int_equal(b.subnet.addr, a.subnet.addr);
+	assert_int_equal(b.subnet.len, 24);
+	assert_string_equal(b.node, "n1");
+	free(s);
+	assert_int_equal(record_node_subnet_parse("{\"subnet\":\"10.244.3.1/24\"}", 25, &b, err), -EBADMSG);
+	assert_int_equal(record_node_subnet_parse("{}", 2, &b, err), -EBADMSG);
+	assert_int_equal(record_node_subnet_parse("garbage", 7, &b, err), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +595,10 @@ int main(void)
 		cmocka_unit_test(test_subnet_round_trip),
 		cmocka_unit_test(test_subnet_bad),
 		cmocka_unit_test(test_subnet_vtep_mac_validated),
+		cmocka_unit_test(test_alias_round_trip),
+		cmocka_unit_test(test_alias_refused),
+		cmocka_unit_test(test_attach_collision_names),
+		cmocka_unit_test(test_node_subnet),
 	};
 
 	return cmocka_run_group_tests_name("records", tests, NULL, NULL);

@@ -1,0 +1,253 @@
+/* The API's operations (docs/api.md): decode (request.c), check the passed descriptor, call the
+ * module that acts, and turn its -errno into the CNI error code.  The only file of netd/ that
+ * knows CNI error codes. */
+#include "netd/handlers.h"
+
+#include <errno.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ipam/ipam.h"
+#include "lib/cnierr.h"
+#include "lib/log.h"
+#include "netd/api.h"
+#include "netd/netd.h"
+#include "netd/reaper.h"
+#include "netd/request.h"
+#include "overlay/rtlink.h"
+
+/* The descriptor must be a network namespace, and not shoald's own: an interface "for a container"
+ * in the host namespace would add a second subnet route there (identity, not path: any path can
+ * name any namespace). */
+static json_t *check_netns_fd(const struct manager *m, int fd)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return api_error(CNI_ERR_INVALID_ENV, "missing network namespace", "the request carried no netns fd");
+	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+		return api_error(CNI_ERR_INVALID_ENV, "not a network namespace",
+		                 "the descriptor passed is not a network namespace");
+	if (fstat(fd, &st) < 0)
+		return api_error(CNI_ERR_INVALID_ENV, "unusable network namespace", "fstat: %s", strerror(errno));
+	if (st.st_dev == m->self_ns_dev && st.st_ino == m->self_ns_ino)
+		return api_error(CNI_ERR_INVALID_ENV, "the network namespace is the host's",
+		                 "the namespace passed is shoald's own; a container needs a network namespace of its own");
+	return NULL;
+}
+
+static json_t *result_json(struct manager *m, const struct attach_result *res)
+{
+	const struct attachment *a = res->a;
+	char addr[CIDR4_STRLEN], gw[IP4_STRLEN], hmac[18], pmac[18], dst[CIDR4_STRLEN];
+	struct cidr4 c = { .addr = a->rec.addr, .len = a->rec.prefixlen };
+
+	rtlink_format_mac(res->host_mac, hmac);
+	rtlink_format_mac(res->peer_mac, pmac);
+	ip4_format(ipam_pool_gateway(m->pool), gw);
+	if (a->rec.default_route)
+		snprintf(dst, sizeof(dst), "0.0.0.0/0");
+	else
+		cidr4_format(&m->cfg.network, dst);
+	return json_pack("{s:b, s:[{s:s, s:s, s:i}, {s:s, s:s, s:i, s:s}], s:[{s:s, s:s, s:i}], s:[{s:s, s:s}], s:{}}",
+	                 "ok", 1,
+	                 "interfaces", "name", a->rec.host_veth, "mac", hmac, "mtu", (int)a->rec.mtu,
+	                 "name", a->rec.ifname, "mac", pmac, "mtu", (int)a->rec.mtu, "sandbox", a->rec.netns,
+	                 "ips", "address", cidr4_format(&c, addr), "gateway", gw, "interface", 1,
+	                 "routes", "dst", dst, "gw", gw,
+	                 "dns");
+}
+
+static json_t *handle_add(struct manager *m, const struct request *q, int fd)
+{
+	struct attach_req req = { .container_id = q->container_id, .ifname = q->ifname, .netns = q->netns,
+	                          .network = q->network, .mtu = q->mtu, .default_route = q->default_route,
+	                          .netns_fd = fd };
+	struct attach_result res;
+	char err[NETD_ERRLEN];
+	json_t *e;
+	int r;
+
+	if ((e = check_netns_fd(m, fd)))
+		return e;
+	r = attach_add(m, &req, &res, err);
+	if (r == 0)
+		return result_json(m, &res);
+	log_error("ADD %s/%s: %s", q->container_id, q->ifname, err);
+	switch (r) {
+	case -EEXIST:
+		return api_error(SHOAL_ERR_EXISTS, "attachment or interface already exists", "%s", err);
+	case -EADDRINUSE:
+		return api_error(SHOAL_ERR_EXISTS, "the container already has that route; shoal never replaces a route "
+		                 "(set \"defaultRoute\": false in the conflist when another network owns it)", "%s", err);
+	case -EAGAIN:
+		return api_error(CNI_ERR_TRY_AGAIN_LATER, "previous attachment is still being removed", "%s", err);
+	case -ENOSPC:
+		return api_error(SHOAL_ERR_NO_ADDRESS, "no free address", "%s", err);
+	case -EXFULL:
+		return api_error(SHOAL_ERR_HOST_FULL, "host full", "%s", err);
+	case -ENOMEM:
+		return api_error(SHOAL_ERR_INTERNAL, "out of memory", "%s", err);
+	default:
+		return api_error(r == -EIO ? CNI_ERR_IO : SHOAL_ERR_KERNEL, "failed to set up the interface", "%s", err);
+	}
+}
+
+static json_t *handle_del(struct manager *m, const struct request *q)
+{
+	char err[NETD_ERRLEN];
+
+	if (attach_del(m, q->container_id, q->ifname, err) < 0)
+		return api_error(CNI_ERR_IO, "failed to record the deletion", "%s", err);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+/* The runtime's prevResult must name our interface with our address: a result that disagrees with
+ * what shoald set up means the runtime and the node have diverged. */
+static json_t *check_prev_result(const struct attachment *a, json_t *prev)
+{
+	char want[CIDR4_STRLEN];
+	struct cidr4 c = { .addr = a->rec.addr, .len = a->rec.prefixlen };
+	json_t *ifs = json_object_get(prev, "interfaces"), *ips = json_object_get(prev, "ips"), *v;
+	json_int_t ours = -1;
+	size_t i;
+
+	if (!prev)
+		return json_pack("{s:b}", "ok", 1);
+	cidr4_format(&c, want);
+	json_array_foreach(ifs, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *sandbox = json_string_value(json_object_get(v, "sandbox"));
+
+		if (name && sandbox && sandbox[0] && strcmp(name, a->rec.ifname) == 0)
+			ours = (json_int_t)i;
+	}
+	json_array_foreach(ips, i, v) {
+		const char *addr = json_string_value(json_object_get(v, "address"));
+		json_t *idx = json_object_get(v, "interface");
+
+		if (addr && strcmp(addr, want) == 0 && (!idx || ours < 0 || json_integer_value(idx) == ours))
+			return json_pack("{s:b}", "ok", 1);
+	}
+	return api_error(SHOAL_ERR_CHECK_FAILED, "prevResult does not match the attachment",
+	                 "prevResult has no address %s on interface %s", want, a->rec.ifname);
+}
+
+static json_t *handle_check(struct manager *m, const struct request *q, int fd)
+{
+	struct attach_req req = { .container_id = q->container_id, .ifname = q->ifname, .netns_fd = fd };
+	struct attachment *a = attach_lookup(m, q->container_id, q->ifname);
+	char err[NETD_ERRLEN];
+	json_t *e;
+
+	if ((e = check_netns_fd(m, fd)))
+		return e;
+	if (!a || a->deleting)
+		return api_error(CNI_ERR_UNKNOWN_CONTAINER, "unknown attachment",
+		                 "container %s has no interface %s on this node", q->container_id, q->ifname);
+	if (attach_check(m, &req, err) < 0)
+		return api_error(SHOAL_ERR_CHECK_FAILED, "attachment is not as configured", "%s", err);
+	return check_prev_result(a, q->prev_result);
+}
+
+static bool gc_valid(void *ctx, const char *id, const char *ifname)
+{
+	json_t *valid = ctx, *v;
+	size_t i;
+
+	json_array_foreach(valid, i, v)
+		if (strcmp(id, json_string_value(json_object_get(v, "containerId"))) == 0 &&
+		    strcmp(ifname, json_string_value(json_object_get(v, "ifname"))) == 0)
+			return true;
+	return false;
+}
+
+static json_t *handle_gc(struct manager *m, const struct request *q)
+{
+	size_t removed = attach_gc(m, q->network, gc_valid, q->valid);
+
+	if (removed)
+		log_info("GC of network %s released %zu attachments", q->network, removed);
+	return json_pack("{s:b, s:I}", "ok", 1, "removed", (json_int_t)removed);
+}
+
+static json_t *handle_status(struct manager *m)
+{
+	char s[CIDR4_STRLEN], n[CIDR4_STRLEN], gw[IP4_STRLEN];
+	json_t *j;
+
+	j = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "ok", 1, "node",
+	              m->cfg.node, "version", SHOAL_VERSION, "store", m->cfg.store, "network",
+	              cidr4_format(&m->cfg.network, n), "subnet", cidr4_format(&m->subnet, s), "gateway",
+	              ip4_format(ipam_pool_gateway(m->pool), gw), "bridge", m->cfg.bridge, "mtu", (int)m->mtu,
+	              "workloads", (json_int_t)m->n_active, "addressesFree",
+	              (json_int_t)ipam_pool_free_count(m->pool), "pendingDeletes",
+	              (json_int_t)reaper_pending(m->reaper), "uptimeSeconds",
+	              (json_int_t)(time(NULL) - m->started));
+	/* Capacity is the smaller of free addresses and free bridge ports. */
+	if (j) {
+		json_object_set_new(j, "bridgePortsFree", json_integer((json_int_t)attach_ports_free(m)));
+		json_object_set_new(j, "capacityFree", json_integer((json_int_t)attach_capacity_free(m)));
+		json_object_set_new(j, "antiSpoofing", json_boolean(m->cfg.antispoof));
+	}
+	return j;
+}
+
+static json_t *handle_workloads(struct manager *m)
+{
+	json_t *list = json_array();
+
+	for (unsigned b = 0; list && b < ATT_BUCKETS; b++)
+		for (struct attachment *a = m->by_veth[b]; a; a = a->next_veth) {
+			char addr[CIDR4_STRLEN];
+			struct cidr4 c = { .addr = a->rec.addr, .len = a->rec.prefixlen };
+
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "containerId",
+			                      a->rec.container_id, "ifname", a->rec.ifname, "address", cidr4_format(&c, addr),
+			                      "hostVeth", a->rec.host_veth, "netns", a->rec.netns, "network", a->rec.network,
+			                      "created", (json_int_t)a->rec.created, "state", a->deleting ? "deleting" : "active"));
+		}
+	return json_pack("{s:b, s:o}", "ok", 1, "workloads", list);
+}
+
+static json_t *handle_subnets(struct manager *m)
+{
+	char err[NETD_ERRLEN];
+	void *list;
+
+	if (subnet_list_json(m, &list, err) < 0)
+		return api_error(CNI_ERR_IO, "failed to read the store", "%s", err);
+	return json_pack("{s:b, s:o}", "ok", 1, "subnets", (json_t *)list);
+}
+
+json_t *handlers_dispatch(void *userdata, json_t *j, int fd)
+{
+	struct manager *m = userdata;
+	struct request_error err;
+	struct request q;
+
+	if (request_parse(j, &q, &err) < 0)
+		return api_error(err.code, err.msg, "%s", err.details);
+	switch (q.op) {
+	case REQ_ADD:
+		return handle_add(m, &q, fd);
+	case REQ_DEL:
+		return handle_del(m, &q);
+	case REQ_CHECK:
+		return handle_check(m, &q, fd);
+	case REQ_GC:
+		return handle_gc(m, &q);
+	case REQ_STATUS:
+		return handle_status(m);
+	case REQ_WORKLOADS:
+		return handle_workloads(m);
+	case REQ_SUBNETS:
+		return handle_subnets(m);
+	}
+	return api_error(CNI_ERR_DECODE, "invalid request", "unknown op");
+}

@@ -1,0 +1,136 @@
+/* shoald's internals, shared by the files of netd/ (as systemd-networkd's Manager is shared by
+ * networkd-*.c).  Each file owns one kind of state and its functions:
+ *
+ *   manager.c    lifecycle: locks, start order, timers, reload, stop
+ *   subnet.c     network config in the store, this node's subnet and its lease
+ *   attach.c     attachments: ADD/DEL/CHECK/GC, their state-dir records, restore after a restart
+ *   reconcile.c  the pure plan (attachments against observed links) and its application
+ *   handlers.c   the API: request decoding (request.c), CNI error codes, replies
+ *
+ * Only handlers.c knows CNI error codes; the others return -errno and a message. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "lib/cidr.h"
+#include "lib/names.h"
+#include "netd/config.h"
+#include "netd/records.h"
+
+#define SHOAL_VERSION "0.2.0"
+#define NETD_ERRLEN 512
+/* A Linux bridge numbers its ports 1..BR_MAX_PORTS-1 (net/bridge/br_private.h, BR_MAX_PORTS 1024):
+ * enslaving port 1024 fails with EXFULL whatever the subnet size. */
+#define BRIDGE_MAX_PORTS 1023
+#define ATT_BUCKETS 4096
+/* The overlay's defaults, recorded in the store's network config. */
+#define NETD_DEFAULT_VNI 1
+#define NETD_DEFAULT_VXLAN_PORT 8472   /* the Linux kernel's VXLAN port, as flannel uses */
+/* Encapsulation overhead: outer IPv4 (20) or IPv6 (40) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
+#define VXLAN_OVERHEAD_IPV4 50
+#define VXLAN_OVERHEAD_IPV6 70
+
+struct attachment {
+	struct record_attach rec;
+	int host_ifindex;
+	bool deleting;
+	bool queued;                  /* deleting and handed to the reaper */
+	struct attachment *next_veth; /* chain of the table keyed by host veth name */
+	struct attachment *next_key;  /* chain of the table keyed by (container id, ifname) */
+};
+
+struct quarantine {               /* host veths whose record was unreadable and set aside */
+	char (*names)[IFNAME_SIZE];
+	size_t n, cap;
+};
+
+struct manager {
+	uv_loop_t *loop;
+	struct netd_config cfg;
+	time_t started;
+
+	/* manager.c */
+	int lock_fd;                  /* flock on stateDir/shoald.lock */
+	int ns_lock_fd;               /* abstract unix socket: one shoald per network namespace */
+	dev_t self_ns_dev;            /* shoald's own network namespace, never a container's */
+	ino_t self_ns_ino;
+	uv_timer_t reconcile_timer;
+	struct nlsock *nl;
+	struct reaper *reaper;
+	struct api *api;
+
+	/* subnet.c */
+	struct store *store;
+	int64_t lease;
+	bool subnet_held;             /* our subnet key exists under m->lease */
+	bool lease_busy;              /* a keep-alive/re-claim chain of store callbacks is running */
+	uv_timer_t lease_timer;
+	struct cidr4 subnet;
+	char subnet_file[300];
+
+	/* attach.c */
+	struct ipam_pool *pool;
+	int bridge_ifindex;
+	uint32_t mtu;
+	struct attachment *by_veth[ATT_BUCKETS];
+	struct attachment *by_key[ATT_BUCKETS];
+	size_t n_active;              /* attachments not being deleted */
+	size_t n_total;               /* all attachments: each holds a bridge port until reaped */
+	size_t foreign_ports;         /* bridge ports that are not ours, seen by the last reconcile */
+	struct quarantine quarantine;
+	char dir_attach[300], dir_releasing[300], dir_pending[300];
+};
+
+/* subnet.c */
+int subnet_start(struct manager *m);                   /* config, lease, claim; start-up only */
+void subnet_stop(struct manager *m);
+/* The store's subnet leases as the API's "subnets" list; ret_err on failure. */
+int subnet_list_json(struct manager *m, void **ret_json_array, char err[NETD_ERRLEN]);
+
+/* attach.c */
+struct attach_req {
+	const char *container_id, *ifname, *netns, *network;
+	uint32_t mtu;                 /* 0 = the host's */
+	bool default_route;
+	int netns_fd;
+};
+struct attach_result {
+	const struct attachment *a;
+	uint8_t host_mac[6], peer_mac[6];
+};
+int attach_add(struct manager *m, const struct attach_req *req, struct attach_result *ret, char err[NETD_ERRLEN]);
+int attach_del(struct manager *m, const char *container_id, const char *ifname, char err[NETD_ERRLEN]);
+int attach_check(struct manager *m, const struct attach_req *req, char err[NETD_ERRLEN]);
+/* Release every attachment of network not in valid (pairs of container id, ifname). */
+size_t attach_gc(struct manager *m, const char *network, bool (*valid)(void *ctx, const char *id, const char *ifname),
+                 void *ctx);
+struct attachment *attach_lookup(struct manager *m, const char *container_id, const char *ifname);
+uint32_t attach_capacity_free(const struct manager *m);
+size_t attach_ports_free(const struct manager *m);
+int attach_restore(struct manager *m);
+void attach_on_reaped(void *userdata, const char *name, int ifindex, int err);
+/* Host objects: created or adopted at start, repaired by reconcile.  The bridge (and forwarding)
+ * come before restore; the nftables tables after it, since they list every attachment. */
+int attach_bridge_ensure(struct manager *m, bool startup);
+int attach_fw_ensure(struct manager *m, bool startup);
+/* Finish DELs the plugin recorded while shoald was unreachable. */
+void attach_pending_dels(struct manager *m);
+void attach_free_all(struct manager *m);
+
+/* Table operations (attach.c), used by reconcile.c. */
+struct attachment *att_by_veth(const struct manager *m, const char *host_veth);
+void att_insert(struct manager *m, struct attachment *a);
+int att_forget(struct manager *m, struct attachment *a, const char *dir);
+int att_release(struct manager *m, struct attachment *a);
+bool att_quarantined(const struct manager *m, const char *host_veth);
+int att_adopt(struct manager *m, const struct record_attach *rec, int ifindex);
+
+/* manager.c */
+/* A stable, locally administered MAC for this node (bridge, VTEP), derived from its name and salt. */
+void manager_node_mac(const struct manager *m, const char *salt, uint8_t mac[6]);
+
+/* reconcile.c */
+void reconcile_run(struct manager *m, bool startup);

@@ -1,0 +1,175 @@
+#include "netd/request.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/cnierr.h"
+#include "lib/names.h"
+#include "netd/records.h"
+
+static int fail(struct request_error *err, int code, const char *msg, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(struct request_error *err, int code, const char *msg, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	va_start(ap, fmt);
+	vsnprintf(err->details, sizeof(err->details), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+bool request_network_name_valid(const char *name)
+{
+	if (!name || !isalnum((unsigned char)name[0]) || strlen(name) >= RECORD_NETWORK_SIZE)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+			return false;
+	return true;
+}
+
+/* A string field: absent is NULL (the caller decides whether that is allowed); present but not a
+ * string, or with an embedded NUL, is an error. */
+static int get_str(json_t *j, const char *key, const char **ret, struct request_error *err)
+{
+	json_t *v = json_object_get(j, key);
+
+	*ret = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+		return fail(err, CNI_ERR_DECODE, "invalid request", "\"%s\" must be a string", key);
+	*ret = json_string_value(v);
+	return 0;
+}
+
+/* DEL takes any name the kernel takes (names_ifname_valid): an attachment made before the stricter
+ * rule must stay deletable, or it and its address would stay forever. */
+static int parse_ids(json_t *j, struct request *req, bool strict_ifname, struct request_error *err)
+{
+	const char *why = NULL;
+
+	if (get_str(j, "containerId", &req->container_id, err) < 0 || get_str(j, "ifname", &req->ifname, err) < 0)
+		return -EINVAL;
+	if (names_container_id_valid(req->container_id) < 0)
+		return fail(err, CNI_ERR_INVALID_ENV, "invalid container id", "containerId \"%.300s\" must be 1-256 "
+		            "letters, digits, '_', '.', '-' starting with a letter or digit",
+		            req->container_id ? req->container_id : "");
+	if (strict_ifname ? names_cni_ifname_valid(req->ifname, &why) < 0 : names_ifname_valid(req->ifname) < 0)
+		return fail(err, CNI_ERR_INVALID_ENV, "invalid interface name", "ifname \"%.64s\": %s",
+		            req->ifname ? req->ifname : "", why ? why : "not a valid interface name");
+	return 0;
+}
+
+static int parse_default_route(json_t *j, struct request *req, struct request_error *err)
+{
+	json_t *v = json_object_get(j, "defaultRoute");
+
+	if (v && !json_is_boolean(v))
+		return fail(err, CNI_ERR_DECODE, "invalid request", "\"defaultRoute\" must be a boolean");
+	req->default_route = !v || json_is_true(v);
+	return 0;
+}
+
+static int parse_add(json_t *j, struct request *req, struct request_error *err)
+{
+	json_t *mtu = json_object_get(j, "mtu");
+
+	if (parse_ids(j, req, true, err) < 0 || get_str(j, "netns", &req->netns, err) < 0 ||
+	    get_str(j, "network", &req->network, err) < 0 || parse_default_route(j, req, err) < 0)
+		return -EINVAL;
+	if (!req->netns)
+		req->netns = "";
+	/* Refused, never cut: a cut path or name silently breaks matching later (GC, reports). */
+	if (strlen(req->netns) >= RECORD_NETNS_SIZE)
+		return fail(err, CNI_ERR_INVALID_ENV, "network namespace path too long",
+		            "the netns path has %zu bytes; at most %d are supported", strlen(req->netns),
+		            RECORD_NETNS_SIZE - 1);
+	if (!request_network_name_valid(req->network))
+		return fail(err, CNI_ERR_INVALID_CONFIG, "invalid network name",
+		            "network name \"%.64s%s\" must start with a letter or digit, continue with letters, digits, "
+		            "'_', '.', '-', and have at most %d bytes", req->network ? req->network : "",
+		            req->network && strlen(req->network) > 64 ? "..." : "", RECORD_NETWORK_SIZE - 1);
+	if (mtu && (!json_is_integer(mtu) || json_integer_value(mtu) < 0 ||
+	            (json_integer_value(mtu) && (json_integer_value(mtu) < 576 || json_integer_value(mtu) > 65535))))
+		return fail(err, CNI_ERR_INVALID_CONFIG, "invalid MTU", "mtu must be 0 (the host's) or 576..65535");
+	req->mtu = mtu ? (uint32_t)json_integer_value(mtu) : 0;
+	return 0;
+}
+
+static int parse_gc(json_t *j, struct request *req, struct request_error *err)
+{
+	json_t *v;
+	size_t i;
+
+	if (get_str(j, "network", &req->network, err) < 0)
+		return -EINVAL;
+	/* CNI GC is per network; without one, every network's attachments would be judged. */
+	if (!req->network || !req->network[0])
+		return fail(err, CNI_ERR_DECODE, "invalid request", "gc needs \"network\", the CNI network name");
+	req->valid = json_object_get(j, "valid");
+	/* Without the list every attachment would go: refuse rather than guess. */
+	if (!json_is_array(req->valid))
+		return fail(err, CNI_ERR_DECODE, "invalid request", "\"valid\" must be an array of attachments");
+	json_array_foreach(req->valid, i, v)
+		if (!json_is_object(v) || !json_is_string(json_object_get(v, "containerId")) ||
+		    !json_is_string(json_object_get(v, "ifname")))
+			return fail(err, CNI_ERR_DECODE, "invalid request",
+			            "\"valid\"[%zu] must be an object with string \"containerId\" and \"ifname\"", i);
+	return 0;
+}
+
+int request_parse(json_t *j, struct request *ret, struct request_error *err)
+{
+	static const struct { const char *name; enum request_op op; } ops[] = {
+		{ "add", REQ_ADD }, { "del", REQ_DEL }, { "check", REQ_CHECK }, { "gc", REQ_GC },
+		{ "status", REQ_STATUS }, { "workloads", REQ_WORKLOADS }, { "subnets", REQ_SUBNETS },
+	};
+	struct request req = { .default_route = true };
+	const char *op;
+	size_t i;
+	int r = 0;
+
+	if (!json_is_object(j))
+		return fail(err, CNI_ERR_DECODE, "invalid request", "the request is not a JSON object");
+	if (get_str(j, "op", &op, err) < 0)
+		return -EINVAL;
+	if (!op)
+		return fail(err, CNI_ERR_DECODE, "invalid request", "missing \"op\"");
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]) && strcmp(op, ops[i].name) != 0; i++)
+		;
+	if (i == sizeof(ops) / sizeof(ops[0]))
+		return fail(err, CNI_ERR_DECODE, "invalid request", "unknown op \"%.32s\"", op);
+	req.op = ops[i].op;
+	switch (req.op) {
+	case REQ_ADD:
+		r = parse_add(j, &req, err);
+		break;
+	case REQ_DEL:
+		r = parse_ids(j, &req, false, err);
+		break;
+	case REQ_CHECK:
+		r = parse_ids(j, &req, true, err);
+		if (r == 0)
+			r = parse_default_route(j, &req, err);
+		req.prev_result = json_object_get(j, "prevResult");
+		break;
+	case REQ_GC:
+		r = parse_gc(j, &req, err);
+		break;
+	case REQ_STATUS:
+	case REQ_WORKLOADS:
+	case REQ_SUBNETS:
+		break;
+	}
+	if (r < 0)
+		return r;
+	*ret = req;
+	return 0;
+}
