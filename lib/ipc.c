@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/fileio.h"
 
 int ipc_send_all(int sock, const char *data, size_t len, int pass_fd)
 {
@@ -50,6 +49,54 @@ int ipc_send_all(int sock, const char *data, size_t len, int pass_fd)
 	return 0;
 }
 
+/* Read the answer until EOF.  shoald answers a connection it refuses (permission, quota) and closes it
+ * without reading the request; the kernel then reports ECONNRESET after the answer instead of EOF,
+ * so a reset after some data ends the answer like EOF does: whether it is complete is for the JSON
+ * parser to say. */
+static int read_answer(int sock, char **ret_data)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap + 1), *nb;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap > IPC_MAX_MESSAGE)
+				goto too_big;
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(sock, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECONNRESET && len > 0)
+				break;
+			n = -errno;
+			free(buf);
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > IPC_MAX_MESSAGE)
+			goto too_big;
+	}
+	buf[len] = '\0';
+	*ret_data = buf;
+	return 0;
+too_big:
+	free(buf);
+	return -EFBIG;
+}
+
 int ipc_call(const char *socket_path, json_t *request, int pass_fd, int timeout_ms, json_t **ret_response)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -57,7 +104,7 @@ int ipc_call(const char *socket_path, json_t *request, int pass_fd, int timeout_
 	char *req = NULL, *resp = NULL;
 	json_error_t jerr;
 	json_t *parsed;
-	int sock, r;
+	int sock, r, send_err;
 
 	if (strlen(socket_path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -79,21 +126,25 @@ int ipc_call(const char *socket_path, json_t *request, int pass_fd, int timeout_
 		goto out;
 	}
 	r = ipc_send_all(sock, req, strlen(req), pass_fd);
-	if (r < 0)
-		goto out;
-	if (shutdown(sock, SHUT_WR) < 0) {
+	if (r == 0 && shutdown(sock, SHUT_WR) < 0)
 		r = -errno;
+	send_err = r;
+	/* shoald may have answered and closed before reading our request (it refused us): what it
+	 * said is worth more than EPIPE. */
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
 		goto out;
-	}
-	r = fd_read_all(sock, IPC_MAX_MESSAGE, &resp, NULL);
+	r = read_answer(sock, &resp);
 	if (r == -EAGAIN || r == -EWOULDBLOCK)
 		r = -ETIMEDOUT;
-	if (r < 0)
+	if (r < 0) {
+		if (send_err < 0)
+			r = send_err;
 		goto out;
+	}
 	parsed = json_loads(resp, 0, &jerr);
 	if (!parsed || !json_is_object(parsed)) {
 		json_decref(parsed);
-		r = -EPROTO;
+		r = send_err < 0 ? send_err : -EPROTO;
 		goto out;
 	}
 	*ret_response = parsed;

@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,26 +20,49 @@
 #include "lib/ipc.h"
 #include "lib/log.h"
 
-/* A client has this long to send its request and read the answer; a stuck client then loses its
- * connection instead of holding memory and a descriptor forever. */
+/* Deadlines from accept: a client has API_RECV_TIMEOUT_MS to deliver its whole request (the plugin
+ * sends it right after connect; only a stuck or hostile client needs longer) and API_CONN_TIMEOUT_MS
+ * for the whole exchange.  A stuck client then loses its connection instead of holding a slot. */
+#define API_RECV_TIMEOUT_MS 2000
 #define API_CONN_TIMEOUT_MS 10000
-/* Connections at once; beyond it the listener pauses until one closes. */
+/* The pool every request is served from. */
 #define API_MAX_CONNS 512
+/* Beyond the pool: connections that may only ask {"op":"status"}, so an operator can still see
+ * what shoald is doing when the pool is full.  Anything else there is answered "busy" (11). */
+#define API_STATUS_CONNS 16
+/* Connections one uid other than root and shoald's own may hold in both pools together: a member of
+ * socketGroup cannot take the slots the runtimes (root) need. */
+#define API_UID_QUOTA 16
+/* Requests over API_MAX_REQUEST are taken from root and shoald's uid only (a gc whose valid list is
+ * long), and from at most this many connections at once, each up to IPC_MAX_MESSAGE. */
+#define API_MAX_LARGE 2
+/* Connections accepted per wake-up, so a connect storm cannot starve the rest of the loop (libuv
+ * polls level-triggered: what is left in the backlog wakes us again). */
+#define API_ACCEPT_BATCH 64
 #define API_ACCEPT_BACKOFF_MS 100
+/* Request buffers freed since the last malloc_trim() before the next idle moment trims: glibc keeps
+ * freed heap memory mapped, so a burst of large requests would otherwise stay in RSS for good. */
+#define API_TRIM_THRESHOLD (1u << 20)
 
 struct conn;
 
 struct api {
 	uv_loop_t *loop;
 	uv_poll_t poll;
-	uv_timer_t backoff;      /* restarts accepting after EMFILE or the connection cap */
+	uv_timer_t backoff;      /* restarts accepting after EMFILE */
 	int fd;
 	char path[108];
 	gid_t gid;
+	char group[64];          /* socketGroup's name, for the refusal's details */
 	api_handler handler;
 	void *userdata;
 	struct conn *conns;      /* open connections, so api_stop() can drop them */
-	size_t n_conns;
+	size_t n_conns;          /* both pools */
+	size_t n_status;         /* of which in the status-only pool */
+	size_t n_large;          /* connections whose request may exceed API_MAX_REQUEST */
+	size_t freed_bytes;      /* request buffer bytes freed since the last trim */
+	uint64_t last_refusal_log;
+	unsigned refusals_unlogged;
 	unsigned pending_closes; /* handles whose close callback has not run yet */
 	bool listening;
 	bool stopping;
@@ -45,9 +70,14 @@ struct api {
 
 struct conn {
 	uv_poll_t poll;
-	uv_timer_t timer;
+	uv_timer_t timer;        /* the receive deadline, then the exchange's */
+	uint64_t accepted;       /* uv_now() at accept */
 	int fd;
 	int passed_fd;
+	uid_t uid;
+	bool privileged;         /* root or shoald's uid: no quota, may send large requests */
+	bool status_only;        /* in the overflow pool */
+	bool large;              /* holds one of the API_MAX_LARGE slots */
 	struct api *api;
 	char *buf;               /* the request, then the response */
 	size_t len, cap, sent;
@@ -92,6 +122,7 @@ static void conn_handle_closed(uv_handle_t *h)
 	if (c->passed_fd >= 0)
 		close(c->passed_fd);
 	free(c->buf);
+	a->freed_bytes += c->cap;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -99,9 +130,16 @@ static void conn_handle_closed(uv_handle_t *h)
 	if (c->next)
 		c->next->prev = c->prev;
 	a->n_conns--;
+	if (c->status_only)
+		a->n_status--;
+	if (c->large)
+		a->n_large--;
 	free(c);
-	if (!a->stopping && !a->listening && a->n_conns < API_MAX_CONNS)
-		api_listen(a, true);
+	/* The end of a burst: hand what it used back to the system (see API_TRIM_THRESHOLD). */
+	if (a->n_conns == 0 && a->freed_bytes >= API_TRIM_THRESHOLD) {
+		malloc_trim(0);
+		a->freed_bytes = 0;
+	}
 	api_maybe_free(a);
 }
 
@@ -114,12 +152,33 @@ static void conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
 
-static void on_conn_timeout(uv_timer_t *t)
+static void on_conn(uv_poll_t *h, int status, int events);
+static void conn_respond(struct conn *c, json_t *resp);
+
+/* What is left of the exchange's deadline, at least 1 ms. */
+static uint64_t conn_time_left(const struct conn *c)
 {
-	conn_close(t->data);
+	uint64_t now = uv_now(c->api->loop), end = c->accepted + API_CONN_TIMEOUT_MS;
+
+	return end > now ? end - now : 1;
 }
 
-static void on_conn(uv_poll_t *h, int status, int events);
+static void on_conn_timeout(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	if (c->responding) {
+		conn_close(c);
+		return;
+	}
+	/* The request did not end in time: say why (a client that forgot shutdown(SHUT_WR) learns
+	 * it), within what is left of the exchange's deadline. */
+	uv_timer_start(&c->timer, on_conn_timeout, conn_time_left(c), 0);
+	uv_poll_stop(&c->poll);
+	conn_respond(c, api_error(CNI_ERR_DECODE, "request not received in time",
+	                          "the request did not end within %u ms; end it with shutdown(SHUT_WR)",
+	                          API_RECV_TIMEOUT_MS));
+}
 
 /* Write what the socket takes; the rest when it is writable again.  Never blocks the loop. */
 static void conn_flush(struct conn *c)
@@ -154,19 +213,26 @@ static void conn_respond(struct conn *c, json_t *resp)
 		return;
 	}
 	free(c->buf);
+	c->api->freed_bytes += c->cap;
 	c->buf = out;
 	c->len = strlen(out);
+	c->cap = c->len;
 	c->sent = 0;
 	c->responding = true;
 	conn_flush(c);
 }
 
+#define busy_error(...) api_error(CNI_ERR_TRY_AGAIN_LATER, "busy, try again", __VA_ARGS__)
+
 static void conn_dispatch(struct conn *c)
 {
 	json_error_t jerr;
+	const char *op;
 	json_t *req;
 
 	uv_poll_stop(&c->poll);
+	/* From here the exchange's deadline applies. */
+	uv_timer_start(&c->timer, on_conn_timeout, conn_time_left(c), 0);
 	req = json_loadb(c->buf ? c->buf : "", c->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req || !json_is_object(req)) {
 		json_decref(req);
@@ -174,11 +240,32 @@ static void conn_dispatch(struct conn *c)
 		                          "the request is not a JSON object: %s", req ? "" : jerr.text));
 		return;
 	}
+	op = json_string_value(json_object_get(req, "op"));
+	if (c->status_only && (!op || strcmp(op, "status") != 0)) {
+		json_decref(req);
+		conn_respond(c, busy_error("shoald is serving %u connections; beyond them only {\"op\": \"status\"} "
+		                           "is answered", API_MAX_CONNS));
+		return;
+	}
 	conn_respond(c, c->api->handler(c->api->userdata, req, c->passed_fd));
 	json_decref(req);
 }
 
-/* Read what is there; -EAGAIN when more is to come, 0 on EOF, other -errno on failure. */
+/* A request may grow past API_MAX_REQUEST only from a privileged peer holding one of the
+ * API_MAX_LARGE slots. */
+static int conn_grow_limit(struct conn *c)
+{
+	if (!c->privileged || c->large)
+		return -EFBIG;
+	if (c->api->n_large >= API_MAX_LARGE)
+		return -EBUSY;
+	c->large = true;
+	c->api->n_large++;
+	return 0;
+}
+
+/* Read what is there; -EAGAIN when more is to come, 0 on EOF, -EFBIG over the limit, -EBUSY over the
+ * limit while the large slots are taken, other -errno on failure. */
 static int conn_read(struct conn *c)
 {
 	for (;;) {
@@ -189,17 +276,24 @@ static int conn_read(struct conn *c)
 		struct iovec iov;
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 		                      .msg_controllen = sizeof(u.buf) };
+		size_t limit = c->large ? IPC_MAX_MESSAGE : API_MAX_REQUEST;
 		ssize_t n;
+		int r;
 
-		if (c->cap - c->len < 4096) {
-			size_t ncap = c->cap ? c->cap * 2 : 8192;
+		if (c->len > limit) {
+			r = conn_grow_limit(c);
+			if (r < 0)
+				return r;
+			limit = IPC_MAX_MESSAGE;
+		}
+		if (c->len == c->cap) {
+			/* Grow by doubling up to the limit plus one byte, to tell "at the limit" from
+			 * "over it": a buffer never exceeds what its request may be. */
+			size_t ncap = c->cap ? c->cap * 2 : 4096;
 			char *nb;
 
-			/* Room for the whole limit plus one byte, to tell "at the limit" from "over it". */
-			if (ncap > IPC_MAX_MESSAGE + 4096)
-				ncap = IPC_MAX_MESSAGE + 4096;
-			if (ncap <= c->cap)
-				return -EFBIG;
+			if (ncap > limit + 1)
+				ncap = limit + 1;
 			nb = realloc(c->buf, ncap);
 			if (!nb)
 				return -ENOMEM;
@@ -234,8 +328,6 @@ static int conn_read(struct conn *c)
 		if (n == 0)
 			return 0;
 		c->len += (size_t)n;
-		if (c->len > IPC_MAX_MESSAGE)
-			return -EFBIG;
 	}
 }
 
@@ -255,10 +347,15 @@ static void on_conn(uv_poll_t *h, int status, int events)
 	r = conn_read(c);
 	if (r == -EAGAIN)
 		return;
-	if (r == -EFBIG) {
+	if (r == -EFBIG || r == -EBUSY) {
 		uv_poll_stop(&c->poll);
-		conn_respond(c, api_error(CNI_ERR_DECODE, "request too large", "requests are limited to %u bytes",
-		                          IPC_MAX_MESSAGE));
+		uv_timer_start(&c->timer, on_conn_timeout, conn_time_left(c), 0);
+		if (r == -EBUSY)
+			conn_respond(c, busy_error("%u requests over %u bytes are being received; retry shortly",
+			                           API_MAX_LARGE, API_MAX_REQUEST));
+		else
+			conn_respond(c, api_error(CNI_ERR_DECODE, "request too large", "requests are limited to %u bytes",
+			                          c->large ? IPC_MAX_MESSAGE : API_MAX_REQUEST));
 		return;
 	}
 	if (r < 0) {
@@ -268,20 +365,53 @@ static void on_conn(uv_poll_t *h, int status, int events)
 	conn_dispatch(c);
 }
 
-static bool peer_allowed(const struct api *a, int fd)
+/* Answer a connection we will not serve, without waiting for anything: the answer is far smaller
+ * than a socket buffer, so it is either sent at once or not at all.  What the client already sent
+ * is read and dropped first, so that close() sends EOF rather than a reset where it can. */
+static void refuse(int fd, json_t *resp)
+{
+	char *out = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+	char drain[4096];
+
+	json_decref(resp);
+	for (size_t got = 0; got < API_MAX_REQUEST;) {
+		ssize_t n = recv(fd, drain, sizeof(drain), MSG_DONTWAIT);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (out && send(fd, out, strlen(out), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_debug("could not answer a refused API connection: %s", strerror(errno));
+	free(out);
+	close(fd);
+}
+
+/* One warning a second at most: a client allowed to connect to the socket file must not be able to
+ * flood the log. */
+static void log_refusal(struct api *a, uid_t uid, const char *why)
+{
+	uint64_t now = uv_now(a->loop);
+
+	if (a->last_refusal_log && now - a->last_refusal_log < 1000) {
+		a->refusals_unlogged++;
+		return;
+	}
+	log_warn("refused API connection from uid %lu: %s", (unsigned long)uid, why);
+	if (a->refusals_unlogged)
+		log_warn("(%u more API connections refused in the last second)", a->refusals_unlogged);
+	a->last_refusal_log = now;
+	a->refusals_unlogged = 0;
+}
+
+static bool in_groups(const struct api *a, int fd, gid_t primary)
 {
 	gid_t groups[256];
 	socklen_t glen = sizeof(groups);
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
-	if (cred.uid == 0 || cred.uid == geteuid())
-		return true;
 	if (a->gid == (gid_t)-1)
 		return false;
-	if (cred.gid == a->gid)
+	if (primary == a->gid)
 		return true;
 	/* Members of socketGroup through a supplementary group count too. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
@@ -291,11 +421,83 @@ static bool peer_allowed(const struct api *a, int fd)
 	return false;
 }
 
+static unsigned conns_of_uid(const struct api *a, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (const struct conn *c = a->conns; c; c = c->next)
+		n += c->uid == uid;
+	return n;
+}
+
+/* Admit an accepted connection to a pool, or answer why not and close it.  Decides and logs. */
+static void api_admit(struct api *a, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	bool privileged, status_only = false;
+	struct conn *c;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		close(fd);
+		return;
+	}
+	privileged = cred.uid == 0 || cred.uid == geteuid();
+	if (!privileged && !in_groups(a, fd, cred.gid)) {
+		log_refusal(a, cred.uid, a->gid == (gid_t)-1 ? "not root or shoald's uid" : "not root, shoald's uid or in socketGroup");
+		if (a->gid == (gid_t)-1)
+			refuse(fd, api_error(CNI_ERR_IO, "permission denied", "uid %lu is not root or shoald's uid "
+			                     "(\"socketGroup\" is not set)", (unsigned long)cred.uid));
+		else
+			refuse(fd, api_error(CNI_ERR_IO, "permission denied", "uid %lu is not root, shoald's uid or in "
+			                     "group %s", (unsigned long)cred.uid, a->group));
+		return;
+	}
+	if (!privileged && conns_of_uid(a, cred.uid) >= API_UID_QUOTA) {
+		log_refusal(a, cred.uid, "too many connections open");
+		refuse(fd, busy_error("uid %lu has %u connections to shoald open, the most a uid other than root may",
+		                      (unsigned long)cred.uid, API_UID_QUOTA));
+		return;
+	}
+	if (a->n_conns - a->n_status >= API_MAX_CONNS) {
+		if (a->n_status >= API_STATUS_CONNS) {
+			log_refusal(a, cred.uid, "every connection slot is taken");
+			refuse(fd, busy_error("shoald is serving %u connections", API_MAX_CONNS + API_STATUS_CONNS));
+			return;
+		}
+		status_only = true;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || uv_poll_init(a->loop, &c->poll, fd) < 0) {
+		free(c);
+		refuse(fd, api_error(SHOAL_ERR_INTERNAL, "internal error", "out of memory"));
+		return;
+	}
+	uv_timer_init(a->loop, &c->timer);
+	c->fd = fd;
+	c->passed_fd = -1;
+	c->uid = cred.uid;
+	c->privileged = privileged;
+	c->status_only = status_only;
+	c->accepted = uv_now(a->loop);
+	c->api = a;
+	c->poll.data = c;
+	c->timer.data = c;
+	c->next = a->conns;
+	if (a->conns)
+		a->conns->prev = c;
+	a->conns = c;
+	a->n_conns++;
+	a->n_status += status_only;
+	uv_timer_start(&c->timer, on_conn_timeout, API_RECV_TIMEOUT_MS, 0);
+	uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, on_conn);
+}
+
 static void on_backoff(uv_timer_t *t)
 {
 	struct api *a = t->data;
 
-	if (!a->stopping && a->n_conns < API_MAX_CONNS)
+	if (!a->stopping)
 		api_listen(a, true);
 }
 
@@ -310,14 +512,16 @@ static void api_listen(struct api *a, bool on)
 	a->listening = on;
 }
 
+/* The listener never pauses for a full pool (waiting clients would sit in the backlog until some
+ * connection's deadline fires): every connection is admitted or answered at once.  It pauses only
+ * when the process runs out of descriptors or memory. */
 static void on_listen(uv_poll_t *h, int status, int events)
 {
 	struct api *a = h->data;
 
 	if (status < 0)
 		return;
-	while (a->n_conns < API_MAX_CONNS) {
-		struct conn *c;
+	for (unsigned i = 0; i < API_ACCEPT_BATCH; i++) {
 		int fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
@@ -327,34 +531,12 @@ static void on_listen(uv_poll_t *h, int status, int events)
 				api_listen(a, false);
 				uv_timer_start(&a->backoff, on_backoff, API_ACCEPT_BACKOFF_MS, 0);
 			}
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
 			return;
 		}
-		if (!peer_allowed(a, fd)) {
-			log_warn("refused API connection from a process without permission");
-			close(fd);
-			continue;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c || uv_poll_init(a->loop, &c->poll, fd) < 0) {
-			free(c);
-			close(fd);
-			continue;
-		}
-		uv_timer_init(a->loop, &c->timer);
-		c->fd = fd;
-		c->passed_fd = -1;
-		c->api = a;
-		c->poll.data = c;
-		c->timer.data = c;
-		c->next = a->conns;
-		if (a->conns)
-			a->conns->prev = c;
-		a->conns = c;
-		a->n_conns++;
-		uv_timer_start(&c->timer, on_conn_timeout, API_CONN_TIMEOUT_MS, 0);
-		uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, on_conn);
+		api_admit(a, fd);
 	}
-	api_listen(a, false);   /* at the cap: resumes when a connection closes */
 }
 
 /* A socket file left by a crashed shoald is removed; a live shoald's socket is not stolen, and
@@ -412,6 +594,7 @@ int api_start(uv_loop_t *loop, const char *path, const char *group, api_handler 
 			goto fail;
 		}
 		a->gid = g->gr_gid;
+		snprintf(a->group, sizeof(a->group), "%s", group);
 	}
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');

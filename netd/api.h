@@ -6,6 +6,10 @@
 #include <uv.h>
 
 #define API_ERRLEN 256
+/* Requests are small (docs/api.md, "Limits"): the largest the plugin sends is a check with a chained
+ * prevResult, a few KiB.  Root may send larger ones, up to IPC_MAX_MESSAGE (a gc with a long valid
+ * list), two connections at a time. */
+#define API_MAX_REQUEST (64u << 10)
 
 struct api;
 
