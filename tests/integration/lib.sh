@@ -154,3 +154,62 @@ lab_done() {
 	echo "# $T_PASSED passed, $T_FAILED failed"
 	[ "$T_FAILED" -eq 0 ]
 }
+
+# ---- Helpers for t_robust / t_capacity (and anyone else).
+
+# netctl_json HOST ARGS...: `netctl ARGS -o json` against HOST's shoald.
+netctl_json() { local h=$1; shift; "$BUILD/netctl" --socket "$LAB_TMP/$h.sock" "$@" -o json; }
+
+# shoald_field HOST FIELD: one field of HOST's `netctl status -o json` (empty when unreachable).
+shoald_field() { netctl_json "$1" status 2>/dev/null | jq -r ".$2 // empty" 2>/dev/null; }
+
+# workloads_json HOST: the workload list as one JSON array, whatever the list's envelope.
+workloads_json() { netctl_json "$1" workload list 2>/dev/null | jq -c '[.[]? // .workloads[]?]' 2>/dev/null; }
+
+# lab_wait SECONDS CMD...: run CMD every 0.1 s until it succeeds, for about SECONDS (however long
+# CMD itself takes); 1 when it never did.
+lab_wait() {
+	local end=$(($(date +%s%N) / 1000000 + $1 * 1000)); shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ $(($(date +%s%N) / 1000000)) -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# ns_links NS: the link names of namespace NS (without @peer), sorted.
+ns_links() { ip -n "$1" -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | sort; }
+
+# host_veths HOST: the shv veths in host namespace $LAB-HOST, sorted.
+host_veths() { ns_links "$LAB-$1" | grep '^shv' || true; }
+
+# ns_addr NS [IFNAME]: the IPv4 address/len of IFNAME (default eth0) in NS, empty when none.
+ns_addr() { ip -n "$1" -4 -o addr show dev "${2:-eth0}" 2>/dev/null | awk '{print $4}' | head -1; }
+
+# cni_code: the "code" of the CNI error object on stdin, empty when there is none.
+cni_code() { jq -r 'select(type == "object") | .code // empty' 2>/dev/null; }
+
+# cni_text: "msg" and "details" of the CNI error object on stdin, on one line.
+cni_text() { jq -r 'select(type == "object") | "\(.msg // "") \(.details // "")"' 2>/dev/null; }
+
+# log_mark HOST: the current length (lines) of HOST's shoald log; log_since HOST MARK: the lines
+# written after that mark.
+log_mark()  { cat "$LAB_TMP/shoald-$1.log" 2>/dev/null | wc -l; }
+log_since() { tail -n "+$(($2 + 1))" "$LAB_TMP/shoald-$1.log" 2>/dev/null; }
+
+# veth_name_hash CONTAINERID IFNAME: the host veth name candidate 0 (lib/names.c's FNV-1a), so a
+# test can prove its precondition that two attachments collide on it.
+veth_name_hash() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+def names_hash(data, seed):  # the seed is XORed into the FNV-1a basis, as in names_hash()
+    h = 0xcbf29ce484222325 ^ seed
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+h = names_hash(sys.argv[1].encode(), 0)
+h = names_hash(b"\0", h)
+h = names_hash(sys.argv[2].encode(), h)
+print("shv%012x" % (h & 0xffffffffffff))
+PY
+}
