@@ -1,9 +1,10 @@
 /* netctl's command line: parsed into a plain struct first, acted on second (netctl/run.c). */
 #pragma once
+#include "lib/version.h"
 #include <stdbool.h>
 #include <stddef.h>
 
-#define NETCTL_VERSION "0.1.0"
+#define NETCTL_VERSION SHOAL_VERSION
 #define NETCTL_DEFAULT_TIMEOUT_MS 5000
 
 /* Exit codes (docs/netctl.md).  Scripts depend on them: never renumber. */

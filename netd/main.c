@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "lib/log.h"
+#include "lib/version.h"
 #include "netd/config.h"
 #include "netd/manager.h"
 
@@ -123,6 +125,21 @@ static void on_hup(uv_signal_t *h, int signum)
 		manager_reload(x->m, &c);
 }
 
+/* At full load the API holds about 530 connections, each with a passed netns fd, plus the
+ * daemon's own descriptors: more than systemd's default soft limit of 1024.  The hard limit is
+ * ours to use. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("failed to raise the open-file limit to %llu: %s", (unsigned long long)rl.rlim_max,
+			         strerror(errno));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -148,7 +165,7 @@ int main(int argc, char **argv)
 		case 'l': x.o.log_level = optarg; break;
 		case 't': check_only = true; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("shoald 0.1.0\n"); return 0;
+		case 'V': printf("shoald %s\n", SHOAL_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -165,6 +182,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	loop = uv_default_loop();
 	r = manager_new(loop, &cfg, &x.m);
 	if (r == 0)

@@ -86,6 +86,8 @@ static int parse_add(json_t *j, struct request *req, struct request_error *err)
 		return -EINVAL;
 	if (!req->netns)
 		req->netns = "";
+	if (json_object_get(j, "args") && !json_is_object(json_object_get(j, "args")))
+		return fail(err, CNI_ERR_DECODE, "invalid request", "\"args\" must be an object (the parsed CNI_ARGS)");
 	/* Refused, never cut: a cut path or name silently breaks matching later (GC, reports). */
 	if (strlen(req->netns) >= RECORD_NETNS_SIZE)
 		return fail(err, CNI_ERR_INVALID_ENV, "network namespace path too long",

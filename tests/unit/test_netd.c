@@ -228,6 +228,8 @@ static void test_request_refused(void **state)
 	            CNI_ERR_INVALID_CONFIG, "mtu");
 	expect_code("{\"op\":\"add\",\"containerId\":\"c\",\"ifname\":\"eth0\",\"network\":\"n\",\"defaultRoute\":1}",
 	            CNI_ERR_DECODE, "defaultRoute");
+	expect_code("{\"op\":\"add\",\"containerId\":\"c\",\"ifname\":\"eth0\",\"network\":\"n\",\"args\":[]}",
+	            CNI_ERR_DECODE, "args");
 	expect_code("{\"op\":\"add\",\"containerId\":7,\"ifname\":\"eth0\",\"network\":\"n\"}", CNI_ERR_DECODE, "containerId");
 	/* GC is per network, and without the valid list it would remove everything. */
 	expect_code("{\"op\":\"gc\",\"valid\":[]}", CNI_ERR_DECODE, "network");
