@@ -25,6 +25,8 @@ void config_init(struct netd_config *c)
 	snprintf(c->socket, sizeof(c->socket), "/run/shoal/shoald.sock");
 	c->lease_ttl = 600;
 	c->reconcile_interval = 30;
+	c->vni = 1;
+	c->vxlan_port = 8472;   /* the Linux kernel's VXLAN port, as flannel uses */
 	c->masquerade = true;
 	c->antispoof = true;
 	c->log_level = LOG_LVL_INFO;
@@ -109,6 +111,22 @@ int config_parse(struct netd_config *c, const char *json, size_t len, char err[C
 			n.subnet_len = (uint8_t)i;
 		} else if (strcmp(key, "bridge") == 0)
 			r = get_string(v, key, n.bridge, sizeof(n.bridge), err);
+		else if (strcmp(key, "underlay") == 0)
+			r = get_string(v, key, n.underlay, sizeof(n.underlay), err);
+		else if (strcmp(key, "directRouting") == 0)
+			r = get_bool(v, key, &n.direct_routing, err);
+		else if (strcmp(key, "vni") == 0) {
+			r = get_int(v, key, 1, 16777215, &i, err);
+			n.vni = (uint32_t)i;
+		} else if (strcmp(key, "vxlanPort") == 0) {
+			r = get_int(v, key, 1, 65535, &i, err);
+			n.vxlan_port = (uint16_t)i;
+		} else if (strcmp(key, "storeCA") == 0)
+			r = get_string(v, key, n.store_ca, sizeof(n.store_ca), err);
+		else if (strcmp(key, "storeCert") == 0)
+			r = get_string(v, key, n.store_cert, sizeof(n.store_cert), err);
+		else if (strcmp(key, "storeKey") == 0)
+			r = get_string(v, key, n.store_key, sizeof(n.store_key), err);
 		else if (strcmp(key, "mtu") == 0) {
 			i = 0;
 			if (!json_is_integer(v) || (json_integer_value(v) != 0 &&
@@ -191,9 +209,18 @@ int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN])
 		         "'-', '.', '_'", c->node);
 		return -EINVAL;
 	}
-	if (strncmp(c->store, "file:/", 6) != 0 && strncmp(c->store, "etcd:", 5) != 0) {
-		snprintf(err, CONFIG_ERRLEN, "key \"store\": \"%s\" must be file:/ABSOLUTE/DIR (etcd: comes later)",
-		         c->store);
+	if (strncmp(c->store, "file:/", 6) != 0 && strncmp(c->store, "etcd://", 7) != 0 &&
+	    strncmp(c->store, "etcds://", 8) != 0) {
+		snprintf(err, CONFIG_ERRLEN, "key \"store\": \"%s\" must be file:/ABSOLUTE/DIR, etcd://HOST:PORT[,HOST:PORT...] "
+		         "or etcds://HOST:PORT[,...]", c->store);
+		return -EINVAL;
+	}
+	if (!c->store_cert[0] != !c->store_key[0]) {
+		snprintf(err, CONFIG_ERRLEN, "keys \"storeCert\" and \"storeKey\" go together: set both or neither");
+		return -EINVAL;
+	}
+	if ((c->store_ca[0] || c->store_cert[0]) && strncmp(c->store, "etcds://", 8) != 0) {
+		snprintf(err, CONFIG_ERRLEN, "keys \"storeCA\", \"storeCert\", \"storeKey\" need an etcds:// store");
 		return -EINVAL;
 	}
 	if (c->store_prefix[0] != '/') {

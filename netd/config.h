@@ -22,6 +22,13 @@ struct netd_config {
 	char socket_group[64];      /* "" = root only */
 	int64_t lease_ttl;          /* seconds */
 	int64_t reconcile_interval; /* seconds */
+	char underlay[64];          /* interface name or IPv4 address; "" = the default route's device */
+	bool direct_routing;        /* peers on the underlay's own subnet: plain routes, no VXLAN */
+	uint32_t vni;               /* VXLAN network identifier (the store's network config wins) */
+	uint16_t vxlan_port;        /* VXLAN UDP port */
+	char store_ca[256];         /* etcds://: CA bundle ("" = the system's) */
+	char store_cert[256];       /* etcds://: client certificate (with store_key) */
+	char store_key[256];
 	bool masquerade;
 	bool antispoof;             /* workloads may send only with their own IPv4 and MAC (docs/fw.md) */
 	int log_level;              /* enum log_level */

@@ -17,18 +17,15 @@
 
 #include "lib/cidr.h"
 #include "lib/names.h"
+#include "lib/version.h"
 #include "netd/config.h"
 #include "netd/records.h"
 
-#define SHOAL_VERSION "0.2.0"
 #define NETD_ERRLEN 512
 /* A Linux bridge numbers its ports 1..BR_MAX_PORTS-1 (net/bridge/br_private.h, BR_MAX_PORTS 1024):
  * enslaving port 1024 fails with EXFULL whatever the subnet size. */
 #define BRIDGE_MAX_PORTS 1023
 #define ATT_BUCKETS 4096
-/* The overlay's defaults, recorded in the store's network config. */
-#define NETD_DEFAULT_VNI 1
-#define NETD_DEFAULT_VXLAN_PORT 8472   /* the Linux kernel's VXLAN port, as flannel uses */
 /* Encapsulation overhead: outer IPv4 (20) or IPv6 (40) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
 #define VXLAN_OVERHEAD_IPV4 50
 #define VXLAN_OVERHEAD_IPV6 70

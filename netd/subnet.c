@@ -28,7 +28,7 @@
 static int netconf_ensure(struct manager *m)
 {
 	struct record_netconf want = { .network = m->cfg.network, .subnet_len = m->cfg.subnet_len,
-	                               .vni = NETD_DEFAULT_VNI, .port = NETD_DEFAULT_VXLAN_PORT };
+	                               .vni = m->cfg.vni, .port = m->cfg.vxlan_port };
 	struct record_netconf have;
 	char err[RECORD_ERRLEN], a[CIDR4_STRLEN], b[CIDR4_STRLEN];
 	struct store_kv kv;
@@ -496,7 +496,7 @@ int subnet_start(struct manager *m)
 {
 	int r;
 
-	r = store_open(m->loop, m->cfg.store, m->cfg.store_prefix, &m->store);
+	r = store_open(m->loop, m->cfg.store, m->cfg.store_prefix, NULL, &m->store);
 	if (r < 0) {
 		log_error("failed to open store %s: %s", m->cfg.store, strerror(-r));
 		return r;

@@ -53,7 +53,8 @@ static const struct store_ops *store_backend_find(const char *scheme, size_t len
 	return NULL;
 }
 
-int store_open(uv_loop_t *loop, const char *url, const char *prefix, struct store **ret)
+int store_open(uv_loop_t *loop, const char *url, const char *prefix, const struct store_tls *tls,
+               struct store **ret)
 {
 	const struct store_ops *ops;
 	const char *colon;

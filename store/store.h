@@ -52,10 +52,20 @@ struct store_event {
 	struct store_kv kv;  /* for DELETE: key and mod_rev (= the deleting revision), value empty */
 };
 
-/* url: "file:/var/lib/shoal/store".  prefix: NULL for "/shoal/".  loop: where callbacks run; NULL
- * allows only the synchronous calls.  A URL without a scheme, or with a scheme no backend serves,
- * is -EINVAL (logged with the scheme). */
-int store_open(uv_loop_t *loop, const char *url, const char *prefix, struct store **ret);
+/* TLS material for a store that speaks TLS (etcds://); paths, NULL or "" for none.  Without ca the
+ * system's CAs are used; cert and key go together (client-certificate authentication). */
+struct store_tls {
+	const char *ca;
+	const char *cert;
+	const char *key;
+};
+
+/* url: "file:/var/lib/shoal/store", "etcd://HOST:PORT[,HOST:PORT...]" or "etcds://...".  prefix: NULL
+ * for "/shoal/".  tls: NULL for none.  loop: where callbacks run; NULL allows only the synchronous
+ * calls.  A URL without a scheme, or with a scheme no backend serves, is -EINVAL (logged with the
+ * scheme). */
+int store_open(uv_loop_t *loop, const char *url, const char *prefix, const struct store_tls *tls,
+               struct store **ret);
 /* Cancels everything still pending: every operation whose callback has not run yet gets it now,
  * once, with err == -ECANCELED (oldest first) before store_free returns, or, when store_free is
  * called from inside one of this store's callbacks, right after that callback returns.  Whether a

@@ -123,7 +123,12 @@ static void test_good_boundaries(void **state)
 		"{\"subnetLen\": 30}", "{\"subnetLen\": 17}", "{\"network\": \"10.0.0.0/8\", \"subnetLen\": 9}",
 		"{\"logLevel\": \"error\"}", "{\"logLevel\": \"warning\"}", "{\"logLevel\": \"info\"}",
 		"{\"logLevel\": \"debug\"}", "{\"masquerade\": true}", "{\"store\": \"file:/x\"}",
-		"{\"store\": \"etcd:http://198.18.0.1:2379\"}", "{\"bridge\": \"123456789012345\"}",
+		"{\"store\": \"etcd://198.18.0.1:2379\"}", "{\"store\": \"etcd://198.18.0.1:2379,198.18.0.2:2379\"}",
+		"{\"store\": \"etcds://198.18.0.1:2379\", \"storeCA\": \"/etc/shoal/ca.pem\"}",
+		"{\"store\": \"etcds://e:2379\", \"storeCert\": \"/c.pem\", \"storeKey\": \"/k.pem\"}",
+		"{\"vni\": 1}", "{\"vni\": 16777215}", "{\"vxlanPort\": 1}", "{\"vxlanPort\": 65535}",
+		"{\"underlay\": \"eth0\"}", "{\"underlay\": \"198.18.0.1\"}", "{\"directRouting\": true}",
+		"{\"bridge\": \"123456789012345\"}",
 		"{\"node\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",   /* 63 */
 		"{\"socketGroup\": \"\"}", "{\"storePrefix\": \"/\"}", "{\"stateDir\": \"/\"}",
 	};
@@ -223,7 +228,15 @@ static const struct {
 	{ "{\"logLevel\": 3}", "logLevel" },
 	{ "{\"nodes\": \"a\"}", "nodes" },                                        /* typo: unknown key */
 	{ "{\"subnetlen\": 24}", "subnetlen" },
-	{ "{\"mtu\": 1500, \"vni\": 1}", "vni" },
+	{ "{\"mtu\": 1500, \"vxlanport\": 1}", "vxlanport" },                /* typo of vxlanPort */
+	{ "{\"vni\": 0}", "vni" },
+	{ "{\"vni\": 16777216}", "vni" },
+	{ "{\"vxlanPort\": 0}", "vxlanPort" },
+	{ "{\"vxlanPort\": 65536}", "vxlanPort" },
+	{ "{\"directRouting\": \"yes\"}", "directRouting" },
+	{ "{\"store\": \"etcd:http://198.18.0.1:2379\"}", "store" },
+	{ "{\"store\": \"etcds://e:2379\", \"storeCert\": \"/c.pem\"}", "storeCert" },
+	{ "{\"store\": \"etcd://e:2379\", \"storeCA\": \"/ca.pem\"}", "storeCA" },
 	{ "{\"\": 1}", "\"\"" },
 };
 

@@ -70,7 +70,7 @@ static struct store *open_sync(struct fixture *fx)
 {
 	struct store *s = NULL;
 
-	assert_int_equal(store_open(NULL, fx->url, NULL, &s), 0);
+	assert_int_equal(store_open(NULL, fx->url, NULL, NULL, &s), 0);
 	return s;
 }
 
@@ -78,7 +78,7 @@ static struct store *open_loop(struct fixture *fx)
 {
 	struct store *s = NULL;
 
-	assert_int_equal(store_open(&fx->loop, fx->url, NULL, &s), 0);
+	assert_int_equal(store_open(&fx->loop, fx->url, NULL, NULL, &s), 0);
 	return s;
 }
 
@@ -105,19 +105,19 @@ static void test_open_errors(void **state)
 	struct stat st;
 
 	/* A scheme no backend serves is a configuration error, like a URL without a scheme. */
-	assert_int_equal(store_open(NULL, "etcd:http://127.0.0.1:2379", NULL, &s), -EINVAL);
-	assert_int_equal(store_open(NULL, "http://127.0.0.1:2379", NULL, &s), -EINVAL);
-	assert_int_equal(store_open(NULL, "FILE:/tmp/x", NULL, &s), -EINVAL);
-	assert_int_equal(store_open(NULL, ":/tmp/x", NULL, &s), -EINVAL);
-	assert_int_equal(store_open(NULL, "/var/lib/shoal/store", NULL, &s), -EINVAL);
-	assert_int_equal(store_open(NULL, "file:relative/dir", NULL, &s), -EINVAL);
-	assert_int_equal(store_open(NULL, "file:", NULL, &s), -EINVAL);
+	assert_int_equal(store_open(NULL, "etcd:http://127.0.0.1:2379", NULL, NULL, &s), -EINVAL);
+	assert_int_equal(store_open(NULL, "http://127.0.0.1:2379", NULL, NULL, &s), -EINVAL);
+	assert_int_equal(store_open(NULL, "FILE:/tmp/x", NULL, NULL, &s), -EINVAL);
+	assert_int_equal(store_open(NULL, ":/tmp/x", NULL, NULL, &s), -EINVAL);
+	assert_int_equal(store_open(NULL, "/var/lib/shoal/store", NULL, NULL, &s), -EINVAL);
+	assert_int_equal(store_open(NULL, "file:relative/dir", NULL, NULL, &s), -EINVAL);
+	assert_int_equal(store_open(NULL, "file:", NULL, NULL, &s), -EINVAL);
 	assert_null(s);
 
 	/* Missing directories are created, private to root. */
 	snprintf(sub, sizeof(sub), "%s/a/b/c", fx->dir);
 	snprintf(url, sizeof(url), "file:%s/", sub);
-	assert_int_equal(store_open(NULL, url, NULL, &s), 0);
+	assert_int_equal(store_open(NULL, url, NULL, NULL, &s), 0);
 	assert_string_equal(store_url(s), url);
 	assert_int_equal(stat(sub, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
@@ -253,7 +253,7 @@ static void test_list(void **state)
 
 	/* Another prefix in the same directory is another namespace. */
 	snprintf(url, sizeof(url), "%s", fx->url);
-	assert_int_equal(store_open(NULL, url, "/other/", &other), 0);
+	assert_int_equal(store_open(NULL, url, "/other/", NULL, &other), 0);
 	assert_int_equal(store_list(other, "", &kvs), 0);
 	assert_int_equal(kvs.n, 0);
 	store_kvs_done(&kvs);
@@ -1208,7 +1208,7 @@ static void test_corrupt_db(void **state)
 	db_path(fx, path, sizeof(path));
 	assert_int_equal(file_write_atomic(path, garbage, strlen(garbage), 0600), 0);
 
-	assert_int_equal(store_open(NULL, fx->url, NULL, &s), -EBADMSG);
+	assert_int_equal(store_open(NULL, fx->url, NULL, NULL, &s), -EBADMSG);
 	assert_null(s);
 	assert_int_equal(store_get(ok, "config", &kv), -EBADMSG);
 	assert_int_equal(store_put(ok, "config", "x", 1, 0, &rev), -EBADMSG);
@@ -1274,7 +1274,7 @@ static int race_create(const char *url, int idx)
 	struct store *s;
 	int wins = 0;
 
-	if (store_open(NULL, url, NULL, &s) < 0)
+	if (store_open(NULL, url, NULL, NULL, &s) < 0)
 		return 200;
 	for (int k = 0; k < RACE_KEYS; k++) {
 		char key[32], val[16];
@@ -1333,7 +1333,7 @@ static int cas_increment(const char *url, int idx)
 {
 	struct store *s;
 
-	if (store_open(NULL, url, NULL, &s) < 0)
+	if (store_open(NULL, url, NULL, NULL, &s) < 0)
 		return 200;
 	for (int i = 0; i < CAS_ROUNDS; i++) {
 		for (;;) {
