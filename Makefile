@@ -27,6 +27,23 @@ PKG_DAEMON := jansson libuv libmnl libnftnl
 PKG_NETCTL := jansson
 PKG_TEST   := cmocka
 
+# Plain `make` on a machine without the libraries: name the Debian packages instead of letting
+# pkg-config and the compiler fail one header at a time.  Targets that install them first (deps,
+# check, demo, bench) and clean are exempt.
+DEB_jansson  := libjansson-dev
+DEB_libuv    := libuv1-dev
+DEB_libmnl   := libmnl-dev
+DEB_libnftnl := libnftnl-dev
+DEB_cmocka   := libcmocka-dev
+DEB_libcurl  := libcurl4-openssl-dev
+ifeq ($(filter deps check demo bench clean fuzz check-fuzz,$(MAKECMDGOALS)),)
+MISSING_PC := $(shell for p in $(sort $(PKG_DAEMON) $(PKG_PLUGIN) $(PKG_NETCTL) $(PKG_TEST)); do \
+                pkg-config --exists $$p 2>/dev/null || echo $$p; done)
+ifneq ($(MISSING_PC),)
+$(error missing libraries: $(MISSING_PC) (Debian packages: $(foreach p,$(MISSING_PC),$(or $(DEB_$(p)),$(p)))); run `make deps` as root to install everything shoal needs)
+endif
+endif
+
 pc_cflags = $(shell pkg-config --cflags $(1))
 pc_libs   = $(shell pkg-config --libs $(1))
 
