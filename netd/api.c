@@ -83,9 +83,14 @@ struct conn {
 	size_t len, cap, sent;
 	bool responding;
 	bool closing;
+	bool deferred;           /* the handler answers later: api_call_reply() owns the memory */
+	bool orphaned;           /* closed while deferred; freed by api_call_reply() */
 	unsigned closed_handles;
 	struct conn *prev, *next;
 };
+
+/* An api_call is the connection it answers; the alias keeps struct conn private. */
+json_t api_deferred;
 
 json_t *api_error(int code, const char *msg, const char *details_fmt, ...)
 {
@@ -134,7 +139,10 @@ static void conn_handle_closed(uv_handle_t *h)
 		a->n_status--;
 	if (c->large)
 		a->n_large--;
-	free(c);
+	if (c->deferred)
+		c->orphaned = true;   /* api_call_reply() frees it */
+	else
+		free(c);
 	/* The end of a burst: hand what it used back to the system (see API_TRIM_THRESHOLD). */
 	if (a->n_conns == 0 && a->freed_bytes >= API_TRIM_THRESHOLD) {
 		malloc_trim(0);
@@ -167,7 +175,9 @@ static void on_conn_timeout(uv_timer_t *t)
 {
 	struct conn *c = t->data;
 
-	if (c->responding) {
+	/* An answer still being computed when the exchange's deadline passes is dropped: the client
+	 * sees the connection close, as for any deadline. */
+	if (c->responding || c->deferred) {
 		conn_close(c);
 		return;
 	}
@@ -228,7 +238,7 @@ static void conn_dispatch(struct conn *c)
 {
 	json_error_t jerr;
 	const char *op;
-	json_t *req;
+	json_t *req, *resp;
 
 	uv_poll_stop(&c->poll);
 	/* From here the exchange's deadline applies. */
@@ -247,8 +257,38 @@ static void conn_dispatch(struct conn *c)
 		                           "is answered", API_MAX_CONNS));
 		return;
 	}
-	conn_respond(c, c->api->handler(c->api->userdata, req, c->passed_fd));
+	resp = c->api->handler(c->api->userdata, req, c->passed_fd, (struct api_call *)c);
 	json_decref(req);
+	/* The namespace fd is only for the handler's synchronous part. */
+	if (c->passed_fd >= 0) {
+		close(c->passed_fd);
+		c->passed_fd = -1;
+	}
+	if (resp != API_DEFERRED)
+		conn_respond(c, resp);
+}
+
+struct api_call *api_call_defer(struct api_call *call)
+{
+	((struct conn *)call)->deferred = true;
+	return call;
+}
+
+void api_call_reply(struct api_call *call, json_t *resp)
+{
+	struct conn *c = (struct conn *)call;
+
+	c->deferred = false;
+	if (c->orphaned) {
+		json_decref(resp);
+		free(c);
+		return;
+	}
+	if (c->closing) {
+		json_decref(resp);   /* its handles are closing; conn_handle_closed() frees it */
+		return;
+	}
+	conn_respond(c, resp);
 }
 
 /* A request may grow past API_MAX_REQUEST only from a privileged peer holding one of the

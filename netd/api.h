@@ -12,10 +12,23 @@
 #define API_MAX_REQUEST (64u << 10)
 
 struct api;
+/* One request being answered. */
+struct api_call;
 
 /* The handler owns neither req nor fd (the server closes fd afterwards); it returns a new response
- * object. */
-typedef json_t *(*api_handler)(void *userdata, json_t *req, int fd);
+ * object, or API_DEFERRED after api_call_defer(call) when the answer needs work the loop must not
+ * wait for (a store request). */
+typedef json_t *(*api_handler)(void *userdata, json_t *req, int fd, struct api_call *call);
+
+extern json_t api_deferred;
+#define API_DEFERRED (&api_deferred)
+
+/* Keep call for a later api_call_reply().  The fd passed with the request is closed when the
+ * handler returns, deferred or not. */
+struct api_call *api_call_defer(struct api_call *call);
+/* Answer a deferred call exactly once (resp is consumed; NULL is an internal error).  When the
+ * client is gone meanwhile (deadline, shutdown) the answer is dropped; either way call is freed. */
+void api_call_reply(struct api_call *call, json_t *resp);
 
 /* group: "" = root only, else that group may connect too (socket mode 0660). */
 int api_start(uv_loop_t *loop, const char *path, const char *group, api_handler handler, void *userdata,

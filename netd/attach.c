@@ -204,6 +204,15 @@ static int record_write(const struct manager *m, const struct record_attach *rec
 	return r;
 }
 
+/* " pod NAMESPACE/NAME" for log lines, or "" when the runtime named no pod. */
+static const char *pod_describe(const struct record_attach *r, char *buf, size_t size)
+{
+	if (!r->pod_name[0])
+		return "";
+	snprintf(buf, size, " pod %s%s%s", r->pod_namespace, r->pod_namespace[0] ? "/" : "", r->pod_name);
+	return buf;
+}
+
 /* ---- capacity ---- */
 
 size_t attach_ports_free(const struct manager *m)
@@ -318,6 +327,9 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 	a->rec.prefixlen = m->subnet.len;
 	a->rec.mtu = req->mtu ? req->mtu : m->mtu;
 	a->rec.default_route = req->default_route;
+	snprintf(a->rec.pod_namespace, sizeof(a->rec.pod_namespace), "%s", req->pod_namespace ? req->pod_namespace : "");
+	snprintf(a->rec.pod_name, sizeof(a->rec.pod_name), "%s", req->pod_name ? req->pod_name : "");
+	snprintf(a->rec.pod_uid, sizeof(a->rec.pod_uid), "%s", req->pod_uid ? req->pod_uid : "");
 	a->rec.created = time(NULL);
 	/* Chosen here, not by the kernel, so that the record and the alias are complete before any
 	 * kernel work: anti-spoofing needs it, and adoption after a lost record too. */
@@ -366,8 +378,13 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 			return r;
 		}
 	}
-	log_debug("ADD %s/%s: %s on %s in %.2f ms (record %.2f ms, kernel %.2f ms)", req->container_id, req->ifname,
-	          ip4_format(a->rec.addr, ip), a->rec.host_veth, now_ms() - t0, t1 - t0, now_ms() - t1);
+	{
+		char pod[RECORD_POD_NS_SIZE + RECORD_POD_NAME_SIZE + 8];
+
+		log_info("ADD %s/%s%s: %s on %s in %.2f ms (record %.2f ms, kernel %.2f ms)", req->container_id,
+		         req->ifname, pod_describe(&a->rec, pod, sizeof(pod)), cidr4_format(&(struct cidr4){ .addr =
+		         a->rec.addr, .len = a->rec.prefixlen }, s), a->rec.host_veth, now_ms() - t0, t1 - t0, now_ms() - t1);
+	}
 	ret->a = a;
 	memcpy(ret->host_mac, res.host_mac, 6);
 	memcpy(ret->peer_mac, res.peer_mac, 6);
@@ -387,13 +404,17 @@ fail:
 int attach_del(struct manager *m, const char *container_id, const char *ifname, char err[NETD_ERRLEN])
 {
 	struct attachment *a = attach_lookup(m, container_id, ifname);
+	char pod[RECORD_POD_NS_SIZE + RECORD_POD_NAME_SIZE + 8], ip[IP4_STRLEN];
 	int r;
 
-	if (!a)
+	if (!a || a->deleting)
 		return 0;
 	r = att_release(m, a);
 	if (r < 0)
 		snprintf(err, NETD_ERRLEN, "failed to record the deletion of %s: %s", a->rec.host_veth, strerror(-r));
+	else
+		log_info("DEL %s/%s%s: releasing %s on %s", container_id, ifname, pod_describe(&a->rec, pod, sizeof(pod)),
+		         ip4_format(a->rec.addr, ip), a->rec.host_veth);
 	return r;
 }
 

@@ -67,6 +67,7 @@ static json_t *handle_add(struct manager *m, const struct request *q, int fd)
 {
 	struct attach_req req = { .container_id = q->container_id, .ifname = q->ifname, .netns = q->netns,
 	                          .network = q->network, .mtu = q->mtu, .default_route = q->default_route,
+	                          .pod_namespace = q->pod_namespace, .pod_name = q->pod_name, .pod_uid = q->pod_uid,
 	                          .netns_fd = fd };
 	struct attach_result res;
 	char err[NETD_ERRLEN];
@@ -207,10 +208,12 @@ static json_t *handle_workloads(struct manager *m)
 			char addr[CIDR4_STRLEN];
 			struct cidr4 c = { .addr = a->rec.addr, .len = a->rec.prefixlen };
 
-			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "containerId",
-			                      a->rec.container_id, "ifname", a->rec.ifname, "address", cidr4_format(&c, addr),
-			                      "hostVeth", a->rec.host_veth, "netns", a->rec.netns, "network", a->rec.network,
-			                      "created", (json_int_t)a->rec.created, "state", a->deleting ? "deleting" : "active"));
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
+			                      "containerId", a->rec.container_id, "ifname", a->rec.ifname, "address",
+			                      cidr4_format(&c, addr), "hostVeth", a->rec.host_veth, "netns", a->rec.netns,
+			                      "network", a->rec.network, "created", (json_int_t)a->rec.created, "state",
+			                      a->deleting ? "deleting" : "active", "namespace", a->rec.pod_namespace, "pod",
+			                      a->rec.pod_name, "podUID", a->rec.pod_uid));
 		}
 	return json_pack("{s:b, s:o}", "ok", 1, "workloads", list);
 }
@@ -225,7 +228,7 @@ static json_t *handle_subnets(struct manager *m)
 	return json_pack("{s:b, s:o}", "ok", 1, "subnets", (json_t *)list);
 }
 
-json_t *handlers_dispatch(void *userdata, json_t *j, int fd)
+json_t *handlers_dispatch(void *userdata, json_t *j, int fd, struct api_call *call)
 {
 	struct manager *m = userdata;
 	struct request_error err;

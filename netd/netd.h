@@ -92,6 +92,7 @@ struct attach_req {
 	const char *container_id, *ifname, *netns, *network;
 	uint32_t mtu;                 /* 0 = the host's */
 	bool default_route;
+	const char *pod_namespace, *pod_name, *pod_uid;   /* "" when the runtime named no pod */
 	int netns_fd;
 };
 struct attach_result {

@@ -38,6 +38,12 @@ json_t *record_attach_to_json(const struct record_attach *a)
 		json_object_set_new(j, "mac", json_string(mac));
 	if (j && !a->default_route)
 		json_object_set_new(j, "defaultRoute", json_false());
+	if (j && a->pod_namespace[0])
+		json_object_set_new(j, "podNamespace", json_string(a->pod_namespace));
+	if (j && a->pod_name[0])
+		json_object_set_new(j, "podName", json_string(a->pod_name));
+	if (j && a->pod_uid[0])
+		json_object_set_new(j, "podUID", json_string(a->pod_uid));
 	return j;
 }
 
@@ -106,7 +112,10 @@ int record_attach_parse(const char *data, size_t len, struct record_attach *ret,
 	    (r = copy_str(root, "netns", false, a.netns, sizeof(a.netns), err)) < 0 ||
 	    (r = copy_str(root, "network", false, a.network, sizeof(a.network), err)) < 0 ||
 	    (r = copy_str(root, "address", true, addr, sizeof(addr), err)) < 0 ||
-	    (r = copy_str(root, "mac", false, mac, sizeof(mac), err)) < 0)
+	    (r = copy_str(root, "mac", false, mac, sizeof(mac), err)) < 0 ||
+	    (r = copy_str(root, "podNamespace", false, a.pod_namespace, sizeof(a.pod_namespace), err)) < 0 ||
+	    (r = copy_str(root, "podName", false, a.pod_name, sizeof(a.pod_name), err)) < 0 ||
+	    (r = copy_str(root, "podUID", false, a.pod_uid, sizeof(a.pod_uid), err)) < 0)
 		goto out;
 	r = -EBADMSG;
 	if (names_container_id_valid(a.container_id) < 0 || names_ifname_valid(a.ifname) < 0) {

@@ -13,6 +13,11 @@
 /* Field sizes are limits: a request whose strings do not fit is refused, never cut. */
 #define RECORD_NETNS_SIZE 256
 #define RECORD_NETWORK_SIZE 256
+/* Kubernetes' own limits: a namespace is a DNS label (63), a pod name a DNS subdomain (253), a UID
+ * a UUID (36). */
+#define RECORD_POD_NS_SIZE 64
+#define RECORD_POD_NAME_SIZE 254
+#define RECORD_POD_UID_SIZE 40
 /* How many host veth names (lib/names.h names_host_veth_n) one (container id, ifname) may try
  * when another attachment already holds the first one (a hash collision). */
 #define RECORD_VETH_TRIES 16
@@ -28,6 +33,9 @@ struct record_attach {
 	uint32_t mtu;
 	uint8_t mac[6];              /* the container side's MAC (anti-spoofing); all zero = unknown */
 	bool default_route;          /* false: a route to the cluster network instead (conflist defaultRoute) */
+	char pod_namespace[RECORD_POD_NS_SIZE];   /* K8S_POD_NAMESPACE from CNI_ARGS, "" when absent */
+	char pod_name[RECORD_POD_NAME_SIZE];      /* K8S_POD_NAME */
+	char pod_uid[RECORD_POD_UID_SIZE];        /* K8S_POD_UID */
 	int64_t created;
 };
 

@@ -1,6 +1,7 @@
 #include "netd/request.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,6 +78,33 @@ static int parse_default_route(json_t *j, struct request *req, struct request_er
 	return 0;
 }
 
+/* The pod a runtime names in CNI_ARGS (Kubernetes' K8S_POD_* keys), recorded with the attachment.
+ * Kubernetes' own limits always fit; anything longer is refused, never cut. */
+static int parse_pod(json_t *j, struct request *req, struct request_error *err)
+{
+	static const struct { const char *key; size_t size; size_t off; } keys[] = {
+		{ "K8S_POD_NAMESPACE", RECORD_POD_NS_SIZE, offsetof(struct request, pod_namespace) },
+		{ "K8S_POD_NAME", RECORD_POD_NAME_SIZE, offsetof(struct request, pod_name) },
+		{ "K8S_POD_UID", RECORD_POD_UID_SIZE, offsetof(struct request, pod_uid) },
+	};
+	json_t *args = json_object_get(j, "args");
+
+	if (args && !json_is_object(args))
+		return fail(err, CNI_ERR_DECODE, "invalid request", "\"args\" must be an object (the parsed CNI_ARGS)");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char **dst = (const char **)((char *)req + keys[i].off);
+
+		if (get_str(args, keys[i].key, dst, err) < 0)
+			return -EINVAL;
+		if (!*dst)
+			*dst = "";
+		if (strlen(*dst) >= keys[i].size)
+			return fail(err, CNI_ERR_INVALID_ENV, "invalid CNI_ARGS", "%s has %zu bytes; at most %zu are supported",
+			            keys[i].key, strlen(*dst), keys[i].size - 1);
+	}
+	return 0;
+}
+
 static int parse_add(json_t *j, struct request *req, struct request_error *err)
 {
 	json_t *mtu = json_object_get(j, "mtu");
@@ -86,8 +114,8 @@ static int parse_add(json_t *j, struct request *req, struct request_error *err)
 		return -EINVAL;
 	if (!req->netns)
 		req->netns = "";
-	if (json_object_get(j, "args") && !json_is_object(json_object_get(j, "args")))
-		return fail(err, CNI_ERR_DECODE, "invalid request", "\"args\" must be an object (the parsed CNI_ARGS)");
+	if (parse_pod(j, req, err) < 0)
+		return -EINVAL;
 	/* Refused, never cut: a cut path or name silently breaks matching later (GC, reports). */
 	if (strlen(req->netns) >= RECORD_NETNS_SIZE)
 		return fail(err, CNI_ERR_INVALID_ENV, "network namespace path too long",

@@ -54,7 +54,8 @@ static void attach(const char *d, size_t n)
 	     strcmp(a.host_veth, b.host_veth) == 0 && strcmp(a.netns, b.netns) == 0 &&
 	     strcmp(a.network, b.network) == 0 && a.addr == b.addr && a.prefixlen == b.prefixlen &&
 	     a.mtu == b.mtu && a.created == b.created && memcmp(a.mac, b.mac, 6) == 0 &&
-	     a.default_route == b.default_route);
+	     a.default_route == b.default_route && strcmp(a.pod_namespace, b.pod_namespace) == 0 &&
+	     strcmp(a.pod_name, b.pod_name) == 0 && strcmp(a.pod_uid, b.pod_uid) == 0);
 	free(s);
 }
 

@@ -105,6 +105,18 @@ expect_eq "restart finishes the pending DEL (only the kept veth remains)" "0 1" 
 expect_eq "a stale pending DEL leaves the newer attachment alone" 1 "$(ip -n "$H" -o link show "$hv_keep" | wc -l)"
 expect_eq "restart keeps the subnet" "$GW" "$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" status -o json | jq -r .gateway)"
 
+# --- the pod a runtime names in CNI_ARGS is recorded, listed and logged, ADD and DEL alike
+CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0;K8S_POD_UID=0f1e2d3c-4b5a-6978" container_add h1 pod1 \
+	|| not_ok "ADD with Kubernetes CNI_ARGS"
+expect_eq "workload list shows the pod's namespace, name and UID" "prod web-0 0f1e2d3c-4b5a-6978" \
+	"$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" workload list -o json | jq -r --arg id "$LAB-pod1" \
+	   '.[] | select(.containerId == $id) | "\(.namespace) \(.pod) \(.podUID)"')"
+check "one info line per ADD names container, pod and address" \
+	grep -qE "info: ADD $LAB-pod1/eth0 pod prod/web-0: 10\.244\.[0-9.]+/24 on shv" "$LAB_TMP/shoald-h1.log"
+cni_conf h1 | cni DEL "$LAB-pod1" "$(netns_path pod1)" eth0 >/dev/null
+check "one info line per DEL names container, pod and address" \
+	grep -qE "info: DEL $LAB-pod1/eth0 pod prod/web-0: releasing 10\.244\.[0-9.]+ on shv" "$LAB_TMP/shoald-h1.log"
+
 # --- masquerade to outside the cluster network: an "outside" namespace without a route back
 O=$(lab_netns out)
 ip link add "$LAB-u0" netns "$H" type veth peer name "$LAB-u1" netns "$O"

@@ -187,6 +187,15 @@ static void test_request_add(void **state)
 	assert_int_equal(request_parse(j, &q, &err), 0);
 	assert_true(q.default_route);
 	assert_string_equal(q.netns, "");
+	assert_string_equal(q.pod_name, "");
+	json_decref(j);
+	j = json_loads("{\"op\":\"add\",\"containerId\":\"c1\",\"ifname\":\"eth0\",\"network\":\"n\",\"args\":"
+	               "{\"K8S_POD_NAMESPACE\":\"prod\",\"K8S_POD_NAME\":\"web-0\",\"K8S_POD_UID\":\"u-1\",\"X\":\"y\"}}",
+	               0, NULL);
+	assert_int_equal(request_parse(j, &q, &err), 0);
+	assert_string_equal(q.pod_namespace, "prod");
+	assert_string_equal(q.pod_name, "web-0");
+	assert_string_equal(q.pod_uid, "u-1");
 	json_decref(j);
 	j = json_loads("{\"op\":\"del\",\"containerId\":\"c1\",\"ifname\":\"e%d\"}", 0, NULL);
 	assert_int_equal(request_parse(j, &q, &err), 0);
@@ -230,6 +239,11 @@ static void test_request_refused(void **state)
 	            CNI_ERR_DECODE, "defaultRoute");
 	expect_code("{\"op\":\"add\",\"containerId\":\"c\",\"ifname\":\"eth0\",\"network\":\"n\",\"args\":[]}",
 	            CNI_ERR_DECODE, "args");
+	snprintf(doc, sizeof(doc), "{\"op\":\"add\",\"containerId\":\"c\",\"ifname\":\"eth0\",\"network\":\"n\","
+	         "\"args\":{\"K8S_POD_NAMESPACE\":\"%.64s\"}}", big);
+	expect_code(doc, CNI_ERR_INVALID_ENV, "K8S_POD_NAMESPACE");
+	expect_code("{\"op\":\"add\",\"containerId\":\"c\",\"ifname\":\"eth0\",\"network\":\"n\",\"args\":"
+	            "{\"K8S_POD_NAME\":5}}", CNI_ERR_DECODE, "K8S_POD_NAME");
 	expect_code("{\"op\":\"add\",\"containerId\":7,\"ifname\":\"eth0\",\"network\":\"n\"}", CNI_ERR_DECODE, "containerId");
 	/* GC is per network, and without the valid list it would remove everything. */
 	expect_code("{\"op\":\"gc\",\"valid\":[]}", CNI_ERR_DECODE, "network");

@@ -51,6 +51,8 @@ static struct record_attach attach_sample(void)
 	names_host_veth(a.container_id, a.ifname, a.host_veth);
 	snprintf(a.netns, sizeof(a.netns), "/var/run/netns/cni-1234");
 	snprintf(a.network, sizeof(a.network), "shoal-net");
+	snprintf(a.pod_namespace, sizeof(a.pod_namespace), "prod");
+	snprintf(a.pod_name, sizeof(a.pod_name), "web-0");
 	a.addr = IP(10, 244, 3, 7);
 	a.prefixlen = 24;
 	a.mtu = 1450;
@@ -69,6 +71,11 @@ static void assert_attach_equal(const struct record_attach *a, const struct reco
 	assert_int_equal(a->addr, b->addr);
 	assert_int_equal(a->prefixlen, b->prefixlen);
 	assert_int_equal(a->mtu, b->mtu);
+	assert_memory_equal(a->mac, b->mac, 6);
+	assert_int_equal(a->default_route, b->default_route);
+	assert_string_equal(a->pod_namespace, b->pod_namespace);
+	assert_string_equal(a->pod_name, b->pod_name);
+	assert_string_equal(a->pod_uid, b->pod_uid);
 	assert_true(a->created == b->created);
 }
 
@@ -91,8 +98,16 @@ static void test_attach_round_trip(void **state)
 	memset(a.netns, 'n', 255);
 	a.netns[0] = '/';
 	a.netns[255] = '\0';
-	memset(a.network, 'w', 127);
-	a.network[127] = '\0';
+	memset(a.network, 'w', RECORD_NETWORK_SIZE - 1);
+	a.network[RECORD_NETWORK_SIZE - 1] = '\0';
+	memset(a.pod_namespace, 's', RECORD_POD_NS_SIZE - 1);
+	a.pod_namespace[RECORD_POD_NS_SIZE - 1] = '\0';
+	memset(a.pod_name, 'p', RECORD_POD_NAME_SIZE - 1);
+	a.pod_name[RECORD_POD_NAME_SIZE - 1] = '\0';
+	snprintf(a.pod_uid, sizeof(a.pod_uid), "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+	a.mac[0] = 0x02;
+	a.mac[5] = 0xff;
+	a.default_route = false;
 	a.addr = IP(255, 255, 255, 254);
 	a.prefixlen = 30;
 	a.mtu = 65535;
