@@ -722,12 +722,35 @@ static int fw_workloads(const struct manager *m, struct fw_workload **ret, size_
 	return 0;
 }
 
+/* Forwarding is per namespace; containers need it to leave the host.  Read first: where /proc/sys
+ * is read-only (an unprivileged container that an init step prepared) a write would fail on every
+ * reconcile; warn once. */
+static void ensure_forwarding(struct manager *m)
+{
+	static bool warned;
+	char *v = NULL;
+	int fd;
+
+	if (file_read_all("/proc/sys/net/ipv4/ip_forward", 16, &v, NULL) == 0 && v[0] == '1') {
+		free(v);
+		return;
+	}
+	free(v);
+	fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+	if ((fd < 0 || write(fd, "1", 1) != 1) && !warned) {
+		log_warn("failed to enable net.ipv4.ip_forward: %s; containers cannot leave this host", strerror(errno));
+		warned = true;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 int attach_bridge_ensure(struct manager *m, bool startup)
 {
 	struct overlay_bridge b = { .name = m->cfg.bridge, .gateway = m->subnet.addr + 1, .prefixlen = m->subnet.len,
 	                            .mtu = m->mtu };
 	char err[OVERLAY_ERRLEN], s[CIDR4_STRLEN];
-	int r, fd, ifindex;
+	int r, ifindex;
 
 	manager_node_mac(m, "bridge", b.mac);
 	r = overlay_bridge_ensure(m->nl, &b, &ifindex, err);
@@ -738,12 +761,7 @@ int attach_bridge_ensure(struct manager *m, bool startup)
 	if (!startup && ifindex != m->bridge_ifindex)
 		log_warn("bridge %s was gone; recreated it (ifindex %d)", m->cfg.bridge, ifindex);
 	m->bridge_ifindex = ifindex;
-	/* Forwarding is per namespace; containers need it to leave the host. */
-	fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "1", 1) != 1)
-		log_warn("failed to enable net.ipv4.ip_forward: %s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	ensure_forwarding(m);
 	if (startup)
 		log_info("bridge %s (ifindex %d) gateway %s, MTU %u", m->cfg.bridge, m->bridge_ifindex,
 		         cidr4_format(&(struct cidr4){ .addr = b.gateway, .len = b.prefixlen }, s), m->mtu);
