@@ -98,7 +98,8 @@ $(B)/bench/%: bench/%.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson) -lm
 
 # Helper for tests/integration/t_fw.sh.
-$(B)/tests/fw_tool: tests/integration/fw_tool.c $(B)/obj/fw/fw.o $(B)/obj/lib/cidr.o
+$(B)/tests/fw_tool: tests/integration/fw_tool.c $(B)/obj/fw/fw.o $(B)/obj/fw/batch.o $(B)/obj/fw/describe.o \
+                  $(B)/obj/fw/check.o $(B)/obj/lib/cidr.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libnftnl libmnl)
 

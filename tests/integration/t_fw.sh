@@ -19,13 +19,15 @@ SUB=10.244.3.0/24
 
 # The tool: a Makefile target when there is one, else built here with the Makefile's flags.
 TOOL=$BUILD/tests/fw_tool
-if [ ! -x "$TOOL" ] || [ "$ROOT/tests/integration/fw_tool.c" -nt "$TOOL" ] || [ "$ROOT/fw/fw.c" -nt "$TOOL" ]; then
+stale=""
+for f in "$ROOT"/tests/integration/fw_tool.c "$ROOT"/fw/*; do [ "$f" -nt "$TOOL" ] && stale=1; done
+if [ ! -x "$TOOL" ] || [ -n "$stale" ]; then
 	TOOL=$BUILD/itest/fw_tool
 	mkdir -p "$BUILD/itest"
 	# shellcheck disable=SC2046
 	check "build fw_tool" cc -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		-Wformat=2 -Wno-unused-parameter -Wno-format-truncation -O2 -g -I"$ROOT" -D_GNU_SOURCE \
-		-o "$TOOL.$$" "$ROOT/tests/integration/fw_tool.c" "$ROOT/fw/fw.c" "$ROOT/lib/cidr.c" \
+		-o "$TOOL.$$" "$ROOT/tests/integration/fw_tool.c" "$ROOT"/fw/*.c "$ROOT/lib/cidr.c" \
 		$(pkg-config --cflags --libs libnftnl libmnl)
 	mv -f "$TOOL.$$" "$TOOL" 2>/dev/null
 fi
