@@ -99,7 +99,7 @@ $(B)/bench/%: bench/%.c $(LIB_OBJ)
 
 # Helper for tests/integration/t_fw.sh.
 $(B)/tests/fw_tool: tests/integration/fw_tool.c $(B)/obj/fw/fw.o $(B)/obj/fw/batch.o $(B)/obj/fw/describe.o \
-                  $(B)/obj/fw/check.o $(B)/obj/lib/cidr.o
+                  $(B)/obj/fw/check.o $(B)/obj/fw/forward.o $(B)/obj/lib/cidr.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libnftnl libmnl)
 

@@ -12,8 +12,12 @@
  *                                                  (shv000000000000.., 02:5e:.., 10.245.x.y),
  *                                                  then N fw_workload_del(); prints the timings
  *   fw_tool bench-apply N                          fw_apply() and fw_check() with N such workloads
+ *   fw_tool fwd-probe                              fw_forward_probe(): one line of key=value
+ *   fw_tool fwd-allow NETWORK                      fw_forward_allow()
+ *   fw_tool fwd-remove NETWORK|any                 fw_forward_remove() (any: every rule of ours)
  * OPTS: `antispoof` (table bridge shoal) and any number of `wl=IFNAME,MAC,ADDR` workloads.
- * Exit 1 with the error message on stderr when fw_* fails, 2 on bad usage. */
+ * Exit 1 with the error message on stderr when fw_* fails (3 for fwd-allow without the chain:
+ * -ENOENT), 2 on bad usage. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@
 
 #include <libmnl/libmnl.h>
 
+#include "fw/forward.h"
 #include "fw/fw.h"
 #include "lib/cidr.h"
 
@@ -33,7 +38,8 @@ static struct fw_workload workloads[MAX_WORKLOADS];
 static int usage(void)
 {
 	fprintf(stderr, "usage: fw_tool apply|check|print NETWORK SUBNET [BRIDGE] [antispoof] [wl=IF,MAC,ADDR]...\n"
-			"       fw_tool apply-nomasq | remove | add|del IFNAME MAC ADDR | bench-add N | bench-apply N\n");
+			"       fw_tool apply-nomasq | remove | add|del IFNAME MAC ADDR | bench-add N | bench-apply N\n"
+			"       fw_tool fwd-probe | fwd-allow NETWORK | fwd-remove NETWORK|any\n");
 	return 2;
 }
 
@@ -225,6 +231,43 @@ static int bench_add(unsigned n)
 	return 0;
 }
 
+/* "iptables_forward=yes drop=yes br_netfilter=no ours=2 other=inet mine forward" */
+static int forward_probe(void)
+{
+	struct fw_forward_state st;
+	char err[512] = "";
+	int r;
+
+	r = fw_forward_probe(&st, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "fw_tool fwd-probe: %s\n", err);
+		return 1;
+	}
+	printf("iptables_forward=%s drop=%s br_netfilter=%s ours=%u other=%s\n", st.iptables_forward ? "yes" : "no",
+	       st.iptables_forward_drop ? "yes" : "no", st.br_netfilter ? "yes" : "no", st.ours, st.other);
+	return 0;
+}
+
+static int forward_change(const char *cmd, const char *network)
+{
+	struct cidr4 net;
+	char err[512] = "";
+	bool any = strcmp(network, "any") == 0;
+	int r;
+
+	if (!any && cidr4_parse_prefix(network, &net) < 0)
+		return usage();
+	if (strcmp(cmd, "fwd-allow") == 0)
+		r = fw_forward_allow(any ? NULL : &net, err, sizeof(err));
+	else
+		r = fw_forward_remove(any ? NULL : &net, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "fw_tool %s: %s\n", cmd, err);
+		return r == -ENOENT ? 3 : 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct fw_config c;
@@ -234,6 +277,10 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage();
+	if (strcmp(argv[1], "fwd-probe") == 0 && argc == 2)
+		return forward_probe();
+	if ((strcmp(argv[1], "fwd-allow") == 0 || strcmp(argv[1], "fwd-remove") == 0) && argc == 3)
+		return forward_change(argv[1], argv[2]);
 	if (strcmp(argv[1], "remove") == 0 && argc == 2) {
 		r = fw_remove(err, sizeof(err));
 	} else if (strcmp(argv[1], "apply-nomasq") == 0 && argc == 2) {
