@@ -41,21 +41,21 @@ static int batch_put(struct fw_batch *b, const struct nlmsghdr *nlh)
 
 int fw_batch_begin(struct fw_batch *b)
 {
-	union fw_scratch s;
+	union fw_scratch s = { .buf = { 0 } };   /* no stale bytes in padding: batches are deterministic */
 
 	return batch_put(b, nftnl_batch_begin(s.buf, b->seq));
 }
 
 int fw_batch_end(struct fw_batch *b)
 {
-	union fw_scratch s;
+	union fw_scratch s = { .buf = { 0 } };
 
 	return batch_put(b, nftnl_batch_end(s.buf, b->seq));
 }
 
 int fw_batch_table(struct fw_batch *b, uint16_t family, uint16_t type, uint16_t flags)
 {
-	union fw_scratch s;
+	union fw_scratch s = { .buf = { 0 } };
 	struct nftnl_table *t;
 	struct nlmsghdr *nlh;
 	int r;
@@ -88,7 +88,7 @@ int fw_batch_table_delete(struct fw_batch *b, uint16_t family)
 int fw_batch_base_chain(struct fw_batch *b, uint16_t family, const char *name, const char *type, uint32_t hook,
                             int32_t prio)
 {
-	union fw_scratch s;
+	union fw_scratch s = { .buf = { 0 } };
 	struct nftnl_chain *ch;
 	struct nlmsghdr *nlh;
 
@@ -116,7 +116,7 @@ int fw_batch_base_chain(struct fw_batch *b, uint16_t family, const char *name, c
  * lookup whatever its size.  The id lets rules of the same batch refer to it. */
 int fw_batch_set(struct fw_batch *b, const char *name, uint32_t key_type, uint32_t key_len, uint32_t id)
 {
-	union fw_scratch s;
+	union fw_scratch s = { .buf = { 0 } };
 	struct nftnl_set *set;
 	struct nlmsghdr *nlh;
 
@@ -168,7 +168,7 @@ static const char *set_name(enum fw_set_kind k)
  * fw_batch_describe() and fw_check() use, as for the kernel's dumps) rejects beyond one element. */
 static int batch_elems_msg(struct fw_batch *b, uint16_t type, enum fw_set_kind k, const struct fw_workload *w, size_t n)
 {
-	union fw_scratch s;
+	union fw_scratch s = { .buf = { 0 } };
 	struct nlmsghdr *nlh;
 	struct nlattr *list, *elem, *key;
 	uint32_t key_len = k == FW_SET_KIND_MAC ? FW_KEY_MAC_LEN : FW_KEY_IP4_LEN;
@@ -351,7 +351,7 @@ int fw_rule_set_comment(struct nftnl_rule *r, const char *comment)
 
 int fw_batch_rule(struct fw_batch *b, uint16_t family, const char *chain, fw_rule_filler fill, const void *arg)
 {
-	union fw_scratch s;
+	union fw_scratch s = { .buf = { 0 } };
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
 	int err;

@@ -278,7 +278,7 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 static int dump(struct mnl_socket *nl, uint16_t family, uint16_t type, const char *set, uint32_t seq,
                 struct fw_state *st, char *rbuf)
 {
-	union fw_scratch s;
+	union fw_scratch s = { .buf = { 0 } };
 	struct nlmsghdr *nlh;
 	uint32_t portid = mnl_socket_get_portid(nl);
 	int r;
