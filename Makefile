@@ -133,13 +133,53 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) scripts/demo.sh
 
+# Installed paths.  The unit gets them substituted (sed), so PREFIX=/usr works as well as
+# /usr/local; DESTDIR is only a staging root and never appears inside installed files.
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+DOCDIR     ?= $(PREFIX)/share/doc/shoal
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+INSTALL_DOCS := README.md LICENSE $(wildcard docs/*.md)
+INSTALL_EXAMPLES := conf/shoald.json conf/10-shoal.conflist conf/10-shoal-chained.conflist
+# Every directory install may create, deepest first (uninstall removes the ones left empty).
+INSTALL_DIRS = $(DOCDIR)/examples $(DOCDIR) $(SYSCONFDIR)/shoal $(SYSTEMDUNITDIR) $(CNI_DIRS) $(SBINDIR) $(BINDIR)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
-	install -m 0755 $(B)/shoald $(DESTDIR)$(PREFIX)/sbin/shoald
-	install -m 0755 $(B)/netctl $(DESTDIR)$(PREFIX)/bin/netctl
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(B)/shoald $(DESTDIR)$(SBINDIR)/shoald
+	install -m 0755 $(B)/netctl $(DESTDIR)$(BINDIR)/netctl
 	for d in $(CNI_DIRS); do install -d $(DESTDIR)$$d && install -m 0755 $(B)/shoal $(DESTDIR)$$d/shoal; done
-	install -d $(DESTDIR)/etc/shoal
-	install -m 0644 conf/shoald.json $(DESTDIR)/etc/shoal/shoald.json.example
+	install -d $(DESTDIR)$(SYSCONFDIR)/shoal
+	install -m 0644 conf/shoald.json $(DESTDIR)$(SYSCONFDIR)/shoal/shoald.json.example
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' conf/shoald.service >$(DESTDIR)$(SYSTEMDUNITDIR)/shoald.service.tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/shoald.service.tmp
+	mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/shoald.service.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/shoald.service
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 $(INSTALL_DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(INSTALL_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	@echo "installed; a real install (no DESTDIR) is started with: systemctl daemon-reload && systemctl enable --now shoald"
+
+# Removes exactly what install put there, never the configuration an administrator wrote
+# (/etc/shoal/shoald.json) nor the state (/var/lib/shoal).  Stop the service first
+# (systemctl disable --now shoald).  Directories go only when left empty: shoal's own always, the
+# shared ones (bin, sbin, CNI and unit directories) only inside a DESTDIR staging root.
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/shoald $(DESTDIR)$(BINDIR)/netctl
+	for d in $(CNI_DIRS); do rm -f $(DESTDIR)$$d/shoal; done
+	rm -f $(DESTDIR)$(SYSCONFDIR)/shoal/shoald.json.example
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/shoald.service
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(INSTALL_DOCS)))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(INSTALL_EXAMPLES)))
+	for d in $(DOCDIR)/examples $(DOCDIR) $(SYSCONFDIR)/shoal; do rmdir $(DESTDIR)$$d 2>/dev/null || true; done
+	@root='$(DESTDIR)'; root=$${root%/}; [ -n "$$root" ] || exit 0; \
+	for d in $(INSTALL_DIRS); do \
+		d=$$root$$d; while [ "$$d" != "$$root" ] && [ -n "$$d" ]; do \
+			if [ -d "$$d" ]; then rmdir "$$d" 2>/dev/null || break; fi; d=$${d%/*}; \
+		done; \
+	done
 
 clean:
 	rm -rf $(B)

@@ -2,15 +2,17 @@
  * prints a result or the spec's error object on stdout and exits 0 or 1.  All the work is in
  * cni.c (parsing), result.c (results) and plugin.c (commands); this reads straight through. */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cni-plugin/cni.h"
 #include "cni-plugin/plugin.h"
+#include "lib/version.h"
 
 /* Static, not malloc'ed: pages are touched only as far as the config reaches. */
 static char input[CNI_MAX_CONFIG + 1];
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct cni_plugin_reply reply = { .version = CNI_VERSION_UNKNOWN };
 	struct cni_error read_err;
@@ -19,6 +21,12 @@ int main(void)
 	json_t *out;
 	int r, rr = 0;
 
+	/* Runtimes never pass arguments (the spec uses only the environment and stdin), so this
+	 * cannot be mistaken for a CNI call. */
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		printf("shoal %s\n", SHOAL_VERSION);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
 	cni_env_from_environ(&env);
 	r = cni_env_validate(&env, &reply.err);
 	/* VERSION needs no stdin; someone typing `CNI_COMMAND=VERSION shoal` must not hang on a tty.

@@ -1,10 +1,12 @@
 #include "netd/config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/fileio.h"
@@ -93,6 +95,8 @@ int config_parse(struct netd_config *c, const char *json, size_t len, char err[C
 		int64_t i = 0;
 		char buf[64];
 
+		/* Unknown keys are refused below; n is dropped on any error. */
+		(void)config_mark_set(&n, key);
 		if (strcmp(key, "node") == 0)
 			r = get_string(v, key, n.node, sizeof(n.node), err);
 		else if (strcmp(key, "store") == 0)
@@ -247,6 +251,241 @@ int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN])
 	if (c->socket[0] != '/') {
 		snprintf(err, CONFIG_ERRLEN, "key \"socket\": \"%s\" must be an absolute path", c->socket);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The file's keys, in the order docs/config.md lists them. */
+static const char *const keys[] = {
+	"node", "store", "storeCA", "storeCert", "storeKey", "underlay", "directRouting", "vni", "vxlanPort",
+	"storePrefix", "network", "subnetLen", "bridge", "mtu", "stateDir", "socket", "socketGroup", "leaseTTL",
+	"reconcileInterval", "masquerade", "antiSpoofing", "logLevel",
+};
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= 64, "keys_set has 64 bits");
+
+const char *config_key_name(unsigned i)
+{
+	return i < sizeof(keys) / sizeof(keys[0]) ? keys[i] : NULL;
+}
+
+int config_mark_set(struct netd_config *c, const char *key)
+{
+	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0) {
+			c->keys_set |= UINT64_C(1) << i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* The value of key i as it would be written in the file; a note for values that are derived. */
+static void format_value(const struct netd_config *c, const char *key, char *buf, size_t size,
+                         const char **ret_note)
+{
+	static const char *const levels[] = { "error", "warning", "info", "debug" };
+	const char *str = NULL;
+	char cidr[CIDR4_STRLEN];
+
+	*ret_note = "";
+	if (strcmp(key, "node") == 0) {
+		str = c->node;
+		*ret_note = ": the host name";
+	} else if (strcmp(key, "store") == 0)
+		str = c->store;
+	else if (strcmp(key, "storeCA") == 0) {
+		str = c->store_ca;
+		*ret_note = c->store_ca[0] ? "" : ": the system's CAs";
+	} else if (strcmp(key, "storeCert") == 0)
+		str = c->store_cert;
+	else if (strcmp(key, "storeKey") == 0)
+		str = c->store_key;
+	else if (strcmp(key, "underlay") == 0) {
+		str = c->underlay;
+		*ret_note = c->underlay[0] ? "" : ": the default route's device";
+	} else if (strcmp(key, "directRouting") == 0)
+		snprintf(buf, size, "%s", c->direct_routing ? "true" : "false");
+	else if (strcmp(key, "vni") == 0)
+		snprintf(buf, size, "%u", c->vni);
+	else if (strcmp(key, "vxlanPort") == 0)
+		snprintf(buf, size, "%u", c->vxlan_port);
+	else if (strcmp(key, "storePrefix") == 0)
+		str = c->store_prefix;
+	else if (strcmp(key, "network") == 0)
+		snprintf(buf, size, "\"%s\"", cidr4_format(&c->network, cidr));
+	else if (strcmp(key, "subnetLen") == 0)
+		snprintf(buf, size, "%u", c->subnet_len);
+	else if (strcmp(key, "bridge") == 0)
+		str = c->bridge;
+	else if (strcmp(key, "mtu") == 0) {
+		snprintf(buf, size, "%u", c->mtu);
+		*ret_note = c->mtu ? "" : ": the underlay's MTU - 50";
+	} else if (strcmp(key, "stateDir") == 0)
+		str = c->state_dir;
+	else if (strcmp(key, "socket") == 0)
+		str = c->socket;
+	else if (strcmp(key, "socketGroup") == 0) {
+		str = c->socket_group;
+		*ret_note = c->socket_group[0] ? "" : ": root only";
+	} else if (strcmp(key, "leaseTTL") == 0)
+		snprintf(buf, size, "%lld", (long long)c->lease_ttl);
+	else if (strcmp(key, "reconcileInterval") == 0)
+		snprintf(buf, size, "%lld", (long long)c->reconcile_interval);
+	else if (strcmp(key, "masquerade") == 0)
+		snprintf(buf, size, "%s", c->masquerade ? "true" : "false");
+	else if (strcmp(key, "antiSpoofing") == 0)
+		snprintf(buf, size, "%s", c->antispoof ? "true" : "false");
+	else if (strcmp(key, "logLevel") == 0)
+		str = c->log_level >= 0 && c->log_level <= 3 ? levels[c->log_level] : "?";
+	else
+		snprintf(buf, size, "?");
+	if (str)
+		snprintf(buf, size, "\"%s\"", str);
+}
+
+int config_describe_defaults(const struct netd_config *c, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	if (size > 0)
+		buf[0] = '\0';
+	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char value[600];
+		const char *note;
+		int n;
+
+		if (c->keys_set & (UINT64_C(1) << i))
+			continue;
+		format_value(c, keys[i], value, sizeof(value), &note);
+		n = snprintf(used < size ? buf + used : NULL, used < size ? size - used : 0, "%s: %s (default%s)\n",
+		             keys[i], value, note);
+		if (n < 0)
+			return -EINVAL;
+		used += (size_t)n;
+	}
+	return (int)used;
+}
+
+/* Whether shoald can use directory path, creating it if need be (mkdir -p), without creating
+ * anything now: an existing path must be a writable directory, else the nearest existing ancestor
+ * must be.  access() also reports a read-only mount (EROFS), which is what ProtectSystem= gives. */
+static int dir_usable(const char *key, const char *what, const char *path, char err[CONFIG_ERRLEN])
+{
+	char p[512];
+	struct stat st;
+	char *slash;
+
+	if (strlen(path) >= sizeof(p)) {
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": %s %s: path too long", key, what, path);
+		return -ENAMETOOLONG;
+	}
+	snprintf(p, sizeof(p), "%s", path);
+	for (;;) {
+		if (stat(p, &st) == 0)
+			break;
+		/* ENOTDIR: an ancestor is a file; walk up to it and say so below. */
+		if (errno != ENOENT && errno != ENOTDIR) {
+			int r = -errno;
+
+			snprintf(err, CONFIG_ERRLEN, "key \"%s\": %s %s cannot be used: %s: %s", key, what, path, p,
+			         strerror(-r));
+			return r;
+		}
+		slash = strrchr(p, '/');
+		if (!slash)   /* relative paths are refused by config_validate */
+			return 0;
+		if (slash == p)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": %s %s cannot be %s: %s is not a directory", key, what, path,
+		         strcmp(p, path) == 0 ? "used" : "created", p);
+		return -ENOTDIR;
+	}
+	if (access(p, W_OK | X_OK) < 0) {
+		int r = -errno;
+
+		if (strcmp(p, path) == 0)
+			snprintf(err, CONFIG_ERRLEN, "key \"%s\": %s %s is not writable: %s", key, what, path, strerror(-r));
+		else
+			snprintf(err, CONFIG_ERRLEN, "key \"%s\": %s %s cannot be created: %s is not writable: %s", key,
+			         what, path, p, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* A TLS file curl will read at connect time, long after start-up said "ready". */
+static int file_readable(const char *key, const char *path, char err[CONFIG_ERRLEN])
+{
+	struct stat st;
+	int r;
+
+	if (!path[0])
+		return 0;
+	if (stat(path, &st) < 0) {
+		r = -errno;
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": %s: %s", key, path, strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": %s is not a regular file", key, path);
+		return -EINVAL;
+	}
+	if (access(path, R_OK) < 0) {
+		r = -errno;
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": %s is not readable: %s", key, path, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int config_check_environment(const struct netd_config *c, char err[CONFIG_ERRLEN])
+{
+	char dir[sizeof(c->socket)];
+	char *slash;
+	int r;
+
+	if (c->socket_group[0]) {
+		struct group *g;
+
+		errno = 0;
+		g = getgrnam(c->socket_group);
+		if (!g) {
+			r = errno && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
+			if (r == -ENOENT)
+				snprintf(err, CONFIG_ERRLEN, "key \"socketGroup\": group \"%s\" does not exist",
+				         c->socket_group);
+			else
+				snprintf(err, CONFIG_ERRLEN, "key \"socketGroup\": failed to look up group \"%s\": %s",
+				         c->socket_group, strerror(-r));
+			return r;
+		}
+	}
+	r = file_readable("storeCA", c->store_ca, err);
+	if (r < 0)
+		return r;
+	r = file_readable("storeCert", c->store_cert, err);
+	if (r < 0)
+		return r;
+	r = file_readable("storeKey", c->store_key, err);
+	if (r < 0)
+		return r;
+	r = dir_usable("stateDir", "state directory", c->state_dir, err);
+	if (r < 0)
+		return r;
+	snprintf(dir, sizeof(dir), "%s", c->socket);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	r = dir_usable("socket", "socket directory", dir, err);
+	if (r < 0)
+		return r;
+	if (strncmp(c->store, "file:", 5) == 0) {
+		r = dir_usable("store", "store directory", c->store + 5, err);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

@@ -33,6 +33,7 @@ struct netd_config {
 	bool antispoof;             /* workloads may send only with their own IPv4 and MAC (docs/fw.md) */
 	int log_level;              /* enum log_level */
 	char config_path[256];
+	uint64_t keys_set;          /* bit i: key config_key_name(i) came from the file or the command line */
 };
 
 /* Defaults for every key. */
@@ -42,3 +43,19 @@ int config_parse(struct netd_config *c, const char *json, size_t len, char err[C
 int config_load(struct netd_config *c, const char *path, char err[CONFIG_ERRLEN]);
 /* Validation of the whole struct (after overrides). */
 int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN]);
+
+/* What start-up would refuse that the values alone cannot tell: socketGroup names an existing
+ * group; storeCA/storeCert/storeKey are readable regular files; stateDir, the socket's directory
+ * and a file: store's directory exist as writable directories or can be created (the nearest
+ * existing ancestor is a writable directory).  Changes nothing.  shoald runs it for
+ * --check-config and before it starts; -errno and err names the key. */
+int config_check_environment(const struct netd_config *c, char err[CONFIG_ERRLEN]);
+
+/* The name of key number i (file order of docs/config.md), NULL past the last. */
+const char *config_key_name(unsigned i);
+/* Record that key (its file name, e.g. "stateDir") was given, as a command-line override does;
+ * -ENOENT for an unknown key. */
+int config_mark_set(struct netd_config *c, const char *key);
+/* One line per key that was not set, "KEY: VALUE (default)", into buf (always terminated when
+ * size > 0).  Returns the length the whole text needs, like snprintf. */
+int config_describe_defaults(const struct netd_config *c, char *buf, size_t size);

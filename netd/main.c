@@ -3,10 +3,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -37,23 +41,26 @@ static void usage(FILE *f)
 		"  -d, --state-dir DIR    state directory (overrides \"stateDir\")\n"
 		"  -S, --socket PATH      API socket (overrides \"socket\")\n"
 		"  -l, --log-level LEVEL  error, warning, info or debug (overrides \"logLevel\")\n"
-		"  -t, --check-config     validate the configuration and exit\n"
+		"  -t, --check-config     check the configuration and what start-up needs (socketGroup, TLS files,\n"
+		"                         writable directories), list the keys left at their defaults, and exit\n"
 		"  -h, --help             show this help\n"
 		"  -V, --version          show the version\n"
 		"\n"
 		"Signals: SIGTERM/SIGINT stop serving and exit, leaving every interface, address and rule in place\n"
 		"(workloads keep their traffic); SIGHUP re-reads the configuration (logLevel applies at once).\n"
+		"Under systemd (Type=notify) shoald reports READY=1 once it serves, RELOADING=1 around SIGHUP and\n"
+		"STOPPING=1.\n"
 		"\n"
 		"Exit status: 0 after a clean stop, 1 on a configuration or start-up error, 2 on a usage error.\n");
 }
 
 static int apply_overrides(struct netd_config *c, const struct overrides *o, char err[CONFIG_ERRLEN])
 {
-	struct { const char *v; char *dst; size_t size; const char *key; } s[] = {
-		{ o->node, c->node, sizeof(c->node), "--node" },
-		{ o->store, c->store, sizeof(c->store), "--store" },
-		{ o->state_dir, c->state_dir, sizeof(c->state_dir), "--state-dir" },
-		{ o->socket, c->socket, sizeof(c->socket), "--socket" },
+	struct { const char *v; char *dst; size_t size; const char *key, *name; } s[] = {
+		{ o->node, c->node, sizeof(c->node), "--node", "node" },
+		{ o->store, c->store, sizeof(c->store), "--store", "store" },
+		{ o->state_dir, c->state_dir, sizeof(c->state_dir), "--state-dir", "stateDir" },
+		{ o->socket, c->socket, sizeof(c->socket), "--socket", "socket" },
 	};
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
@@ -64,6 +71,7 @@ static int apply_overrides(struct netd_config *c, const struct overrides *o, cha
 			return -EINVAL;
 		}
 		snprintf(s[i].dst, s[i].size, "%s", s[i].v);
+		config_mark_set(c, s[i].name);
 	}
 	if (o->log_level) {
 		int l = log_level_parse(o->log_level);
@@ -74,6 +82,7 @@ static int apply_overrides(struct netd_config *c, const struct overrides *o, cha
 			return -EINVAL;
 		}
 		c->log_level = l;
+		config_mark_set(c, "logLevel");
 	}
 	return config_validate(c, err);
 }
@@ -96,6 +105,45 @@ static int load(struct netd_config *c, const char *path, bool explicit, const st
 	return 0;
 }
 
+/* sd_notify(3)'s protocol, which is all systemd's Type=notify needs: one datagram to the AF_UNIX
+ * socket $NOTIFY_SOCKET names ('@' = the abstract namespace).  No-op without the variable, so a
+ * shoald started by hand or by the test lab is unaffected.  libsystemd would be one more library for
+ * these few lines. */
+static int notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd, r = 0;
+
+	if (!path || !path[0])
+		return 0;
+	len = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || len < 2 || len >= sizeof(sa.sun_path))
+		return -EAFNOSUPPORT;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* An abstract name is exactly len bytes long: no terminating NUL in the address. */
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static void notify_or_warn(const char *state)
+{
+	int r = notify(state);
+
+	if (r < 0)
+		log_warn("failed to notify systemd (%.*s) on $NOTIFY_SOCKET: %s", (int)strcspn(state, "\n"), state,
+		         strerror(-r));
+}
+
 struct ctx {
 	struct manager *m;
 	const char *config_path;
@@ -109,6 +157,7 @@ static void on_stop(uv_signal_t *h, int signum)
 	struct ctx *x = h->data;
 
 	log_info("received %s; stopping (the data plane stays as it is)", strsignal(signum));
+	notify_or_warn("STOPPING=1");
 	manager_stop(x->m);
 	uv_close((uv_handle_t *)&x->sigterm, NULL);
 	uv_close((uv_handle_t *)&x->sigint, NULL);
@@ -119,10 +168,19 @@ static void on_hup(uv_signal_t *h, int signum)
 {
 	struct ctx *x = h->data;
 	struct netd_config c;
+	struct timespec ts;
+	char msg[64];
 
 	log_info("received SIGHUP; re-reading %s", x->config_path);
+	/* MONOTONIC_USEC lets Type=notify-reload match this to its own SIGHUP; Type=notify ignores it. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	         (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	notify_or_warn(msg);
 	if (load(&c, x->config_path, x->explicit, &x->o) == 0)
 		manager_reload(x->m, &c);
+	/* A bad file keeps the running configuration: still ready. */
+	notify_or_warn("READY=1");
 }
 
 /* At full load the API holds about 530 connections, each with a passed netns fd, plus the
@@ -150,6 +208,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' }, { 0 },
 	};
 	struct ctx x = { .config_path = DEFAULT_CONFIG };
+	char err[CONFIG_ERRLEN], status[256];
 	struct netd_config cfg;
 	bool check_only = false;
 	uv_loop_t *loop;
@@ -177,8 +236,20 @@ int main(int argc, char **argv)
 	if (load(&cfg, x.config_path, x.explicit, &x.o) < 0)
 		return 1;
 	log_set_level((enum log_level)cfg.log_level);
+	/* Before any lease or kernel object: what would make start-up fail half-way. */
+	if (config_check_environment(&cfg, err) < 0) {
+		log_error("invalid configuration: %s", err);
+		return 1;
+	}
 	if (check_only) {
-		printf("configuration OK\n");
+		char *defaults = NULL;
+		int n = config_describe_defaults(&cfg, NULL, 0);
+
+		if (n > 0 && (defaults = malloc((size_t)n + 1)))
+			config_describe_defaults(&cfg, defaults, (size_t)n + 1);
+		printf("%sconfiguration OK (%s)\n", defaults ? defaults : "",
+		       cfg.config_path[0] ? cfg.config_path : "no file: built-in defaults");
+		free(defaults);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -201,6 +272,9 @@ int main(int argc, char **argv)
 	uv_signal_start(&x.sigterm, on_stop, SIGTERM);
 	uv_signal_start(&x.sigint, on_stop, SIGINT);
 	uv_signal_start(&x.sighup, on_hup, SIGHUP);
+	/* manager_start returned: the subnet is leased, bridge and table exist, the socket listens. */
+	snprintf(status, sizeof(status), "READY=1\nSTATUS=serving on %s (node %s)", cfg.socket, cfg.node);
+	notify_or_warn(status);
 	uv_run(loop, UV_RUN_DEFAULT);
 	manager_free(x.m);
 	uv_loop_close(loop);

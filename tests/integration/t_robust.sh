@@ -304,7 +304,7 @@ sec_subnet_edit() {
 	done
 	expect_eq "subnet edit: both workloads still listed active" 2 "$(workloads_json h5 | jq '[.[] | select(.state == "active")] | length')"
 	check "subnet edit: the log reports the conflict (a warning or error naming $bogus)" \
-		grep -qF "$bogus" <<<"$(log_since h5 "$m" | grep -E '^shoal (warning|error):')"
+		grep -qF "$bogus" <<<"$(log_since h5 "$m" | grep -E '(^|[0-9] )shoal (warning|error):')"
 }
 
 # ------------------------------------------------------------------------------------------------

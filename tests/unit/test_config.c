@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/fileio.h"
@@ -399,6 +400,175 @@ static void test_validate_after_overrides(void **state)
 	assert_non_null(strstr(err, "\"store\""));
 }
 
+
+/* --check-config lists what the file left out, so an operator sees that "node" became the host name. */
+static void test_describe_defaults(void **state)
+{
+	struct netd_config c;
+	char err[CONFIG_ERRLEN], text[4096], small[16];
+	int n;
+
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "n1");
+	n = config_describe_defaults(&c, text, sizeof(text));
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	assert_int_equal((size_t)n, strlen(text));
+	/* every key is listed, each at the start of a line */
+	for (unsigned i = 0; config_key_name(i); i++) {
+		char want[64], lines[4200];
+
+		snprintf(lines, sizeof(lines), "\n%s", text);
+		snprintf(want, sizeof(want), "\n%s: ", config_key_name(i));
+		if (!strstr(lines, want))
+			fail_msg("key %s missing from:\n%s", config_key_name(i), text);
+	}
+	assert_non_null(strstr(text, "node: \"n1\" (default: the host name)\n"));
+	assert_non_null(strstr(text, "mtu: 0 (default: the underlay's MTU - 50)\n"));
+	assert_non_null(strstr(text, "network: \"10.244.0.0/16\" (default)\n"));
+	assert_non_null(strstr(text, "subnetLen: 24 (default)\n"));
+	assert_non_null(strstr(text, "masquerade: true (default)\n"));
+	assert_non_null(strstr(text, "logLevel: \"info\" (default)\n"));
+
+	/* keys from the file are no longer defaults, even when the value equals the default */
+	assert_int_equal(parse(&c, "{\"mtu\": 1400, \"subnetLen\": 24, \"logLevel\": \"debug\"}", err), 0);
+	n = config_describe_defaults(&c, text, sizeof(text));
+	assert_true(n > 0);
+	assert_null(strstr(text, "mtu:"));
+	assert_null(strstr(text, "subnetLen:"));
+	assert_null(strstr(text, "logLevel:"));
+	assert_non_null(strstr(text, "node: "));
+
+	/* command-line overrides count as set */
+	assert_int_equal(config_mark_set(&c, "node"), 0);
+	assert_int_equal(config_mark_set(&c, "nodes"), -ENOENT);
+	config_describe_defaults(&c, text, sizeof(text));
+	assert_null(strstr(text, "node: "));
+
+	/* a short buffer: terminated, and the needed length is returned */
+	n = config_describe_defaults(&c, small, sizeof(small));
+	assert_int_equal((size_t)n, strlen(text));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_int_equal(config_describe_defaults(&c, NULL, 0), n);
+
+	/* a failed parse marks nothing */
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "n1");
+	assert_int_equal(parse(&c, "{\"bridge\": \"b\", \"mtu\": 1}", err), -EINVAL);
+	assert_int_equal(c.keys_set, 0);
+}
+
+static char env_dir[] = "/tmp/shoal-test-env.XXXXXX";
+
+static int env_setup(void **state)
+{
+	memcpy(env_dir + sizeof(env_dir) - 7, "XXXXXX", 6);
+	return mkdtemp(env_dir) ? 0 : -1;
+}
+
+static int env_teardown(void **state)
+{
+	static const char *const names[] = { "ca.pem", "key.pem", "file", "ro/x", "ro", "certdir", "state", "" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", env_dir, names[i]);
+		chmod(path, 0700);
+		if (unlink(path) < 0)
+			rmdir(path);
+	}
+	return 0;
+}
+
+/* A config whose every path lies in env_dir. */
+static void env_config(struct netd_config *c)
+{
+	config_init(c);
+	snprintf(c->node, sizeof(c->node), "n1");
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s/state/a/b", env_dir);
+	snprintf(c->socket, sizeof(c->socket), "%s/run/shoald.sock", env_dir);
+	snprintf(c->store, sizeof(c->store), "file:%s/store", env_dir);
+}
+
+static void expect_env_error(const struct netd_config *c, const char *key, const char *text)
+{
+	char err[CONFIG_ERRLEN] = "", quoted[64];
+
+	snprintf(quoted, sizeof(quoted), "key \"%s\"", key);
+	if (config_check_environment(c, err) >= 0)
+		fail_msg("accepted; want an error about %s", key);
+	if (!strstr(err, quoted) || (text && !strstr(err, text)))
+		fail_msg("error \"%s\" does not name %s / \"%s\"", err, quoted, text ? text : "");
+}
+
+static void test_check_environment(void **state)
+{
+	char err[CONFIG_ERRLEN], path[PATH_MAX];
+	struct netd_config c;
+	struct stat st;
+
+	/* missing directories whose ancestors are writable: fine, and nothing is created */
+	env_config(&c);
+	if (config_check_environment(&c, err) != 0)
+		fail_msg("rejected: %s", err);
+	snprintf(path, sizeof(path), "%s/state", env_dir);
+	assert_int_equal(stat(path, &st), -1);
+	snprintf(path, sizeof(path), "%s/run", env_dir);
+	assert_int_equal(stat(path, &st), -1);
+
+	/* a socket group that exists (root has gid 0 everywhere) and one that does not */
+	env_config(&c);
+	snprintf(c.socket_group, sizeof(c.socket_group), "root");
+	assert_int_equal(config_check_environment(&c, err), 0);
+	snprintf(c.socket_group, sizeof(c.socket_group), "shoal-no-such-group-7f3a");
+	expect_env_error(&c, "socketGroup", "does not exist");
+
+	/* TLS files: missing, a directory, present */
+	env_config(&c);
+	snprintf(c.store, sizeof(c.store), "etcds://198.18.0.1:2379");
+	snprintf(c.store_ca, sizeof(c.store_ca), "%s/ca.pem", env_dir);
+	expect_env_error(&c, "storeCA", "No such file");
+	assert_int_equal(file_write_atomic(c.store_ca, "x", 1, 0600), 0);
+	assert_int_equal(config_check_environment(&c, err), 0);
+	snprintf(c.store_cert, sizeof(c.store_cert), "%s/certdir", env_dir);
+	snprintf(c.store_key, sizeof(c.store_key), "%s/key.pem", env_dir);
+	assert_int_equal(mkdir(c.store_cert, 0700), 0);
+	expect_env_error(&c, "storeCert", "not a regular file");
+	snprintf(c.store_cert, sizeof(c.store_cert), "%s", c.store_ca);
+	expect_env_error(&c, "storeKey", NULL);
+	assert_int_equal(file_write_atomic(c.store_key, "k", 1, 0600), 0);
+	assert_int_equal(config_check_environment(&c, err), 0);
+	if (geteuid() != 0) {   /* root reads anything */
+		chmod(c.store_key, 0);
+		expect_env_error(&c, "storeKey", "not readable");
+	}
+
+	/* a directory that cannot be created because an ancestor is a file */
+	snprintf(path, sizeof(path), "%s/file", env_dir);
+	assert_int_equal(file_write_atomic(path, "", 0, 0600), 0);
+	env_config(&c);
+	snprintf(c.state_dir, sizeof(c.state_dir), "%s/file/state", env_dir);
+	expect_env_error(&c, "stateDir", "is not a directory");
+	env_config(&c);
+	snprintf(c.state_dir, sizeof(c.state_dir), "%s/file", env_dir);
+	expect_env_error(&c, "stateDir", "is not a directory");
+	env_config(&c);
+	snprintf(c.socket, sizeof(c.socket), "%s/file/x/shoald.sock", env_dir);
+	expect_env_error(&c, "socket", "is not a directory");
+	env_config(&c);
+	snprintf(c.store, sizeof(c.store), "file:%s/file/store", env_dir);
+	expect_env_error(&c, "store", "is not a directory");
+
+	/* an existing directory we may not write (only meaningful without root's override) */
+	snprintf(path, sizeof(path), "%s/ro", env_dir);
+	assert_int_equal(mkdir(path, 0500), 0);
+	env_config(&c);
+	snprintf(c.state_dir, sizeof(c.state_dir), "%s/ro/x", env_dir);
+	if (geteuid() != 0)
+		expect_env_error(&c, "stateDir", "not writable");
+	else
+		assert_int_equal(config_check_environment(&c, err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +583,8 @@ int main(void)
 		cmocka_unit_test(test_len_is_respected),
 		cmocka_unit_test_setup_teardown(test_load, load_setup, load_teardown),
 		cmocka_unit_test(test_validate_after_overrides),
+		cmocka_unit_test(test_describe_defaults),
+		cmocka_unit_test_setup_teardown(test_check_environment, env_setup, env_teardown),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
