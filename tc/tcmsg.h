@@ -1,0 +1,131 @@
+/* rtnetlink traffic-control messages: pure builders (fill a caller's buffer, never write past it)
+ * and parsers that mirror them, for the few tc objects shoal uses: an HTB qdisc and its classes,
+ * bfifo leaves, clsact, and u32 filters that pick a class or redirect with mirred.
+ *
+ * Builders return the message length, -ENOBUFS when buflen is too small (nothing is written past
+ * buflen), or -EINVAL for a value the kernel would refuse.  Every request asks for an ACK.
+ *
+ * Units are the kernel's: rates in BYTES per second (struct tc_ratespec), burst times in psched
+ * ticks (see tc/htb.h for the conversion), queue limits in bytes (bfifo) or packets (direct_qlen). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/netlink.h>
+
+/* "maj:min" handles as tc prints them, both hexadecimal. */
+#define TCMSG_HANDLE(maj, min) ((uint32_t)(maj) << 16 | (uint32_t)(uint16_t)(min))
+#define TCMSG_MAJOR(h) ((uint32_t)(h) >> 16)
+#define TCMSG_MINOR(h) ((uint32_t)(h) & 0xffffu)
+
+/* The clsact qdisc and the two filter attach points it offers (TC_H_CLSACT = TC_H_INGRESS). */
+#define TCMSG_CLSACT_HANDLE 0xffff0000u   /* ffff:0 */
+#define TCMSG_CLSACT_PARENT 0xfffffff1u   /* TC_H_CLSACT */
+#define TCMSG_CLSACT_INGRESS 0xfffffff2u  /* ffff:fff2: packets the device receives */
+#define TCMSG_CLSACT_EGRESS 0xfffffff3u   /* ffff:fff3: packets the device sends */
+
+/* HTB's rate tables have 256 slots (TC_RTAB_SIZE bytes). */
+#define TCMSG_RTAB_SLOTS 256
+/* The kernel's HTB protocol version (TC_HTB_PROTOVER), checked by htb_init(). */
+#define TCMSG_HTB_VERSION 3
+
+/* Longest messages, for sizing buffers and batches. */
+#define TCMSG_QDISC_MAXLEN 128
+#define TCMSG_CLASS_MAXLEN 2304      /* two 1 KiB rate tables dominate */
+#define TCMSG_FILTER_MAXLEN 256
+
+enum tcmsg_op {
+	TCMSG_ADD,        /* create; EEXIST when it exists */
+	TCMSG_REPLACE,    /* create or change in place */
+	TCMSG_DEL,
+};
+
+enum tcmsg_kind {
+	TCMSG_KIND_OTHER,     /* parsed only: a qdisc we do not build */
+	TCMSG_KIND_HTB,
+	TCMSG_KIND_CLSACT,
+	TCMSG_KIND_BFIFO,
+};
+
+struct tcmsg_qdisc {
+	int ifindex;
+	enum tcmsg_kind kind;
+	uint32_t parent;         /* TC_H_ROOT (0xffffffff), TCMSG_CLSACT_PARENT, or the class of a leaf */
+	uint32_t handle;         /* maj:0; 0 = the kernel picks (leaves); clsact: TCMSG_CLSACT_HANDLE */
+	/* htb */
+	uint32_t htb_default;    /* minor of the class unclassified packets go to; 0 = direct queue */
+	uint32_t htb_r2q;        /* rate-to-quantum divisor for classes without a quantum; 0 = 10 */
+	uint32_t htb_direct_qlen;/* packets; 0 = not sent (the kernel then uses the device's txqueuelen) */
+	/* bfifo */
+	uint32_t bfifo_limit;    /* bytes */
+};
+
+/* One HTB class.  A rate >= 2^32 bytes/s (about 34.4 Gbit/s) does not fit struct tc_ratespec: the
+ * builder then sends ~0 there and the real rate in TCA_HTB_RATE64 / TCA_HTB_CEIL64, as tc does. */
+struct tcmsg_htb_class {
+	int ifindex;
+	uint32_t parent;         /* the qdisc handle (maj:0) or the parent class */
+	uint32_t classid;        /* maj:min with the qdisc's major */
+	uint64_t rate;           /* bytes/s, > 0 */
+	uint64_t ceil;           /* bytes/s, > 0 */
+	uint32_t buffer;         /* ticks to send burst bytes at rate */
+	uint32_t cbuffer;        /* ticks to send cburst bytes at ceil */
+	uint32_t quantum;        /* bytes; 0 = rate / r2q (the kernel clamps that to 1000..200000) */
+	uint32_t prio;           /* 0 (first) .. 7 */
+	uint32_t level;          /* parsed only: 0 = leaf */
+	uint8_t cell_log;        /* of rtab */
+	uint8_t ccell_log;       /* of ctab */
+	uint32_t rtab[TCMSG_RTAB_SLOTS];   /* transmit time in ticks of a (slot + 1) << cell_log packet */
+	uint32_t ctab[TCMSG_RTAB_SLOTS];
+	bool has_tables;         /* parsed only: the kernel does not send the tables back */
+};
+
+/* A u32 filter with one 32-bit key: either every packet (match_all) or an IPv4 source or
+ * destination under a mask.  Its verdict is a class, a mirred egress redirect, or both. */
+enum tcmsg_u32_match {
+	TCMSG_U32_ALL,           /* key 0/0 at offset 0: every packet of the filter's protocol */
+	TCMSG_U32_IPV4_SRC,
+	TCMSG_U32_IPV4_DST,
+};
+
+/* A u32 handle: hash table id (12 bits), bucket (8 bits), node (12 bits). */
+#define TCMSG_U32_HANDLE(htid, hash, node) \
+	((uint32_t)(htid) << 20 | (uint32_t)((hash) & 0xff) << 12 | (uint32_t)((node) & 0xfff))
+
+struct tcmsg_u32 {
+	int ifindex;
+	uint32_t parent;         /* the qdisc (maj:0) or TCMSG_CLSACT_INGRESS / _EGRESS */
+	uint16_t prio;           /* filter priority (lower runs first); 0 only for a delete = all */
+	uint16_t protocol;       /* ETH_P_*, host order; 0 = ETH_P_IP for address matches, ETH_P_ALL else */
+	/* The kernel completes a node-only handle (0:0:N) with the priority's own hash table, and
+	 * reports the full one (e.g. 800::N) in dumps; delete with that full handle.  0 = the kernel
+	 * picks the node. */
+	uint32_t handle;
+	enum tcmsg_u32_match match;
+	uint32_t addr;           /* host order */
+	uint8_t prefix_len;      /* 0..32 */
+	uint32_t classid;        /* 0 = none */
+	uint32_t redirect_ifindex;  /* mirred egress redirect to this device; 0 = none */
+};
+
+/* Qdiscs: ADD and REPLACE carry the options of q->kind; DEL needs ifindex, parent and handle. */
+int tcmsg_build_qdisc(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_qdisc *q);
+/* A dump of the qdiscs of every device (ifindex 0) or of one. */
+int tcmsg_build_qdisc_dump(void *buf, size_t buflen, uint32_t seq, int ifindex);
+/* RTM_NEWQDISC (an answer or a dump entry) or a request we built. */
+int tcmsg_parse_qdisc(const struct nlmsghdr *nlh, struct tcmsg_qdisc *ret);
+
+/* HTB classes: -EINVAL for a zero rate or ceil (htb_change_class() refuses them). */
+int tcmsg_build_htb_class(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_htb_class *c);
+int tcmsg_build_class_dump(void *buf, size_t buflen, uint32_t seq, int ifindex);
+/* RTM_NEWTCLASS of kind "htb": -ENOENT for another kind, -EBADMSG when malformed. */
+int tcmsg_parse_htb_class(const struct nlmsghdr *nlh, struct tcmsg_htb_class *ret);
+
+/* u32 filters: -EINVAL for prefix_len > 32, a verdict-less filter, or prio 0 on ADD/REPLACE.
+ * DEL needs ifindex, parent, prio, protocol and (optionally) the full handle. */
+int tcmsg_build_u32(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_u32 *f);
+int tcmsg_build_filter_dump(void *buf, size_t buflen, uint32_t seq, int ifindex, uint32_t parent);
+/* RTM_NEWTFILTER of kind u32 with one key (what we build): -ENOENT for another kind, and for the
+ * hash-table entries a u32 dump also reports (they carry no selector); -EOPNOTSUPP for a selector
+ * or action we do not build. */
+int tcmsg_parse_u32(const struct nlmsghdr *nlh, struct tcmsg_u32 *ret);

@@ -1,0 +1,904 @@
+/* tc/tcmsg and tc/classify: every tc request shoald will send, built into a buffer and taken
+ * apart again with libmnl, field by field, the way the kernel reads it, and then parsed back with
+ * our own parsers.  A wrong attribute here is an HTB class at an eighth of its rate (bits for
+ * bytes), a 40gbit class capped at 34 Gbit/s (no 64-bit attribute), or a redirect that mirrors
+ * instead of stealing.  No builder ever writes past a short buffer. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <linux/tc_act/tc_mirred.h>
+
+#include "tc/classify.h"
+#include "tc/tcmsg.h"
+
+#define SEQ 0x7c000001u
+#define MAXATTR 32
+#define GUARD 64
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+/* ------------------------------------------------------------------ helpers */
+
+/* One level of attributes: each type at most once, and they tile their container exactly. */
+struct attrs {
+	const struct nlattr *tb[MAXATTR];
+	int total;
+	const char *end;
+};
+
+static int collect_cb(const struct nlattr *a, void *data)
+{
+	struct attrs *t = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	assert_true(type < MAXATTR);
+	if (t->tb[type])
+		fail_msg("attribute %u appears twice", type);
+	t->tb[type] = a;
+	t->total++;
+	t->end = (const char *)a + MNL_ALIGN(a->nla_len);
+	return MNL_CB_OK;
+}
+
+static void collect_payload(const void *payload, size_t len, struct attrs *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->end = payload;
+	assert_int_equal(mnl_attr_parse_payload(payload, len, collect_cb, t), MNL_CB_OK);
+	assert_ptr_equal(t->end, (const char *)payload + len);
+}
+
+static void collect_msg(const struct nlmsghdr *nlh, struct attrs *t)
+{
+	size_t off = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct tcmsg));
+
+	assert_true(nlh->nlmsg_len >= off);
+	collect_payload((const char *)nlh + off, nlh->nlmsg_len - off, t);
+}
+
+static void collect_nested(const struct nlattr *nest, struct attrs *t)
+{
+	assert_non_null(nest);
+	assert_true(mnl_attr_validate(nest, MNL_TYPE_NESTED) >= 0);
+	collect_payload(mnl_attr_get_payload(nest), mnl_attr_get_payload_len(nest), t);
+}
+
+static void assert_str_attr(const struct nlattr *a, const char *want)
+{
+	assert_non_null(a);
+	assert_true(mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0);
+	assert_int_equal(mnl_attr_get_payload_len(a), strlen(want) + 1);
+	assert_string_equal(mnl_attr_get_str(a), want);
+}
+
+static void assert_u32_attr(const struct nlattr *a, uint32_t want)
+{
+	assert_non_null(a);
+	assert_int_equal(mnl_attr_get_payload_len(a), 4);
+	assert_int_equal(mnl_attr_get_u32(a), want);
+}
+
+static const void *struct_of(const struct nlattr *a, size_t size)
+{
+	assert_non_null(a);
+	assert_int_equal(mnl_attr_get_payload_len(a), size);
+	return mnl_attr_get_payload(a);
+}
+
+static const struct tcmsg *assert_tc_header(const struct nlmsghdr *nlh, int len, uint16_t type, uint16_t flags,
+                                            int ifindex, uint32_t parent, uint32_t handle, uint32_t info)
+{
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+
+	assert_true(len > 0);
+	assert_int_equal(nlh->nlmsg_len, (uint32_t)len);
+	assert_int_equal(nlh->nlmsg_len % 4, 0);
+	assert_int_equal(nlh->nlmsg_type, type);
+	assert_int_equal(nlh->nlmsg_flags, flags);
+	assert_int_equal(nlh->nlmsg_seq, SEQ);
+	assert_int_equal(tcm->tcm_family, AF_UNSPEC);
+	assert_int_equal(tcm->tcm_ifindex, ifindex);
+	assert_int_equal(tcm->tcm_parent, parent);
+	assert_int_equal(tcm->tcm_handle, handle);
+	assert_int_equal(tcm->tcm_info, info);
+	return tcm;
+}
+
+#define F_ADD (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
+#define F_REPLACE (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE)
+#define F_DEL (NLM_F_REQUEST | NLM_F_ACK)
+
+typedef int (*build_fn)(void *buf, size_t len, const void *arg);
+
+/* Every length from 0 to needed - 1 gives -ENOBUFS and writes nothing past the buffer; the exact
+ * length gives the same bytes as a large buffer.  A heap block of exactly len bytes lets ASan see
+ * an overrun in SANITIZE=1 builds; the guard bytes catch it otherwise. */
+static void check_short_buffers(build_fn fn, const void *arg)
+{
+	static _Alignas(8) unsigned char big[8192];
+	int need;
+
+	memset(big, 0xab, sizeof(big));
+	need = fn(big, sizeof(big), arg);
+	assert_true(need > 0);
+	for (int len = 0; len <= need; len++) {
+		unsigned char *b = malloc((size_t)len + GUARD), *exact;
+		int r;
+
+		assert_non_null(b);
+		memset(b, 0xab, (size_t)len + GUARD);
+		r = fn(b, (size_t)len, arg);
+		if (len < need && r != -ENOBUFS)
+			fail_msg("buffer of %d (need %d): returned %d, want -ENOBUFS", len, need, r);
+		if (len == need) {
+			assert_int_equal(r, need);
+			assert_memory_equal(b, big, (size_t)need);
+		}
+		for (int g = 0; g < GUARD; g++)
+			if (b[len + g] != 0xab)
+				fail_msg("buffer of %d (need %d): byte %d past the end written", len, need, g);
+		free(b);
+		exact = malloc(len ? (size_t)len : 1);
+		assert_non_null(exact);
+		assert_int_equal(fn(exact, (size_t)len, arg), len < need ? -ENOBUFS : need);
+		free(exact);
+	}
+}
+
+/* ------------------------------------------------------------------ qdiscs */
+
+static const struct tcmsg_qdisc HTB_QDISC = {
+	.ifindex = 41,
+	.kind = TCMSG_KIND_HTB,
+	.parent = TC_H_ROOT,
+	.handle = TCMSG_HANDLE(1, 0),
+	.htb_default = 0x20,
+	.htb_r2q = 10,
+	.htb_direct_qlen = 247,
+};
+
+static void test_qdisc_htb(void **state)
+{
+	_Alignas(8) char buf[512];
+	const struct tc_htb_glob *glob;
+	struct tcmsg_qdisc back;
+	struct attrs top, opts;
+	int len = tcmsg_build_qdisc(buf, sizeof(buf), SEQ, TCMSG_ADD, &HTB_QDISC);
+
+	assert_true(len <= TCMSG_QDISC_MAXLEN);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWQDISC, F_ADD, 41, TC_H_ROOT, 0x10000, 0);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 2);
+	assert_str_attr(top.tb[TCA_KIND], "htb");
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 2);
+	glob = struct_of(opts.tb[TCA_HTB_INIT], sizeof(*glob));
+	assert_int_equal(glob->version, 3);          /* htb_init() refuses any other */
+	assert_int_equal(glob->rate2quantum, 10);
+	assert_int_equal(glob->defcls, 0x20);        /* the minor only: 1:20 */
+	assert_int_equal(glob->debug, 0);
+	assert_u32_attr(opts.tb[TCA_HTB_DIRECT_QLEN], 247);
+
+	assert_int_equal(tcmsg_parse_qdisc((struct nlmsghdr *)buf, &back), 0);
+	assert_memory_equal(&back, &HTB_QDISC, sizeof(back));
+}
+
+static void test_qdisc_htb_defaults(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct tcmsg_qdisc q = HTB_QDISC, back;
+	struct attrs top, opts;
+	int len;
+
+	q.htb_direct_qlen = 0;
+	q.htb_r2q = 0;
+	len = tcmsg_build_qdisc(buf, sizeof(buf), SEQ, TCMSG_REPLACE, &q);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWQDISC, F_REPLACE, 41, TC_H_ROOT, 0x10000, 0);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 1);             /* no TCA_HTB_DIRECT_QLEN */
+	assert_int_equal(((const struct tc_htb_glob *)struct_of(opts.tb[TCA_HTB_INIT], sizeof(struct tc_htb_glob)))
+	                         ->rate2quantum, 10);  /* 0 would mean 1 to the kernel */
+	assert_int_equal(tcmsg_parse_qdisc((struct nlmsghdr *)buf, &back), 0);
+	assert_int_equal(back.htb_r2q, 10);
+	assert_int_equal(back.htb_direct_qlen, 0);
+}
+
+static void test_qdisc_clsact(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct tcmsg_qdisc back;
+	struct attrs top;
+	int len = classify_build_clsact(buf, sizeof(buf), SEQ, TCMSG_ADD, 9);
+
+	/* tc qdisc add dev X clsact: parent ffff:fff1, handle ffff:0, no options */
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWQDISC, F_ADD, 9, 0xfffffff1, 0xffff0000, 0);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 1);
+	assert_str_attr(top.tb[TCA_KIND], "clsact");
+	assert_int_equal(tcmsg_parse_qdisc((struct nlmsghdr *)buf, &back), 0);
+	assert_int_equal(back.kind, TCMSG_KIND_CLSACT);
+	assert_int_equal(back.parent, TCMSG_CLSACT_PARENT);
+	assert_int_equal(back.handle, TCMSG_CLSACT_HANDLE);
+
+	len = classify_build_clsact(buf, sizeof(buf), SEQ, TCMSG_DEL, 9);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELQDISC, F_DEL, 9, 0xfffffff1, 0xffff0000, 0);
+}
+
+static void test_qdisc_bfifo(void **state)
+{
+	struct tcmsg_qdisc q = { .ifindex = 41, .kind = TCMSG_KIND_BFIFO, .parent = TCMSG_HANDLE(1, 0x10),
+		                 .bfifo_limit = 375000 }, back;
+	_Alignas(8) char buf[512];
+	const struct tc_fifo_qopt *fifo;
+	struct attrs top;
+	int len = tcmsg_build_qdisc(buf, sizeof(buf), SEQ, TCMSG_REPLACE, &q);
+
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWQDISC, F_REPLACE, 41, 0x10010, 0, 0);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_str_attr(top.tb[TCA_KIND], "bfifo");
+	/* fifo_init() reads TCA_OPTIONS as the bare struct, not a nest */
+	fifo = struct_of(top.tb[TCA_OPTIONS], sizeof(*fifo));
+	assert_int_equal(fifo->limit, 375000);
+	assert_int_equal(tcmsg_parse_qdisc((struct nlmsghdr *)buf, &back), 0);
+	assert_memory_equal(&back, &q, sizeof(q));
+
+	q.bfifo_limit = 0;
+	assert_int_equal(tcmsg_build_qdisc(buf, sizeof(buf), SEQ, TCMSG_ADD, &q), -EINVAL);
+	q.kind = TCMSG_KIND_OTHER;
+	assert_int_equal(tcmsg_build_qdisc(buf, sizeof(buf), SEQ, TCMSG_ADD, &q), -EINVAL);
+}
+
+static void test_qdisc_del_and_dump(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct attrs top;
+	int len = tcmsg_build_qdisc(buf, sizeof(buf), SEQ, TCMSG_DEL, &HTB_QDISC);
+
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELQDISC, F_DEL, 41, TC_H_ROOT, 0x10000, 0);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 1);    /* only the kind: no options on delete */
+
+	len = tcmsg_build_qdisc_dump(buf, sizeof(buf), SEQ, 41);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_GETQDISC, NLM_F_REQUEST | NLM_F_DUMP, 41, 0, 0, 0);
+	len = tcmsg_build_class_dump(buf, sizeof(buf), SEQ, 41);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_GETTCLASS, NLM_F_REQUEST | NLM_F_DUMP, 41, 0, 0, 0);
+	len = tcmsg_build_filter_dump(buf, sizeof(buf), SEQ, 41, TCMSG_CLSACT_INGRESS);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP, 41,
+	                 0xfffffff2, 0, 0);
+}
+
+/* ------------------------------------------------------------------ HTB classes */
+
+static struct tcmsg_htb_class *class_120mbit(void)
+{
+	static struct tcmsg_htb_class c;
+
+	memset(&c, 0, sizeof(c));
+	c.ifindex = 41;
+	c.parent = TCMSG_HANDLE(1, 1);
+	c.classid = TCMSG_HANDLE(1, 0x10);
+	c.rate = 15000000;          /* 120mbit in bytes/s */
+	c.ceil = 25000000;          /* 200mbit */
+	c.buffer = 68267;
+	c.cbuffer = 40960;
+	c.quantum = 98304;
+	c.prio = 1;
+	c.cell_log = 3;
+	c.ccell_log = 3;
+	for (unsigned i = 0; i < TCMSG_RTAB_SLOTS; i++) {
+		c.rtab[i] = 1000 + i;   /* distinct values: a swapped table shows */
+		c.ctab[i] = 5000 + i;
+	}
+	return &c;
+}
+
+static void check_ratespec(const struct tc_ratespec *rs, uint32_t rate, uint8_t cell_log)
+{
+	assert_int_equal(rs->rate, rate);
+	assert_int_equal(rs->cell_log, cell_log);
+	/* Ethernet: the kernel computes times from the rate itself and ignores the tables */
+	assert_int_equal(rs->linklayer, TC_LINKLAYER_ETHERNET);
+	assert_int_equal(rs->overhead, 0);
+	assert_int_equal(rs->mpu, 0);
+	assert_int_equal(rs->cell_align, -1);
+}
+
+static void test_class_32bit(void **state)
+{
+	struct tcmsg_htb_class *c = class_120mbit(), *back = calloc(1, sizeof(*back));
+	_Alignas(8) static char buf[4096];
+	const struct tc_htb_opt *opt;
+	struct attrs top, opts;
+	int len = tcmsg_build_htb_class(buf, sizeof(buf), SEQ, TCMSG_ADD, c);
+
+	assert_true(len <= TCMSG_CLASS_MAXLEN);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTCLASS, F_ADD, 41, 0x10001, 0x10010, 0);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 2);
+	assert_str_attr(top.tb[TCA_KIND], "htb");
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 3);            /* PARMS, RTAB, CTAB: no 64-bit rates */
+	assert_null(opts.tb[TCA_HTB_RATE64]);
+	assert_null(opts.tb[TCA_HTB_CEIL64]);
+	opt = struct_of(opts.tb[TCA_HTB_PARMS], sizeof(*opt));
+	check_ratespec(&opt->rate, 15000000, 3);
+	check_ratespec(&opt->ceil, 25000000, 3);
+	assert_int_equal(opt->buffer, 68267);
+	assert_int_equal(opt->cbuffer, 40960);
+	assert_int_equal(opt->quantum, 98304);
+	assert_int_equal(opt->prio, 1);
+	assert_int_equal(opt->level, 0);
+	assert_memory_equal(struct_of(opts.tb[TCA_HTB_RTAB], 1024), c->rtab, 1024);
+	assert_memory_equal(struct_of(opts.tb[TCA_HTB_CTAB], 1024), c->ctab, 1024);
+
+	assert_non_null(back);
+	assert_int_equal(tcmsg_parse_htb_class((struct nlmsghdr *)buf, back), 0);
+	assert_true(back->has_tables);
+	c->has_tables = true;
+	assert_memory_equal(back, c, sizeof(*c));
+	free(back);
+}
+
+static void test_class_64bit(void **state)
+{
+	struct tcmsg_htb_class *c = class_120mbit(), back;
+	_Alignas(8) static char buf[4096];
+	const struct tc_htb_opt *opt;
+	struct attrs top, opts;
+	int len;
+
+	c->rate = 5000000000ULL;    /* 40gbit = 5e9 bytes/s >= 2^32 */
+	c->ceil = 6250000000ULL;    /* 50gbit */
+	len = tcmsg_build_htb_class(buf, sizeof(buf), SEQ, TCMSG_REPLACE, c);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTCLASS, F_REPLACE, 41, 0x10001, 0x10010, 0);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 5);
+	assert_non_null(opts.tb[TCA_HTB_RATE64]);
+	assert_int_equal(mnl_attr_get_payload_len(opts.tb[TCA_HTB_RATE64]), 8);
+	assert_true(mnl_attr_get_u64(opts.tb[TCA_HTB_RATE64]) == 5000000000ULL);
+	assert_true(mnl_attr_get_u64(opts.tb[TCA_HTB_CEIL64]) == 6250000000ULL);
+	opt = struct_of(opts.tb[TCA_HTB_PARMS], sizeof(*opt));
+	check_ratespec(&opt->rate, ~0U, 3);        /* tc's marker for "see RATE64" */
+	check_ratespec(&opt->ceil, ~0U, 3);
+	assert_int_equal(tcmsg_parse_htb_class((struct nlmsghdr *)buf, &back), 0);
+	assert_true(back.rate == 5000000000ULL);
+	assert_true(back.ceil == 6250000000ULL);
+
+	/* 10gbit = 1.25e9 bytes/s fits the 32-bit field: no RATE64 */
+	c->rate = 1250000000ULL;
+	len = tcmsg_build_htb_class(buf, sizeof(buf), SEQ, TCMSG_ADD, c);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_null(opts.tb[TCA_HTB_RATE64]);
+	assert_non_null(opts.tb[TCA_HTB_CEIL64]);
+	assert_int_equal(tcmsg_parse_htb_class((struct nlmsghdr *)buf, &back), 0);
+	assert_true(back.rate == 1250000000ULL);
+
+	/* The boundary: 2^32 - 1 still fits, 2^32 does not */
+	c->rate = (1ULL << 32) - 1;
+	tcmsg_build_htb_class(buf, sizeof(buf), SEQ, TCMSG_ADD, c);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_null(opts.tb[TCA_HTB_RATE64]);
+	c->rate = 1ULL << 32;
+	tcmsg_build_htb_class(buf, sizeof(buf), SEQ, TCMSG_ADD, c);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_non_null(opts.tb[TCA_HTB_RATE64]);
+}
+
+static void test_class_invalid_and_del(void **state)
+{
+	struct tcmsg_htb_class *c = class_120mbit();
+	_Alignas(8) static char buf[4096];
+	struct attrs top;
+	int len;
+
+	c->rate = 0;                /* htb_change_class() fails with EINVAL */
+	assert_int_equal(tcmsg_build_htb_class(buf, sizeof(buf), SEQ, TCMSG_ADD, c), -EINVAL);
+	len = tcmsg_build_htb_class(buf, sizeof(buf), SEQ, TCMSG_DEL, c);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELTCLASS, F_DEL, 41, 0x10001, 0x10010, 0);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 1);
+	c = class_120mbit();
+	c->ceil = 0;
+	assert_int_equal(tcmsg_build_htb_class(buf, sizeof(buf), SEQ, TCMSG_REPLACE, c), -EINVAL);
+}
+
+/* A class as the kernel dumps it: level set, rates and buffers, no tables, stats we skip. */
+static void test_class_parse_kernel_answer(void **state)
+{
+	_Alignas(8) char buf[1024];
+	struct tc_htb_opt opt = { 0 };
+	struct tcmsg_htb_class c;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct tcmsg *tcm;
+	struct nlattr *nest;
+
+	nlh->nlmsg_type = RTM_NEWTCLASS;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_ifindex = 5;
+	tcm->tcm_parent = TC_H_ROOT;
+	tcm->tcm_handle = 0x20001;
+	mnl_attr_put_strz(nlh, TCA_KIND, "htb");
+	opt.rate.rate = ~0U;
+	opt.ceil.rate = ~0U;
+	opt.buffer = 15625;
+	opt.cbuffer = 15625;
+	opt.quantum = 65536;
+	opt.level = 7;
+	nest = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put(nlh, TCA_HTB_PARMS, sizeof(opt), &opt);
+	mnl_attr_put_u64(nlh, TCA_HTB_RATE64, 6250000000ULL);
+	mnl_attr_put_u64(nlh, TCA_HTB_CEIL64, 6250000000ULL);
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_put(nlh, TCA_STATS2, 8, "\0\0\0\0\0\0\0\0");
+	assert_int_equal(tcmsg_parse_htb_class(nlh, &c), 0);
+	assert_int_equal(c.ifindex, 5);
+	assert_int_equal(c.parent, TC_H_ROOT);
+	assert_int_equal(c.classid, 0x20001);
+	assert_true(c.rate == 6250000000ULL);
+	assert_int_equal(c.level, 7);
+	assert_int_equal(c.buffer, 15625);
+	assert_false(c.has_tables);
+
+	/* Another kind is not an error, just not ours; a truncated PARMS is. */
+	mnl_nlmsg_put_header(buf)->nlmsg_type = RTM_NEWTCLASS;
+	mnl_nlmsg_put_extra_header((struct nlmsghdr *)buf, sizeof(*tcm));
+	mnl_attr_put_strz((struct nlmsghdr *)buf, TCA_KIND, "hfsc");
+	assert_int_equal(tcmsg_parse_htb_class((struct nlmsghdr *)buf, &c), -ENOENT);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWTCLASS;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	mnl_attr_put_strz(nlh, TCA_KIND, "htb");
+	nest = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put(nlh, TCA_HTB_PARMS, 8, &opt);
+	mnl_attr_nest_end(nlh, nest);
+	assert_int_equal(tcmsg_parse_htb_class(nlh, &c), -EBADMSG);
+	nlh->nlmsg_type = RTM_NEWQDISC;
+	assert_int_equal(tcmsg_parse_htb_class(nlh, &c), -EBADMSG);
+}
+
+/* ------------------------------------------------------------------ u32 filters */
+
+static const struct tcmsg_u32 U32_SRC = {
+	.ifindex = 41,
+	.parent = 0x10000,
+	.prio = 10,
+	.protocol = ETH_P_IP,
+	.handle = 7,
+	.match = TCMSG_U32_IPV4_SRC,
+	.addr = IP(10, 244, 7, 2),
+	.prefix_len = 32,
+	.classid = 0x10010,
+};
+
+/* The selector: one key, TERMINAL, nothing variable. */
+static void assert_u32_equal(const struct tcmsg_u32 *a, const struct tcmsg_u32 *b)
+{
+	assert_int_equal(a->ifindex, b->ifindex);
+	assert_int_equal(a->parent, b->parent);
+	assert_int_equal(a->prio, b->prio);
+	assert_int_equal(a->protocol, b->protocol);
+	assert_int_equal(a->handle, b->handle);
+	assert_int_equal(a->match, b->match);
+	assert_int_equal(a->addr, b->addr);
+	assert_int_equal(a->prefix_len, b->prefix_len);
+	assert_int_equal(a->classid, b->classid);
+	assert_int_equal(a->redirect_ifindex, b->redirect_ifindex);
+}
+
+static const struct tc_u32_key *check_sel(const struct nlattr *a)
+{
+	const struct tc_u32_sel *sel;
+
+	assert_non_null(a);
+	assert_int_equal(mnl_attr_get_payload_len(a), sizeof(struct tc_u32_sel) + sizeof(struct tc_u32_key));
+	sel = mnl_attr_get_payload(a);
+	assert_int_equal(sel->flags, TC_U32_TERMINAL);
+	assert_int_equal(sel->nkeys, 1);
+	assert_int_equal(sel->offshift, 0);
+	assert_int_equal(sel->offmask, 0);
+	assert_int_equal(sel->off, 0);
+	assert_int_equal(sel->offoff, 0);
+	assert_int_equal(sel->hoff, 0);
+	assert_int_equal(sel->hmask, 0);
+	return (const struct tc_u32_key *)(sel + 1);
+}
+
+static void test_u32_src(void **state)
+{
+	_Alignas(8) char buf[512];
+	const struct tc_u32_key *key;
+	struct tcmsg_u32 back;
+	struct attrs top, opts;
+	/* tcm_info = prio << 16 | htons(ETH_P_IP) */
+	uint32_t info = 10u << 16 | htons(ETH_P_IP);
+	int len = tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &U32_SRC);
+
+	assert_true(len <= TCMSG_FILTER_MAXLEN);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 41, 0x10000, 7, info);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 2);
+	assert_str_attr(top.tb[TCA_KIND], "u32");
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 2);
+	assert_u32_attr(opts.tb[TCA_U32_CLASSID], 0x10010);
+	key = check_sel(opts.tb[TCA_U32_SEL]);
+	assert_int_equal(key->off, 12);                        /* IPv4 source */
+	assert_int_equal(key->mask, htonl(0xffffffff));
+	assert_int_equal(key->val, htonl(IP(10, 244, 7, 2)));  /* network order, as tc prints 0af40702 */
+	assert_int_equal(key->offmask, 0);
+
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+	assert_u32_equal(&back, &U32_SRC);
+}
+
+static void test_u32_dst_prefix(void **state)
+{
+	struct tcmsg_u32 f = U32_SRC, back;
+	_Alignas(8) char buf[512];
+	const struct tc_u32_key *key;
+	struct attrs top, opts;
+	int len;
+
+	f.match = TCMSG_U32_IPV4_DST;
+	f.addr = IP(10, 244, 7, 99);
+	f.prefix_len = 24;
+	f.protocol = 0;            /* default for an address match: IPv4 */
+	len = tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_REPLACE, &f);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_REPLACE, 41, 0x10000, 7,
+	                 10u << 16 | htons(ETH_P_IP));
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	key = check_sel(opts.tb[TCA_U32_SEL]);
+	assert_int_equal(key->off, 16);                        /* IPv4 destination */
+	assert_int_equal(key->mask, htonl(0xffffff00));
+	assert_int_equal(key->val, htonl(IP(10, 244, 7, 0)));  /* host bits cleared */
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+	assert_int_equal(back.match, TCMSG_U32_IPV4_DST);
+	assert_int_equal(back.addr, IP(10, 244, 7, 0));
+	assert_int_equal(back.prefix_len, 24);
+	assert_int_equal(back.protocol, ETH_P_IP);
+
+	f.prefix_len = 0;          /* every IPv4 packet: mask 0 at offset 16 */
+	tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+	assert_int_equal(back.match, TCMSG_U32_IPV4_DST);
+	assert_int_equal(back.prefix_len, 0);
+	assert_int_equal(back.addr, 0);
+}
+
+static void test_u32_redirect(void **state)
+{
+	_Alignas(8) char buf[512];
+	const struct tc_mirred *parms;
+	const struct tc_u32_key *key;
+	struct attrs top, opts, acts, act, aopts;
+	struct tcmsg_u32 back;
+	int len = classify_build_redirect(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, true, 3);
+
+	/* tc filter add dev X ingress prio 1 protocol all u32 match u32 0 0
+	 *    action mirred egress redirect dev shoal-out */
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 9, 0xfffffff2, 0,
+	                 1u << 16 | htons(ETH_P_ALL));
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_str_attr(top.tb[TCA_KIND], "u32");
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 2);               /* SEL and ACT: no classid */
+	key = check_sel(opts.tb[TCA_U32_SEL]);
+	assert_int_equal(key->mask, 0);
+	assert_int_equal(key->val, 0);
+	assert_int_equal(key->off, 0);
+	collect_nested(opts.tb[TCA_U32_ACT], &acts);
+	assert_int_equal(acts.total, 1);
+	collect_nested(acts.tb[1], &act);              /* action order 1 */
+	assert_int_equal(act.total, 2);
+	assert_str_attr(act.tb[TCA_ACT_KIND], "mirred");
+	collect_nested(act.tb[TCA_ACT_OPTIONS], &aopts);
+	assert_int_equal(aopts.total, 1);
+	parms = struct_of(aopts.tb[TCA_MIRRED_PARMS], sizeof(*parms));
+	assert_int_equal(parms->eaction, TCA_EGRESS_REDIR);
+	assert_int_equal(parms->action, TC_ACT_STOLEN);  /* the veth's stack never sees the original */
+	assert_int_equal(parms->ifindex, 3);
+	assert_int_equal(parms->index, 0);               /* a new action, not a shared one */
+
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+	assert_int_equal(back.match, TCMSG_U32_ALL);
+	assert_int_equal(back.protocol, ETH_P_ALL);
+	assert_int_equal(back.prio, CLASSIFY_REDIRECT_PRIO_INGRESS);
+	assert_int_equal(back.parent, TCMSG_CLSACT_INGRESS);
+	assert_int_equal(back.redirect_ifindex, 3);
+	assert_int_equal(back.classid, 0);
+
+	/* The egress hook: to shoal-in, at its own priority */
+	len = classify_build_redirect(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, false, 4);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 9, 0xfffffff3, 0,
+	                 2u << 16 | htons(ETH_P_ALL));
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+	assert_int_equal(back.redirect_ifindex, 4);
+	assert_int_not_equal(CLASSIFY_REDIRECT_PRIO_INGRESS, CLASSIFY_REDIRECT_PRIO_EGRESS);
+
+	assert_int_equal(classify_build_redirect(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, false, 0), -EINVAL);
+}
+
+static void test_u32_invalid_and_del(void **state)
+{
+	struct tcmsg_u32 f = U32_SRC;
+	_Alignas(8) char buf[512];
+	struct attrs top;
+	int len;
+
+	f.prefix_len = 33;
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f = U32_SRC;
+	f.classid = 0;              /* no verdict at all */
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f = U32_SRC;
+	f.prio = 0;
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+
+	/* Delete by full handle 800::7 */
+	f = U32_SRC;
+	f.handle = TCMSG_U32_HANDLE(0x800, 0, 7);
+	assert_int_equal(f.handle, 0x80000007);
+	len = tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_DEL, &f);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELTFILTER, F_DEL, 41, 0x10000, 0x80000007,
+	                 10u << 16 | htons(ETH_P_IP));
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 1);
+}
+
+/* What else a u32 dump holds: hash-table entries, other kinds, actions we never build. */
+static int put_u32_msg(char *buf, const char *kind, bool with_sel, int eaction, int action, bool divisor)
+{
+	struct {
+		struct tc_u32_sel sel;
+		struct tc_u32_key key;
+	} s = { .sel = { .flags = TC_U32_TERMINAL, .nkeys = 1 } };
+	struct tc_mirred parms = { .action = action, .eaction = eaction, .ifindex = 3 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlattr *opts, *acts, *act, *aopts;
+
+	nlh->nlmsg_type = RTM_NEWTFILTER;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct tcmsg));
+	mnl_attr_put_strz(nlh, TCA_KIND, kind);
+	opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	if (divisor)
+		mnl_attr_put_u32(nlh, TCA_U32_DIVISOR, 1);
+	if (with_sel)
+		mnl_attr_put(nlh, TCA_U32_SEL, sizeof(s), &s);
+	if (eaction) {
+		acts = mnl_attr_nest_start(nlh, TCA_U32_ACT);
+		act = mnl_attr_nest_start(nlh, 1);
+		mnl_attr_put_strz(nlh, TCA_ACT_KIND, "mirred");
+		aopts = mnl_attr_nest_start(nlh, TCA_ACT_OPTIONS);
+		mnl_attr_put(nlh, TCA_MIRRED_PARMS, sizeof(parms), &parms);
+		mnl_attr_nest_end(nlh, aopts);
+		mnl_attr_put(nlh, TCA_ACT_STATS, 4, "\0\0\0\0");   /* the kernel adds stats */
+		mnl_attr_nest_end(nlh, act);
+		mnl_attr_nest_end(nlh, acts);
+	}
+	mnl_attr_nest_end(nlh, opts);
+	return (int)nlh->nlmsg_len;
+}
+
+static void test_u32_parse_kernel_answers(void **state)
+{
+	_Alignas(8) char buf[1024];
+	struct tcmsg_u32 f;
+
+	put_u32_msg(buf, "u32", false, 0, 0, true);          /* "fh 800: ht divisor 1" */
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -ENOENT);
+	put_u32_msg(buf, "bpf", true, 0, 0, false);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -ENOENT);
+	put_u32_msg(buf, "u32", true, TCA_EGRESS_REDIR, TC_ACT_STOLEN, false);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), 0);
+	assert_int_equal(f.redirect_ifindex, 3);
+	put_u32_msg(buf, "u32", true, TCA_EGRESS_MIRROR, TC_ACT_PIPE, false);   /* a mirror is not ours */
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -EOPNOTSUPP);
+
+	/* The instance line of a dump: kind only */
+	{
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+		nlh->nlmsg_type = RTM_NEWTFILTER;
+		mnl_nlmsg_put_extra_header(nlh, sizeof(struct tcmsg));
+		mnl_attr_put_strz(nlh, TCA_KIND, "u32");
+		assert_int_equal(tcmsg_parse_u32(nlh, &f), -ENOENT);
+		nlh->nlmsg_len = 8;    /* shorter than a header */
+		assert_int_equal(tcmsg_parse_u32(nlh, &f), -EBADMSG);
+	}
+}
+
+/* ------------------------------------------------------------------ classify */
+
+static void test_ifb(void **state)
+{
+	_Alignas(8) char buf[256] = { 0 };
+	const struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	const struct ifinfomsg *ifm = (const struct ifinfomsg *)(buf + MNL_NLMSG_HDRLEN);
+	struct attrs top, li;
+	int len = classify_build_ifb(buf, sizeof(buf), SEQ, CLASSIFY_IFB_OUT, true);
+
+	assert_true(len > 0 && len <= CLASSIFY_IFB_MAXLEN);
+	assert_int_equal(nlh->nlmsg_type, RTM_NEWLINK);
+	assert_int_equal(nlh->nlmsg_flags, F_ADD);
+	assert_int_equal(nlh->nlmsg_seq, SEQ);
+	assert_int_equal(ifm->ifi_flags, IFF_UP);
+	assert_int_equal(ifm->ifi_change, IFF_UP);
+	collect_payload((const char *)nlh + MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*ifm)),
+	                nlh->nlmsg_len - MNL_NLMSG_HDRLEN - MNL_ALIGN(sizeof(*ifm)), &top);
+	assert_int_equal(top.total, 2);
+	assert_str_attr(top.tb[IFLA_IFNAME], "shoal-out");
+	collect_nested(top.tb[IFLA_LINKINFO], &li);
+	assert_int_equal(li.total, 1);
+	assert_str_attr(li.tb[IFLA_INFO_KIND], "ifb");
+
+	classify_build_ifb(buf, sizeof(buf), SEQ, CLASSIFY_IFB_IN, false);
+	assert_int_equal(ifm->ifi_flags, 0);
+	assert_int_equal(classify_build_ifb(buf, sizeof(buf), SEQ, "0123456789abcdef", true), -EINVAL);
+	assert_int_equal(classify_build_ifb(buf, sizeof(buf), SEQ, "", true), -EINVAL);
+}
+
+static void test_classify_veth(void **state)
+{
+	_Alignas(8) char buf[1024];
+	const struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct tcmsg_qdisc q;
+	struct tcmsg_u32 f;
+	int len = classify_build_veth(buf, sizeof(buf), SEQ, 9, 3, 4);
+	size_t off;
+
+	assert_true(len > 0);
+	/* three messages, consecutive sequence numbers, in the order the kernel needs them */
+	assert_int_equal(nlh->nlmsg_seq, SEQ);
+	assert_int_equal(tcmsg_parse_qdisc(nlh, &q), 0);
+	assert_int_equal(q.kind, TCMSG_KIND_CLSACT);
+	assert_int_equal(q.ifindex, 9);
+	off = nlh->nlmsg_len;
+	nlh = (const struct nlmsghdr *)(buf + off);
+	assert_int_equal(nlh->nlmsg_seq, SEQ + 1);
+	assert_int_equal(tcmsg_parse_u32(nlh, &f), 0);
+	assert_int_equal(f.parent, TCMSG_CLSACT_INGRESS);
+	assert_int_equal(f.redirect_ifindex, 3);
+	off += nlh->nlmsg_len;
+	nlh = (const struct nlmsghdr *)(buf + off);
+	assert_int_equal(nlh->nlmsg_seq, SEQ + 2);
+	assert_int_equal(tcmsg_parse_u32(nlh, &f), 0);
+	assert_int_equal(f.parent, TCMSG_CLSACT_EGRESS);
+	assert_int_equal(f.redirect_ifindex, 4);
+	off += nlh->nlmsg_len;
+	assert_int_equal(off, (size_t)len);
+}
+
+static void test_classify_workload(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct tcmsg_u32 f;
+	int len;
+
+	len = classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 1, true, IP(10, 244, 7, 2), 0x10010, 1);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 3, 0x10000, 1,
+	                 (uint32_t)CLASSIFY_WORKLOAD_PRIO << 16 | htons(ETH_P_IP));
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), 0);
+	assert_int_equal(f.match, TCMSG_U32_IPV4_SRC);     /* shoal-out: what the workload sends */
+	assert_int_equal(f.addr, IP(10, 244, 7, 2));
+	assert_int_equal(f.prefix_len, 32);
+	assert_int_equal(f.classid, 0x10010);
+	assert_int_equal(f.redirect_ifindex, 0);
+	classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 4, 2, false, IP(10, 244, 7, 2), 0x20010, 1);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), 0);
+	assert_int_equal(f.match, TCMSG_U32_IPV4_DST);     /* shoal-in: what is sent to it */
+	assert_int_equal(f.parent, 0x20000);
+}
+
+/* ------------------------------------------------------------------ short buffers */
+
+static int sb_qdisc(void *b, size_t l, const void *a)
+{
+	return tcmsg_build_qdisc(b, l, SEQ, TCMSG_ADD, a);
+}
+static int sb_qdisc_del(void *b, size_t l, const void *a)
+{
+	return tcmsg_build_qdisc(b, l, SEQ, TCMSG_DEL, a);
+}
+static int sb_class(void *b, size_t l, const void *a)
+{
+	return tcmsg_build_htb_class(b, l, SEQ, TCMSG_ADD, a);
+}
+static int sb_u32(void *b, size_t l, const void *a)
+{
+	return tcmsg_build_u32(b, l, SEQ, TCMSG_ADD, a);
+}
+static int sb_dump(void *b, size_t l, const void *a)
+{
+	return tcmsg_build_filter_dump(b, l, SEQ, 1, 0);
+}
+static int sb_ifb(void *b, size_t l, const void *a)
+{
+	return classify_build_ifb(b, l, SEQ, a, true);
+}
+static int sb_veth(void *b, size_t l, const void *a)
+{
+	return classify_build_veth(b, l, SEQ, 9, 3, 4);
+}
+
+static void test_short_buffers(void **state)
+{
+	struct tcmsg_qdisc bfifo = { .ifindex = 1, .kind = TCMSG_KIND_BFIFO, .parent = 0x10010, .bfifo_limit = 1 };
+	struct tcmsg_qdisc clsact = { .ifindex = 1, .kind = TCMSG_KIND_CLSACT, .parent = TCMSG_CLSACT_PARENT };
+	struct tcmsg_htb_class *c64 = class_120mbit();
+	struct tcmsg_u32 redirect = { .ifindex = 1, .parent = TCMSG_CLSACT_INGRESS, .prio = 1,
+		                      .redirect_ifindex = 3, .classid = 0x10010 };
+
+	check_short_buffers(sb_qdisc, &HTB_QDISC);
+	check_short_buffers(sb_qdisc, &bfifo);
+	check_short_buffers(sb_qdisc, &clsact);
+	check_short_buffers(sb_qdisc_del, &HTB_QDISC);
+	c64->rate = c64->ceil = 6250000000ULL;     /* the longest class message */
+	check_short_buffers(sb_class, c64);
+	check_short_buffers(sb_u32, &U32_SRC);
+	check_short_buffers(sb_u32, &redirect);    /* classid and redirect: the longest filter */
+	check_short_buffers(sb_dump, NULL);
+	check_short_buffers(sb_ifb, "shoal-out");
+	check_short_buffers(sb_veth, NULL);
+}
+
+/* The MAXLEN constants callers size batches with hold the longest messages. */
+static void test_maxlen(void **state)
+{
+	struct tcmsg_u32 redirect = { .ifindex = 1, .parent = TCMSG_CLSACT_INGRESS, .prio = 1,
+		                      .redirect_ifindex = 3, .classid = 0x10010 };
+	static _Alignas(8) char buf[8192];
+	struct tcmsg_htb_class *c = class_120mbit();
+
+	c->rate = c->ceil = 6250000000ULL;
+	assert_true(tcmsg_build_htb_class(buf, TCMSG_CLASS_MAXLEN, SEQ, TCMSG_ADD, c) > 0);
+	assert_true(tcmsg_build_qdisc(buf, TCMSG_QDISC_MAXLEN, SEQ, TCMSG_ADD, &HTB_QDISC) > 0);
+	assert_true(tcmsg_build_u32(buf, TCMSG_FILTER_MAXLEN, SEQ, TCMSG_ADD, &redirect) > 0);
+	assert_true(classify_build_ifb(buf, CLASSIFY_IFB_MAXLEN, SEQ, "shoal-out-abcde", true) > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qdisc_htb),
+		cmocka_unit_test(test_qdisc_htb_defaults),
+		cmocka_unit_test(test_qdisc_clsact),
+		cmocka_unit_test(test_qdisc_bfifo),
+		cmocka_unit_test(test_qdisc_del_and_dump),
+		cmocka_unit_test(test_class_32bit),
+		cmocka_unit_test(test_class_64bit),
+		cmocka_unit_test(test_class_invalid_and_del),
+		cmocka_unit_test(test_class_parse_kernel_answer),
+		cmocka_unit_test(test_u32_src),
+		cmocka_unit_test(test_u32_dst_prefix),
+		cmocka_unit_test(test_u32_redirect),
+		cmocka_unit_test(test_u32_invalid_and_del),
+		cmocka_unit_test(test_u32_parse_kernel_answers),
+		cmocka_unit_test(test_ifb),
+		cmocka_unit_test(test_classify_veth),
+		cmocka_unit_test(test_classify_workload),
+		cmocka_unit_test(test_short_buffers),
+		cmocka_unit_test(test_maxlen),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
