@@ -153,6 +153,8 @@ int config_parse(struct netd_config *c, const char *json, size_t len, char err[C
 			r = get_bool(v, key, &n.masquerade, err);
 		else if (strcmp(key, "antiSpoofing") == 0)
 			r = get_bool(v, key, &n.antispoof, err);
+		else if (strcmp(key, "forwardAccept") == 0)
+			r = get_bool(v, key, &n.forward_accept, err);
 		else if (strcmp(key, "logLevel") == 0) {
 			r = get_string(v, key, buf, sizeof(buf), err);
 			if (r == 0 && (n.log_level = log_level_parse(buf)) < 0) {
@@ -259,7 +261,7 @@ int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN])
 static const char *const keys[] = {
 	"node", "store", "storeCA", "storeCert", "storeKey", "underlay", "directRouting", "vni", "vxlanPort",
 	"storePrefix", "network", "subnetLen", "bridge", "mtu", "stateDir", "socket", "socketGroup", "leaseTTL",
-	"reconcileInterval", "masquerade", "antiSpoofing", "logLevel",
+	"reconcileInterval", "masquerade", "antiSpoofing", "forwardAccept", "logLevel",
 };
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 64, "keys_set has 64 bits");
 
@@ -334,6 +336,8 @@ static void format_value(const struct netd_config *c, const char *key, char *buf
 		snprintf(buf, size, "%s", c->masquerade ? "true" : "false");
 	else if (strcmp(key, "antiSpoofing") == 0)
 		snprintf(buf, size, "%s", c->antispoof ? "true" : "false");
+	else if (strcmp(key, "forwardAccept") == 0)
+		snprintf(buf, size, "%s", c->forward_accept ? "true" : "false");
 	else if (strcmp(key, "logLevel") == 0)
 		str = c->log_level >= 0 && c->log_level <= 3 ? levels[c->log_level] : "?";
 	else

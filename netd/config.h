@@ -31,6 +31,7 @@ struct netd_config {
 	char store_key[256];
 	bool masquerade;
 	bool antispoof;             /* workloads may send only with their own IPv4 and MAC (docs/fw.md) */
+	bool forward_accept;        /* accept the cluster network in ip filter FORWARD (docs/fw.md) */
 	int log_level;              /* enum log_level */
 	char config_path[256];
 	uint64_t keys_set;          /* bit i: key config_key_name(i) came from the file or the command line */

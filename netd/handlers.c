@@ -195,6 +195,9 @@ static json_t *handle_status(struct manager *m)
 		json_object_set_new(j, "bridgePortsFree", json_integer((json_int_t)attach_ports_free(m)));
 		json_object_set_new(j, "capacityFree", json_integer((json_int_t)attach_capacity_free(m)));
 		json_object_set_new(j, "antiSpoofing", json_boolean(m->cfg.antispoof));
+		json_object_set_new(j, "forwardDrop", json_string(m->fwd_drop ? m->fwd_drop_by : ""));
+		json_object_set_new(j, "brNetfilter", json_boolean(m->fwd_br_netfilter));
+		json_object_set_new(j, "forwardAccept", json_boolean(m->cfg.forward_accept));
 	}
 	return j;
 }

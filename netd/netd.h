@@ -79,6 +79,11 @@ struct manager {
 	size_t foreign_ports;         /* bridge ports that are not ours, seen by the last reconcile */
 	struct quarantine quarantine;
 	char dir_attach[300], dir_releasing[300], dir_pending[300];
+
+	/* reconcile.c: someone else's FORWARD policy (fw/forward.h), as last seen */
+	bool fwd_drop;                /* iptables' FORWARD policy, or another table's forward chain, drops */
+	bool fwd_br_netfilter;        /* bridged traffic goes through iptables too */
+	char fwd_drop_by[128];        /* what drops, for status and the log */
 };
 
 /* subnet.c */

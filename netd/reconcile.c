@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fw/forward.h"
 #include "fw/fw.h"
 #include "lib/log.h"
 #include "netd/netd.h"
@@ -275,11 +276,56 @@ out:
 	return r;
 }
 
+/* Someone else's FORWARD policy: an accept in our tables cannot override a drop in another table,
+ * so detect it and say so (once per change), and with forwardAccept accept the cluster network in
+ * iptables' FORWARD chain as flannel does; without it, take our rules out again. */
+static void reconcile_forward(struct manager *m, bool startup)
+{
+	struct fw_forward_state st;
+	char err[256], by[128] = "";
+	bool drop;
+	int r;
+
+	r = fw_forward_probe(&st, err, sizeof(err));
+	if (r < 0) {
+		if (startup)
+			log_warn("could not inspect the FORWARD chains of this namespace: %s", err);
+		return;
+	}
+	if (st.iptables_forward_drop)
+		snprintf(by, sizeof(by), "iptables' filter FORWARD policy%s%s", st.other[0] ? ", " : "", st.other);
+	else
+		snprintf(by, sizeof(by), "%s", st.other);
+	drop = by[0] != '\0';
+	if (drop && (!m->fwd_drop || strcmp(by, m->fwd_drop_by) != 0))
+		log_warn("forwarded traffic is dropped by %s: pod traffic leaving the host%s is dropped unless accepted there; "
+		         "%s", by, st.br_netfilter ? " (and, with br_netfilter, between pods on the bridge)" : "",
+		         m->cfg.forward_accept ? "shoal accepts the cluster network in iptables' FORWARD (forwardAccept)"
+		                               : "set \"forwardAccept\": true to accept the cluster network there");
+	else if (!drop && m->fwd_drop)
+		log_info("forwarded traffic is no longer dropped by %s", m->fwd_drop_by);
+	m->fwd_drop = drop;
+	m->fwd_br_netfilter = st.br_netfilter;
+	snprintf(m->fwd_drop_by, sizeof(m->fwd_drop_by), "%s", by);
+	if (m->cfg.forward_accept) {
+		r = fw_forward_allow(&m->cfg.network, err, sizeof(err));
+		if (r < 0 && r != -ENOENT)
+			log_error("failed to accept the cluster network in iptables' FORWARD: %s", err);
+	} else if (st.ours > 0) {
+		r = fw_forward_remove(NULL, err, sizeof(err));
+		if (r < 0)
+			log_error("failed to remove shoal's rules from iptables' FORWARD: %s", err);
+		else
+			log_info("removed shoal's accept rules from iptables' FORWARD (forwardAccept is off)");
+	}
+}
+
 void reconcile_run(struct manager *m, bool startup)
 {
 	if (!startup && attach_bridge_ensure(m, false) < 0)
 		return;
 	reconcile_links(m, startup);
+	reconcile_forward(m, startup);
 	if (!startup) {
 		attach_pending_dels(m);
 		attach_fw_ensure(m, false);

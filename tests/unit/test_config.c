@@ -128,7 +128,7 @@ static void test_good_boundaries(void **state)
 		"{\"store\": \"etcds://198.18.0.1:2379\", \"storeCA\": \"/etc/shoal/ca.pem\"}",
 		"{\"store\": \"etcds://e:2379\", \"storeCert\": \"/c.pem\", \"storeKey\": \"/k.pem\"}",
 		"{\"vni\": 1}", "{\"vni\": 16777215}", "{\"vxlanPort\": 1}", "{\"vxlanPort\": 65535}",
-		"{\"underlay\": \"eth0\"}", "{\"underlay\": \"198.18.0.1\"}", "{\"directRouting\": true}",
+		"{\"underlay\": \"eth0\"}", "{\"underlay\": \"198.18.0.1\"}", "{\"directRouting\": true}", "{\"forwardAccept\": true}",
 		"{\"bridge\": \"123456789012345\"}",
 		"{\"node\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",   /* 63 */
 		"{\"socketGroup\": \"\"}", "{\"storePrefix\": \"/\"}", "{\"stateDir\": \"/\"}",
@@ -235,6 +235,7 @@ static const struct {
 	{ "{\"vxlanPort\": 0}", "vxlanPort" },
 	{ "{\"vxlanPort\": 65536}", "vxlanPort" },
 	{ "{\"directRouting\": \"yes\"}", "directRouting" },
+	{ "{\"forwardAccept\": 1}", "forwardAccept" },
 	{ "{\"store\": \"etcd:http://198.18.0.1:2379\"}", "store" },
 	{ "{\"store\": \"etcds://e:2379\", \"storeCert\": \"/c.pem\"}", "storeCert" },
 	{ "{\"store\": \"etcd://e:2379\", \"storeCA\": \"/ca.pem\"}", "storeCA" },
