@@ -6,6 +6,7 @@
 
 #define NETCTL_VERSION SHOAL_VERSION
 #define NETCTL_DEFAULT_TIMEOUT_MS 5000
+#define NETCTL_DEFAULT_INTERVAL_MS 2000
 
 /* Exit codes (docs/netctl.md).  Scripts depend on them: never renumber. */
 enum {
@@ -24,6 +25,9 @@ enum netctl_topic {
 	NETCTL_TOPIC_SUBNET_LIST,
 	NETCTL_TOPIC_WORKLOAD,
 	NETCTL_TOPIC_WORKLOAD_LIST,
+	NETCTL_TOPIC_WORKLOAD_GET,
+	NETCTL_TOPIC_VERSION,
+	NETCTL_N_TOPICS,
 };
 
 enum netctl_action {
@@ -35,6 +39,8 @@ enum netctl_action {
 enum netctl_output {
 	NETCTL_OUTPUT_TABLE,
 	NETCTL_OUTPUT_JSON,
+	NETCTL_OUTPUT_YAML,
+	NETCTL_OUTPUT_WIDE,       /* a table with more columns; key/value views are the same as table */
 };
 
 struct netctl_args {
@@ -45,6 +51,13 @@ struct netctl_args {
 	int timeout_ms;               /* 0 = wait forever */
 	bool no_headers;
 	bool no_trunc;
+	const char *id;               /* workload get: container id or a prefix of it (borrowed: argv) */
+	const char *ifname;           /* workload get: NULL when not given */
+	const char *filter_namespace; /* workload list --namespace; NULL: no filter */
+	const char *filter_pod;       /* workload list --pod; NULL: no filter */
+	bool watch;                   /* -w/--watch: sample again every interval_ms */
+	int interval_ms;              /* > 0 */
+	unsigned count;               /* --count: stop after this many samples; 0 = until interrupted */
 };
 
 /* Parse argv (argv[0] is skipped).  env_socket is $SHOAL_SOCKET (NULL or "" when unset).  On a

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/cidr.h"
 #include "netctl/table.h"
@@ -131,122 +132,183 @@ void netctl_format_duration(long long s, char *buf, size_t size)
 		snprintf(buf, size, "%lldd%lldh", s / 86400, s % 86400 / 3600);
 }
 
-/* The status fields in the order people read them, with their labels.  Fields shoald adds
- * later are printed after these under their API name, so nothing is hidden. */
-static const struct {
+void netctl_format_time(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || (long long)tt != t || !gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "-");
+}
+
+/* How a field of a one-per-line view is shown. */
+enum netctl_field_kind {
+	NETCTL_FIELD_PLAIN,
+	NETCTL_FIELD_DURATION,   /* seconds: 1h2m */
+	NETCTL_FIELD_TIME,       /* Unix seconds: 2025-11-22T01:46:40Z (3d4h ago) */
+};
+
+struct netctl_field {
 	const char *key;
 	const char *label;
-} netctl_status_fields[] = {
-	{ "node", "Node" },
-	{ "version", "Version" },
-	{ "store", "Store" },
-	{ "network", "Network" },
-	{ "subnet", "Subnet" },
-	{ "gateway", "Gateway" },
-	{ "bridge", "Bridge" },
-	{ "mtu", "MTU" },
-	{ "workloads", "Workloads" },
-	{ "addressesFree", "Free addresses" },
-	{ "bridgePortsFree", "Free ports" },
-	{ "capacityFree", "Capacity" },
-	{ "antiSpoofing", "Anti-spoofing" },
-	{ "pendingDeletes", "Pending deletes" },
-	{ "uptimeSeconds", "Uptime" },
+	enum netctl_field_kind kind;
 };
-#define NETCTL_N_STATUS (sizeof(netctl_status_fields) / sizeof(netctl_status_fields[0]))
 
-static bool netctl_status_known(const char *key)
+/* The status fields in the order people read them, with their labels.  Fields shoald adds
+ * later are printed after these under their API name, so nothing is hidden. */
+static const struct netctl_field netctl_status_fields[] = {
+	{ "node", "Node", NETCTL_FIELD_PLAIN },
+	{ "version", "Version", NETCTL_FIELD_PLAIN },
+	{ "store", "Store", NETCTL_FIELD_PLAIN },
+	{ "network", "Network", NETCTL_FIELD_PLAIN },
+	{ "subnet", "Subnet", NETCTL_FIELD_PLAIN },
+	{ "gateway", "Gateway", NETCTL_FIELD_PLAIN },
+	{ "bridge", "Bridge", NETCTL_FIELD_PLAIN },
+	{ "mtu", "MTU", NETCTL_FIELD_PLAIN },
+	{ "workloads", "Workloads", NETCTL_FIELD_PLAIN },
+	{ "addressesFree", "Free addresses", NETCTL_FIELD_PLAIN },
+	{ "bridgePortsFree", "Free ports", NETCTL_FIELD_PLAIN },
+	{ "capacityFree", "Capacity", NETCTL_FIELD_PLAIN },
+	{ "antiSpoofing", "Anti-spoofing", NETCTL_FIELD_PLAIN },
+	{ "pendingDeletes", "Pending deletes", NETCTL_FIELD_PLAIN },
+	{ "uptimeSeconds", "Uptime", NETCTL_FIELD_DURATION },
+};
+
+/* One attachment (`workload get`): who it is, where it lives, then its life. */
+static const struct netctl_field netctl_workload_fields[] = {
+	{ "containerId", "Container ID", NETCTL_FIELD_PLAIN },
+	{ "ifname", "Interface", NETCTL_FIELD_PLAIN },
+	{ "address", "Address", NETCTL_FIELD_PLAIN },
+	{ "namespace", "Namespace", NETCTL_FIELD_PLAIN },
+	{ "pod", "Pod", NETCTL_FIELD_PLAIN },
+	{ "podUID", "Pod UID", NETCTL_FIELD_PLAIN },
+	{ "hostVeth", "Host veth", NETCTL_FIELD_PLAIN },
+	{ "netns", "Netns", NETCTL_FIELD_PLAIN },
+	{ "network", "Network", NETCTL_FIELD_PLAIN },
+	{ "created", "Created", NETCTL_FIELD_TIME },
+	{ "state", "State", NETCTL_FIELD_PLAIN },
+};
+
+#define NETCTL_N(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool netctl_field_known(const struct netctl_field *fields, size_t n, const char *key)
 {
 	if (strcmp(key, "ok") == 0)
 		return true;
-	for (size_t i = 0; i < NETCTL_N_STATUS; i++)
-		if (strcmp(key, netctl_status_fields[i].key) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(key, fields[i].key) == 0)
 			return true;
 	return false;
 }
 
-static void netctl_status_line(const char *label, int width, const char *value, FILE *out)
+/* "Label:" padded to the widest label, then the value; control characters become '?' as in
+ * tables, so a hostile name cannot drive the terminal. */
+static void netctl_field_line(const char *label, int width, const char *value, FILE *out)
 {
 	char sep[NETCTL_CELL];
 
 	snprintf(sep, sizeof(sep), "%s:", label);
-	fprintf(out, "%-*s %s\n", width + 1, sep, value && *value ? value : "-");
+	fprintf(out, "%-*s ", width + 1, sep);
+	if (!value || !*value)
+		value = "-";
+	for (const char *p = value; *p; p++)
+		fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+	fputc('\n', out);
 }
 
-int netctl_format_status(const json_t *status, FILE *out)
+static const char *netctl_field_value(const struct netctl_field *f, const json_t *v, long long now,
+				      char buf[NETCTL_CELL])
+{
+	char when[64], age[32];
+
+	switch (f->kind) {
+	case NETCTL_FIELD_DURATION:
+		if (!json_is_integer(v))
+			break;
+		netctl_format_duration(json_integer_value(v), buf, NETCTL_CELL);
+		return buf;
+	case NETCTL_FIELD_TIME:
+		if (!json_is_integer(v))
+			break;
+		netctl_format_time(json_integer_value(v), when, sizeof(when));
+		if (now <= 0 || strcmp(when, "-") == 0 || now < json_integer_value(v)) {
+			snprintf(buf, NETCTL_CELL, "%s", when);
+			return buf;
+		}
+		netctl_format_duration(now - json_integer_value(v), age, sizeof(age));
+		snprintf(buf, NETCTL_CELL, "%s (%s ago)", when, age);
+		return buf;
+	case NETCTL_FIELD_PLAIN:
+		break;
+	}
+	return netctl_cell(v, buf);
+}
+
+/* One field per line: the known fields in order (a missing one as "-"), then the others under
+ * their API name. */
+static int netctl_format_fields(const json_t *obj, const struct netctl_field *fields, size_t n, long long now,
+				FILE *out)
 {
 	char buf[NETCTL_CELL];
 	const char *key;
 	json_t *v;
 	int width = 0;
 
-	if (!json_is_object(status))
+	if (!json_is_object(obj))
 		return -EINVAL;
-	for (size_t i = 0; i < NETCTL_N_STATUS; i++)
-		if ((int)strlen(netctl_status_fields[i].label) > width)
-			width = (int)strlen(netctl_status_fields[i].label);
-	json_object_foreach((json_t *)status, key, v)
-		if (!netctl_status_known(key) && (int)strlen(key) > width)
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(fields[i].label) > width)
+			width = (int)strlen(fields[i].label);
+	json_object_foreach((json_t *)obj, key, v)
+		if (!netctl_field_known(fields, n, key) && (int)strlen(key) > width)
 			width = (int)strlen(key);
-	for (size_t i = 0; i < NETCTL_N_STATUS; i++) {
-		const char *value;
-
-		v = json_object_get(status, netctl_status_fields[i].key);
-		if (strcmp(netctl_status_fields[i].key, "uptimeSeconds") == 0 && json_is_integer(v)) {
-			netctl_format_duration(json_integer_value(v), buf, sizeof(buf));
-			value = buf;
-		} else {
-			value = netctl_cell(v, buf);
-		}
-		netctl_status_line(netctl_status_fields[i].label, width, value, out);
+	for (size_t i = 0; i < n; i++) {
+		v = json_object_get(obj, fields[i].key);
+		netctl_field_line(fields[i].label, width, netctl_field_value(&fields[i], v, now, buf), out);
 	}
-	json_object_foreach((json_t *)status, key, v)
-		if (!netctl_status_known(key))
-			netctl_status_line(key, width, netctl_cell(v, buf), out);
+	json_object_foreach((json_t *)obj, key, v)
+		if (!netctl_field_known(fields, n, key))
+			netctl_field_line(key, width, netctl_cell(v, buf), out);
 	return ferror(out) ? -EIO : 0;
 }
 
-/* One table row from an API object: the cells are the values of keys[]. */
-static int netctl_row(struct netctl_table *t, const json_t *obj, const char *const *keys, size_t n)
+int netctl_format_status(const json_t *status, FILE *out)
 {
-	char bufs[8][NETCTL_CELL];
-	const char *cells[8];
-
-	for (size_t c = 0; c < n && c < 8; c++)
-		cells[c] = netctl_cell(json_object_get(obj, keys[c]), bufs[c]);
-	return netctl_table_add_row(t, cells);
+	return netctl_format_fields(status, netctl_status_fields, NETCTL_N(netctl_status_fields), 0, out);
 }
 
-static int netctl_print_table(struct netctl_table *t, bool headers, FILE *out, int r)
+int netctl_format_workload(const json_t *workload, long long now, FILE *out)
 {
-	if (r >= 0)
-		r = netctl_table_print(t, headers, out);
-	netctl_table_free(t);
-	return r;
+	return netctl_format_fields(workload, netctl_workload_fields, NETCTL_N(netctl_workload_fields), now, out);
 }
 
-int netctl_format_subnets(const json_t *list, bool headers, FILE *out)
+int netctl_format_version(const json_t *doc, const char *shoald_missing, FILE *out)
 {
-	static const char *const head[] = { "SUBNET", "NODE", "PUBLIC IP", "VTEP MAC", "LEASE TTL", "SELF" };
-	static const char *const keys[] = { "subnet", "node", "publicIP", "vtepMAC", "leaseTTL", "self" };
-	json_t *sorted = netctl_sort_subnets(list), *s;
-	struct netctl_table *t = netctl_table_new(6, head);
-	size_t i;
-	int r = 0;
+	const char *server = json_string_value(json_object_get(doc, "shoald"));
 
-	if (!sorted || !t) {
-		json_decref(sorted);
-		netctl_table_free(t);
-		return sorted ? -ENOMEM : -EINVAL;
-	}
-	json_array_foreach(sorted, i, s) {
-		r = netctl_row(t, s, keys, 6);
-		if (r < 0)
-			break;
-	}
-	json_decref(sorted);
-	return netctl_print_table(t, headers, out, r);
+	if (!json_is_object(doc))
+		return -EINVAL;
+	netctl_field_line("netctl", 6, json_string_value(json_object_get(doc, "netctl")), out);
+	netctl_field_line("shoald", 6, server ? server : shoald_missing, out);
+	return ferror(out) ? -EIO : 0;
 }
+
+/* A table column: a header, the API key of its cells, how the cell is shown, and whether only
+ * -o wide shows it. */
+enum netctl_col_kind {
+	NETCTL_COL_PLAIN,
+	NETCTL_COL_ID,     /* a container id: 64 hex digits shortened unless --no-trunc */
+	NETCTL_COL_TIME,   /* Unix seconds as RFC 3339 */
+};
+
+struct netctl_col {
+	const char *header;
+	const char *key;
+	enum netctl_col_kind kind;
+	bool wide;
+};
+
+#define NETCTL_MAX_COLS 16
 
 /* Runtimes make 64-hex-digit ids; like docker and crictl show their first 12 digits. */
 static bool netctl_long_hex_id(const char *id)
@@ -256,42 +318,111 @@ static bool netctl_long_hex_id(const char *id)
 	return strspn(id, "0123456789abcdef") == 64;
 }
 
-int netctl_format_workloads(const json_t *list, bool headers, bool no_trunc, FILE *out)
+static int netctl_format_table(const json_t *sorted, const struct netctl_col *cols, size_t n_cols, unsigned flags,
+			       FILE *out)
 {
-	static const char *const head[] = { "CONTAINER ID", "IFNAME", "ADDRESS", "HOST VETH", "NETNS", "STATE" };
-	static const char *const keys[] = { "containerId", "ifname", "address", "hostVeth", "netns", "state" };
-	json_t *sorted = netctl_sort_workloads(list), *w;
-	struct netctl_table *t = netctl_table_new(6, head);
-	size_t i;
+	const char *head[NETCTL_MAX_COLS];
+	const struct netctl_col *shown[NETCTL_MAX_COLS];
+	struct netctl_table *t;
+	size_t n = 0, i;
+	json_t *obj;
 	int r = 0;
 
-	if (!sorted || !t) {
-		json_decref(sorted);
-		netctl_table_free(t);
-		return sorted ? -ENOMEM : -EINVAL;
-	}
-	json_array_foreach(sorted, i, w) {
-		char bufs[6][NETCTL_CELL], id[NETCTL_SHORT_ID + 1];
-		const char *cells[6];
+	for (size_t c = 0; c < n_cols && n < NETCTL_MAX_COLS; c++)
+		if (!cols[c].wide || (flags & NETCTL_FORMAT_WIDE)) {
+			shown[n] = &cols[c];
+			head[n++] = cols[c].header;
+		}
+	t = netctl_table_new(n, head);
+	if (!t)
+		return -ENOMEM;
+	json_array_foreach(sorted, i, obj) {
+		char bufs[NETCTL_MAX_COLS][NETCTL_CELL];
+		const char *cells[NETCTL_MAX_COLS];
 
-		for (size_t c = 0; c < 6; c++)
-			cells[c] = netctl_cell(json_object_get(w, keys[c]), bufs[c]);
-		if (!no_trunc && netctl_long_hex_id(cells[0])) {
-			memcpy(id, cells[0], NETCTL_SHORT_ID);
-			id[NETCTL_SHORT_ID] = '\0';
-			cells[0] = id;
+		for (size_t c = 0; c < n; c++) {
+			json_t *v = json_object_get(obj, shown[c]->key);
+
+			cells[c] = netctl_cell(v, bufs[c]);
+			if (shown[c]->kind == NETCTL_COL_ID && !(flags & NETCTL_FORMAT_NO_TRUNC) &&
+			    netctl_long_hex_id(cells[c])) {
+				snprintf(bufs[c], NETCTL_CELL, "%.*s", NETCTL_SHORT_ID, cells[c]);
+				cells[c] = bufs[c];
+			} else if (shown[c]->kind == NETCTL_COL_TIME && json_is_integer(v)) {
+				netctl_format_time(json_integer_value(v), bufs[c], NETCTL_CELL);
+				cells[c] = bufs[c];
+			}
 		}
 		r = netctl_table_add_row(t, cells);
 		if (r < 0)
 			break;
 	}
+	if (r >= 0)
+		r = netctl_table_print(t, flags & NETCTL_FORMAT_HEADERS, out);
+	netctl_table_free(t);
+	return r;
+}
+
+static int netctl_format_list(const json_t *list, json_t *(*sort)(const json_t *), const struct netctl_col *cols,
+			      size_t n_cols, unsigned flags, FILE *out)
+{
+	json_t *sorted = sort(list);
+	int r;
+
+	if (!sorted)
+		return json_is_array(list) ? -ENOMEM : -EINVAL;
+	r = netctl_format_table(sorted, cols, n_cols, flags, out);
 	json_decref(sorted);
-	return netctl_print_table(t, headers, out, r);
+	return r;
+}
+
+int netctl_format_subnets(const json_t *list, unsigned flags, FILE *out)
+{
+	static const struct netctl_col cols[] = {
+		{ "SUBNET", "subnet", NETCTL_COL_PLAIN, false },
+		{ "NODE", "node", NETCTL_COL_PLAIN, false },
+		{ "PUBLIC IP", "publicIP", NETCTL_COL_PLAIN, false },
+		{ "VTEP MAC", "vtepMAC", NETCTL_COL_PLAIN, false },
+		{ "LEASE TTL", "leaseTTL", NETCTL_COL_PLAIN, false },
+		{ "SELF", "self", NETCTL_COL_PLAIN, false },
+		{ "LEASE ID", "lease", NETCTL_COL_PLAIN, true },
+	};
+
+	return netctl_format_list(list, netctl_sort_subnets, cols, NETCTL_N(cols), flags, out);
+}
+
+/* The table keeps to what tells workloads apart (container, pod, address); -o wide appends where
+ * each one lives on the host. */
+int netctl_format_workloads(const json_t *list, unsigned flags, FILE *out)
+{
+	static const struct netctl_col cols[] = {
+		{ "CONTAINER ID", "containerId", NETCTL_COL_ID, false },
+		{ "IFNAME", "ifname", NETCTL_COL_PLAIN, false },
+		{ "ADDRESS", "address", NETCTL_COL_PLAIN, false },
+		{ "NAMESPACE", "namespace", NETCTL_COL_PLAIN, false },
+		{ "POD", "pod", NETCTL_COL_PLAIN, false },
+		{ "STATE", "state", NETCTL_COL_PLAIN, false },
+		{ "HOST VETH", "hostVeth", NETCTL_COL_PLAIN, true },
+		{ "NETNS", "netns", NETCTL_COL_PLAIN, true },
+		{ "NETWORK", "network", NETCTL_COL_PLAIN, true },
+		{ "CREATED", "created", NETCTL_COL_TIME, true },
+		{ "POD UID", "podUID", NETCTL_COL_PLAIN, true },
+	};
+
+	return netctl_format_list(list, netctl_sort_workloads, cols, NETCTL_N(cols), flags, out);
 }
 
 int netctl_format_json(const json_t *value, FILE *out)
 {
 	if (json_dumpf(value, out, JSON_INDENT(2)) < 0)
+		return -EIO;
+	fputc('\n', out);
+	return ferror(out) ? -EIO : 0;
+}
+
+int netctl_format_json_line(const json_t *value, FILE *out)
+{
+	if (json_dumpf(value, out, JSON_COMPACT) < 0)
 		return -EIO;
 	fputc('\n', out);
 	return ferror(out) ? -EIO : 0;

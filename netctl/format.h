@@ -1,21 +1,38 @@
-/* What netctl prints: API answers (docs/api.md) turned into tables and JSON.  Pure functions of
- * their input, so unit tests feed JSON and compare text. */
+/* What netctl prints: API answers (docs/api.md) turned into tables, JSON and YAML.  Pure functions
+ * of their input, so unit tests feed JSON and compare text. */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
+/* Table flags. */
+enum {
+	NETCTL_FORMAT_HEADERS = 1 << 0,    /* the header line (not with --no-headers) */
+	NETCTL_FORMAT_NO_TRUNC = 1 << 1,   /* 64-digit container ids whole */
+	NETCTL_FORMAT_WIDE = 1 << 2,       /* -o wide: the columns the table leaves out, appended */
+};
+
 /* Sorted copies (new references) of the API's lists: workloads by (containerId, ifname), subnets
- * by address.  Tables and -o json use the same order, so both are stable between calls. */
+ * by address.  Tables, JSON and YAML use the same order, so all are stable between calls. */
 json_t *netctl_sort_workloads(const json_t *list);
 json_t *netctl_sort_subnets(const json_t *list);
 
 int netctl_format_status(const json_t *status, FILE *out);
-int netctl_format_subnets(const json_t *list, bool headers, FILE *out);
-int netctl_format_workloads(const json_t *list, bool headers, bool no_trunc, FILE *out);
+int netctl_format_subnets(const json_t *list, unsigned flags, FILE *out);
+int netctl_format_workloads(const json_t *list, unsigned flags, FILE *out);
+/* One workload entry, one field per line (`workload get`).  now (Unix seconds) gives the age
+ * shown beside "created"; 0 leaves the age out. */
+int netctl_format_workload(const json_t *workload, long long now, FILE *out);
+/* `netctl version`: doc is {"netctl": V, "shoald": V or null}; a null or missing shoald version
+ * is shown as shoald_missing ("unreachable", "unknown"). */
+int netctl_format_version(const json_t *doc, const char *shoald_missing, FILE *out);
 /* Indented JSON and a newline. */
 int netctl_format_json(const json_t *value, FILE *out);
+/* Compact JSON on one line (one document per sample of --watch). */
+int netctl_format_json_line(const json_t *value, FILE *out);
 
 /* 0s, 59s, 1m0s, 2h3m, 3d4h: compact and exact enough for an uptime. */
 void netctl_format_duration(long long seconds, char *buf, size_t size);
+/* Unix seconds as UTC RFC 3339, 2025-11-22T01:46:40Z; "-" for 0, negative or out of range. */
+void netctl_format_time(long long unix_seconds, char *buf, size_t size);

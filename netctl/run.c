@@ -2,9 +2,13 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/ipc.h"
 #include "netctl/format.h"
+#include "netctl/workloads.h"
+#include "netctl/yaml.h"
 
 /* Why shoald could not be reached, with what to try next.  Returns the exit code. */
 static int netctl_unreachable(const struct netctl_args *args, int r, FILE *err)
@@ -51,65 +55,271 @@ static int netctl_api_error(const json_t *resp, FILE *err)
 static const char *netctl_op(enum netctl_topic topic)
 {
 	switch (topic) {
-	case NETCTL_TOPIC_STATUS: return "status";
-	case NETCTL_TOPIC_SUBNET_LIST: return "subnets";
-	case NETCTL_TOPIC_WORKLOAD_LIST: return "workloads";
-	default: return NULL;
+	case NETCTL_TOPIC_STATUS:
+	case NETCTL_TOPIC_VERSION:
+		return "status";
+	case NETCTL_TOPIC_SUBNET_LIST:
+		return "subnets";
+	case NETCTL_TOPIC_WORKLOAD_LIST:
+	case NETCTL_TOPIC_WORKLOAD_GET:
+		return "workloads";
+	default:
+		return NULL;
 	}
 }
 
-/* Print a successful answer.  Returns the exit code. */
-static int netctl_print(const struct netctl_args *args, json_t *resp, FILE *out, FILE *err)
+/* The command as people type it, for the --watch title line. */
+static const char *netctl_command_name(enum netctl_topic topic)
 {
-	const char *key = args->topic == NETCTL_TOPIC_SUBNET_LIST ? "subnets" : "workloads";
-	json_t *list, *sorted;
+	switch (topic) {
+	case NETCTL_TOPIC_SUBNET_LIST: return "subnet list";
+	case NETCTL_TOPIC_WORKLOAD_LIST: return "workload list";
+	default: return "status";
+	}
+}
+
+/* Ask shoald.  Returns 0 with its answer (which may be an error answer), or ipc_call's -errno. */
+static int netctl_request(const struct netctl_args *args, const char *op, json_t **ret_resp)
+{
+	json_t *req = json_pack("{s:s}", "op", op);
 	int r;
 
-	if (args->topic == NETCTL_TOPIC_STATUS) {
-		if (args->output == NETCTL_OUTPUT_JSON) {
-			json_t *copy = json_copy(resp);
+	if (!req)
+		return -ENOMEM;
+	r = ipc_call(args->socket, req, -1, args->timeout_ms, ret_resp);
+	json_decref(req);
+	return r;
+}
 
-			if (!copy)
-				return NETCTL_EXIT_API;
-			json_object_del(copy, "ok");
-			r = netctl_format_json(copy, out);
-			json_decref(copy);
-		} else {
-			r = netctl_format_status(resp, out);
-		}
-	} else {
-		list = json_object_get(resp, key);
-		if (!json_is_array(list)) {
-			fprintf(err, "netctl: shoald's answer has no \"%s\" list (is shoald older than netctl?)\n", key);
-			return NETCTL_EXIT_API;
-		}
-		if (args->output == NETCTL_OUTPUT_JSON) {
-			sorted = args->topic == NETCTL_TOPIC_SUBNET_LIST ? netctl_sort_subnets(list)
-									 : netctl_sort_workloads(list);
-			r = sorted ? netctl_format_json(sorted, out) : -ENOMEM;
-			json_decref(sorted);
-		} else if (args->topic == NETCTL_TOPIC_SUBNET_LIST) {
-			r = netctl_format_subnets(list, !args->no_headers, out);
-		} else {
-			r = netctl_format_workloads(list, !args->no_headers, args->no_trunc, out);
-		}
+/* The exit code of a request's outcome, without a word. */
+static int netctl_outcome(int r, const json_t *resp)
+{
+	if (r == -EPROTO || r == -ENOMEM)
+		return NETCTL_EXIT_API;
+	if (r < 0)
+		return NETCTL_EXIT_UNREACHABLE;
+	return json_is_true(json_object_get(resp, "ok")) ? NETCTL_EXIT_OK : NETCTL_EXIT_API;
+}
+
+/* Say why a request gave no usable answer.  Returns the exit code (NETCTL_EXIT_OK when it did),
+ * always the same as netctl_outcome()'s. */
+static int netctl_report(const struct netctl_args *args, int r, const json_t *resp, FILE *err)
+{
+	if (r == -EPROTO) {
+		fprintf(err, "netctl: shoald at %s sent an answer that is not a JSON object (is that socket shoald's?)\n",
+			args->socket);
+		return NETCTL_EXIT_API;
 	}
+	if (r == -ENOMEM) {
+		fprintf(err, "netctl: %s\n", strerror(ENOMEM));
+		return NETCTL_EXIT_API;
+	}
+	if (r < 0)
+		return netctl_unreachable(args, r, err);
+	if (!json_is_true(json_object_get(resp, "ok")))
+		return netctl_api_error(resp, err);
+	return NETCTL_EXIT_OK;
+}
+
+/* A value as -o json or -o yaml.  With --watch each sample is one document: JSON on one line,
+ * YAML after a "---" line. */
+static int netctl_emit(const struct netctl_args *args, const json_t *doc, FILE *out)
+{
+	if (args->output == NETCTL_OUTPUT_YAML) {
+		if (args->watch)
+			fputs("---\n", out);
+		return netctl_yaml_dump(doc, out);
+	}
+	return args->watch ? netctl_format_json_line(doc, out) : netctl_format_json(doc, out);
+}
+
+static bool netctl_structured(const struct netctl_args *args)
+{
+	return args->output == NETCTL_OUTPUT_JSON || args->output == NETCTL_OUTPUT_YAML;
+}
+
+/* Flush what was printed; a failure is most likely a closed pipe (netctl ... | head): say it once,
+ * exit like an error. */
+static int netctl_finish(int r, FILE *out, FILE *err)
+{
 	if (fflush(out) != 0 && r >= 0)
 		r = -errno;
 	if (r < 0) {
-		/* Most likely a closed pipe (netctl ... | head); say it once, exit like an error. */
 		fprintf(err, "netctl: cannot write output: %s\n", strerror(-r));
 		return NETCTL_EXIT_API;
 	}
 	return NETCTL_EXIT_OK;
 }
 
+static int netctl_print_status(const struct netctl_args *args, const json_t *resp, FILE *out)
+{
+	json_t *copy;
+	int r;
+
+	if (!netctl_structured(args))
+		return netctl_format_status(resp, out);
+	copy = json_copy((json_t *)resp);
+	if (!copy)
+		return -ENOMEM;
+	json_object_del(copy, "ok");   /* "ok" is the transport's, not part of the status */
+	r = netctl_emit(args, copy, out);
+	json_decref(copy);
+	return r;
+}
+
+static int netctl_print_list(const struct netctl_args *args, const json_t *list, FILE *out)
+{
+	unsigned flags = (args->no_headers ? 0 : NETCTL_FORMAT_HEADERS) | (args->no_trunc ? NETCTL_FORMAT_NO_TRUNC : 0) |
+			 (args->output == NETCTL_OUTPUT_WIDE ? NETCTL_FORMAT_WIDE : 0);
+	bool subnets = args->topic == NETCTL_TOPIC_SUBNET_LIST;
+	json_t *sorted;
+	int r;
+
+	if (!netctl_structured(args))
+		return subnets ? netctl_format_subnets(list, flags, out) : netctl_format_workloads(list, flags, out);
+	sorted = subnets ? netctl_sort_subnets(list) : netctl_sort_workloads(list);
+	r = sorted ? netctl_emit(args, sorted, out) : -ENOMEM;
+	json_decref(sorted);
+	return r;
+}
+
+/* `workload get`: the lookup decides, so it reports; exit 1 when it names no single attachment. */
+static int netctl_print_workload(const struct netctl_args *args, const json_t *list, FILE *out, FILE *err)
+{
+	const json_t *w;
+	char msg[1024];
+
+	if (netctl_workloads_find(list, args->id, args->ifname, &w, msg, sizeof(msg)) < 0) {
+		fprintf(err, "netctl: %s\n", msg);
+		return NETCTL_EXIT_API;
+	}
+	if (netctl_structured(args))
+		return netctl_finish(netctl_emit(args, w, out), out, err);
+	return netctl_finish(netctl_format_workload(w, (long long)time(NULL), out), out, err);
+}
+
+/* Print a successful answer.  Returns the exit code. */
+static int netctl_print(const struct netctl_args *args, const json_t *resp, FILE *out, FILE *err)
+{
+	const char *key = args->topic == NETCTL_TOPIC_SUBNET_LIST ? "subnets" : "workloads";
+	json_t *list, *filtered = NULL;
+	int r;
+
+	if (args->topic == NETCTL_TOPIC_STATUS)
+		return netctl_finish(netctl_print_status(args, resp, out), out, err);
+	list = json_object_get(resp, key);
+	if (!json_is_array(list)) {
+		fprintf(err, "netctl: shoald's answer has no \"%s\" list (is shoald older than netctl?)\n", key);
+		return NETCTL_EXIT_API;
+	}
+	if (args->topic == NETCTL_TOPIC_WORKLOAD_GET)
+		return netctl_print_workload(args, list, out, err);
+	if (args->filter_namespace || args->filter_pod) {
+		if (json_array_size(list) > 0 && !netctl_workloads_have_pods(list))
+			fprintf(err, "netctl: shoald reports no pods (is shoald older than netctl?): "
+				"--namespace and --pod match nothing\n");
+		filtered = netctl_workloads_filter(list, args->filter_namespace, args->filter_pod);
+		if (!filtered)
+			return netctl_finish(-ENOMEM, out, err);
+		list = filtered;
+	}
+	r = netctl_print_list(args, list, out);
+	json_decref(filtered);
+	return netctl_finish(r, out, err);
+}
+
+/* One request and its output.  Returns the exit code. */
+static int netctl_sample(const struct netctl_args *args, FILE *out, FILE *err)
+{
+	json_t *resp = NULL;
+	int r = netctl_request(args, netctl_op(args->topic), &resp), code;
+
+	code = netctl_report(args, r, resp, err);
+	if (code == NETCTL_EXIT_OK)
+		code = netctl_print(args, resp, out, err);
+	json_decref(resp);
+	return code;
+}
+
+/* `netctl version`: netctl's version always; shoald's when it answers.  The reason it did not goes
+ * to stderr after the versions, and decides the exit code as for any other command. */
+static int netctl_version(const struct netctl_args *args, FILE *out, FILE *err)
+{
+	const char *server = NULL, *missing;
+	json_t *resp = NULL, *doc;
+	int r = netctl_request(args, "status", &resp), code, w;
+
+	code = netctl_outcome(r, resp);
+	if (code == NETCTL_EXIT_OK) {
+		server = json_string_value(json_object_get(resp, "version"));
+		missing = "-";
+	} else {
+		missing = code == NETCTL_EXIT_UNREACHABLE ? "unreachable" : "unknown";
+	}
+	doc = json_pack("{s:s, s:s?}", "netctl", NETCTL_VERSION, "shoald", server);
+	if (!doc)
+		w = -ENOMEM;
+	else if (netctl_structured(args))
+		w = netctl_emit(args, doc, out);
+	else
+		w = netctl_format_version(doc, missing, out);
+	json_decref(doc);
+	w = netctl_finish(w, out, err);
+	if (code != NETCTL_EXIT_OK)
+		netctl_report(args, r, resp, err);
+	json_decref(resp);
+	return code != NETCTL_EXIT_OK ? code : w;
+}
+
+static void netctl_sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	/* A signal that does not end netctl (SIGWINCH, SIGCONT) must not shorten the interval. */
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* --watch: sample, wait, sample again, until --count samples or an interrupt.  A failed sample is
+ * reported and the watch goes on (shoald restarting must not end it); output that cannot be
+ * written ends it. */
+static int netctl_watch(const struct netctl_args *args, FILE *out, FILE *err)
+{
+	bool table = !netctl_structured(args);
+	bool tty = table && isatty(fileno(out));
+	int code = NETCTL_EXIT_OK;
+
+	for (unsigned n = 0; args->count == 0 || n < args->count; n++) {
+		if (n > 0)
+			netctl_sleep_ms(args->interval_ms);
+		if (tty) {
+			char when[64];
+			time_t now = time(NULL);
+			struct tm tm;
+
+			if (!localtime_r(&now, &tm) || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+				snprintf(when, sizeof(when), "-");
+			/* Home and clear: the screen shows the latest sample only, as watch(1) does. */
+			fprintf(out, "\033[H\033[2J");
+			if (args->interval_ms % 1000 == 0)
+				fprintf(out, "Every %ds: netctl %s    %s\n\n", args->interval_ms / 1000,
+					netctl_command_name(args->topic), when);
+			else
+				fprintf(out, "Every %dms: netctl %s    %s\n\n", args->interval_ms,
+					netctl_command_name(args->topic), when);
+		} else if (table && n > 0) {
+			fputc('\n', out);
+		}
+		code = netctl_sample(args, out, err);
+		fflush(err);
+		if (ferror(out))
+			break;
+	}
+	return code;
+}
+
 int netctl_run(const struct netctl_args *args, FILE *out, FILE *err)
 {
-	json_t *req, *resp = NULL;
-	const char *op;
-	int r, code;
-
 	switch (args->action) {
 	case NETCTL_ACTION_HELP:
 		fputs(netctl_help_text(args->topic), out);
@@ -120,29 +330,15 @@ int netctl_run(const struct netctl_args *args, FILE *out, FILE *err)
 	case NETCTL_ACTION_RUN:
 		break;
 	}
-	op = netctl_op(args->topic);
-	if (!op) {
+	if (args->topic == NETCTL_TOPIC_VERSION)
+		return netctl_version(args, out, err);
+	if (!netctl_op(args->topic)) {
 		fprintf(err, "netctl: nothing to run\n");
 		return NETCTL_EXIT_USAGE;
 	}
-	req = json_pack("{s:s}", "op", op);
-	if (!req)
-		return NETCTL_EXIT_API;
-	r = ipc_call(args->socket, req, -1, args->timeout_ms, &resp);
-	json_decref(req);
-	if (r == -EPROTO) {
-		fprintf(err, "netctl: shoald at %s sent an answer that is not a JSON object (is that socket shoald's?)\n",
-			args->socket);
-		return NETCTL_EXIT_API;
-	}
-	if (r < 0)
-		return netctl_unreachable(args, r, err);
-	if (!json_is_true(json_object_get(resp, "ok")))
-		code = netctl_api_error(resp, err);
-	else
-		code = netctl_print(args, resp, out, err);
-	json_decref(resp);
-	return code;
+	if (args->watch)
+		return netctl_watch(args, out, err);
+	return netctl_sample(args, out, err);
 }
 
 int netctl_main(int argc, char *const *argv, const char *env_socket, FILE *out, FILE *err)

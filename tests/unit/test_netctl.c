@@ -1,5 +1,6 @@
-/* netctl: argument parsing, table/JSON formatting (JSON in, text out), and whole runs against a
- * fake shoald (a unix socket answering canned JSON) for the exit codes and messages. */
+/* netctl: argument parsing, table/JSON/YAML formatting (JSON in, text out), workload lookup, and
+ * whole runs against a fake shoald (a unix socket answering canned JSON) for the exit codes,
+ * messages and --watch. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -21,6 +22,8 @@
 #include "netctl/args.h"
 #include "netctl/format.h"
 #include "netctl/run.h"
+#include "netctl/workloads.h"
+#include "netctl/yaml.h"
 
 /* ---- argument parsing ------------------------------------------------------------------------ */
 
@@ -96,8 +99,12 @@ static void test_args_output_forms(void **state)
 	assert_int_equal(a.topic, NETCTL_TOPIC_WORKLOAD_LIST);
 	assert_int_equal(parse(&a, err, NULL, "--output", "json", "-o", "table", "status", NULL), 0);
 	assert_int_equal(a.output, NETCTL_OUTPUT_TABLE);   /* the last one wins */
-	assert_int_equal(parse(&a, err, NULL, "status", "-o", "yaml", NULL), -EINVAL);
-	assert_non_null(strstr(err, "unknown output format 'yaml'"));
+	assert_int_equal(parse(&a, err, NULL, "status", "-o", "yaml", NULL), 0);
+	assert_int_equal(a.output, NETCTL_OUTPUT_YAML);
+	assert_int_equal(parse(&a, err, NULL, "workload", "list", "-owide", NULL), 0);
+	assert_int_equal(a.output, NETCTL_OUTPUT_WIDE);
+	assert_int_equal(parse(&a, err, NULL, "status", "-o", "xml", NULL), -EINVAL);
+	assert_string_equal(err, "unknown output format 'xml' (table, wide, json or yaml)");
 	assert_int_equal(parse(&a, err, NULL, "status", "-o", NULL), -EINVAL);
 	assert_non_null(strstr(err, "needs a value"));
 	assert_int_equal(parse(&a, err, NULL, "--outputx", "json", "status", NULL), -EINVAL);
@@ -174,10 +181,28 @@ static void test_args_help_levels(void **state)
 	assert_int_equal(parse(&a, err, NULL, "--version", NULL), 0);
 	assert_int_equal(a.action, NETCTL_ACTION_VERSION);
 	/* Every help text is man-page shaped. */
-	for (int t = NETCTL_TOPIC_TOP; t <= NETCTL_TOPIC_WORKLOAD_LIST; t++) {
+	for (int t = NETCTL_TOPIC_TOP; t < NETCTL_N_TOPICS; t++) {
 		assert_non_null(strstr(netctl_help_text(t), "NAME\n"));
 		assert_non_null(strstr(netctl_help_text(t), "SYNOPSIS\n"));
+		/* Every command that runs documents its exit codes and shows examples. */
+		if (t != NETCTL_TOPIC_SUBNET && t != NETCTL_TOPIC_WORKLOAD) {
+			assert_non_null(strstr(netctl_help_text(t), "EXIT STATUS\n"));
+			assert_non_null(strstr(netctl_help_text(t), "EXAMPLES\n"));
+			assert_non_null(strstr(netctl_help_text(t), "yaml"));
+		}
 	}
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_WORKLOAD_LIST), "--namespace"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_WORKLOAD_LIST), "POD UID"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_STATUS), "--watch"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_SUBNET_LIST), "--count N"));
+	assert_null(strstr(netctl_help_text(NETCTL_TOPIC_WORKLOAD_GET), "--watch"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_VERSION), "unreachable"));
+	/* Help needs no ID: `netctl workload get --help`. */
+	assert_int_equal(parse(&a, err, NULL, "workload", "get", "--help", NULL), 0);
+	assert_int_equal(a.action, NETCTL_ACTION_HELP);
+	assert_int_equal(a.topic, NETCTL_TOPIC_WORKLOAD_GET);
+	assert_int_equal(parse(&a, err, NULL, "help", "version", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_VERSION);
 	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_TOP), "EXIT STATUS"));
 	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_WORKLOAD_LIST), "HOST VETH"));
 	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_SUBNET_LIST), "EXAMPLES"));
@@ -194,6 +219,8 @@ static void test_args_usage_errors(void **state)
 	assert_string_equal(err, "unknown command 'frobnicate'");
 	assert_int_equal(parse(&a, err, NULL, "subnet", NULL), -EINVAL);
 	assert_string_equal(err, "subnet: missing command (list)");
+	assert_int_equal(parse(&a, err, NULL, "workload", NULL), -EINVAL);
+	assert_string_equal(err, "workload: missing command (list, get)");
 	assert_int_equal(parse(&a, err, NULL, "workload", "delete", NULL), -EINVAL);
 	assert_string_equal(err, "workload: unknown command 'delete'");
 	assert_int_equal(parse(&a, err, NULL, "status", "extra", NULL), -EINVAL);
@@ -210,6 +237,100 @@ static void test_args_usage_errors(void **state)
 	assert_int_equal(parse(&a, err, NULL, "--socket", longpath, "status", NULL), -EINVAL);
 	assert_non_null(strstr(err, "too long"));
 	assert_int_equal(parse(&a, err, NULL, "--socket=", "status", NULL), -EINVAL);
+}
+
+static void test_args_version_and_get(void **state)
+{
+	struct netctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, NULL, "version", NULL), 0);
+	assert_int_equal(a.action, NETCTL_ACTION_RUN);
+	assert_int_equal(a.topic, NETCTL_TOPIC_VERSION);
+	assert_int_equal(parse(&a, err, NULL, "version", "-o", "json", NULL), 0);
+	assert_int_equal(a.output, NETCTL_OUTPUT_JSON);
+	assert_int_equal(parse(&a, err, NULL, "version", "x", NULL), -EINVAL);
+	assert_string_equal(err, "version: unexpected argument 'x'");
+
+	assert_int_equal(parse(&a, err, NULL, "workload", "get", "0123", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_WORKLOAD_GET);
+	assert_string_equal(a.id, "0123");
+	assert_null(a.ifname);
+	assert_int_equal(parse(&a, err, NULL, "workloads", "get", "-o", "yaml", "web-1", "net1", NULL), 0);
+	assert_string_equal(a.id, "web-1");
+	assert_string_equal(a.ifname, "net1");
+	assert_int_equal(a.output, NETCTL_OUTPUT_YAML);
+	assert_int_equal(parse(&a, err, NULL, "workload", "get", NULL), -EINVAL);
+	assert_string_equal(err, "workload get: missing container id (netctl workload get ID [IFNAME])");
+	assert_int_equal(parse(&a, err, NULL, "workload", "get", "", NULL), -EINVAL);
+	assert_string_equal(err, "workload get: empty container id");
+	assert_int_equal(parse(&a, err, NULL, "workload", "get", "a", "eth0", "x", NULL), -EINVAL);
+	assert_string_equal(err, "workload get: unexpected argument 'x'");
+	assert_int_equal(parse(&a, err, NULL, "subnet", "get", "a", NULL), -EINVAL);
+	assert_string_equal(err, "subnet: unknown command 'get'");
+}
+
+static void test_args_watch(void **state)
+{
+	struct netctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, NULL, "status", NULL), 0);
+	assert_false(a.watch);
+	assert_int_equal(a.interval_ms, 2000);
+	assert_int_equal(a.count, 0);
+	assert_int_equal(parse(&a, err, NULL, "-w", "workload", "list", NULL), 0);
+	assert_true(a.watch);
+	assert_int_equal(parse(&a, err, NULL, "subnet", "list", "--watch", "--interval", "500ms", "--count=3", NULL), 0);
+	assert_true(a.watch);
+	assert_int_equal(a.interval_ms, 500);
+	assert_int_equal(a.count, 3);
+	assert_int_equal(parse(&a, err, NULL, "status", "-w", "--interval=1m", NULL), 0);
+	assert_int_equal(a.interval_ms, 60000);
+
+	assert_int_equal(parse(&a, err, NULL, "status", "--interval", "1s", NULL), -EINVAL);
+	assert_string_equal(err, "option --interval needs --watch");
+	assert_int_equal(parse(&a, err, NULL, "status", "--count", "2", NULL), -EINVAL);
+	assert_string_equal(err, "option --count needs --watch");
+	assert_int_equal(parse(&a, err, NULL, "status", "-w", "--interval", "0", NULL), -EINVAL);
+	assert_non_null(strstr(err, "bad interval '0'"));
+	assert_int_equal(parse(&a, err, NULL, "status", "-w", "--interval", "fast", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "status", "-w", "--count", "0", NULL), -EINVAL);
+	assert_string_equal(err, "bad count '0' (a number of samples, at least 1)");
+	assert_int_equal(parse(&a, err, NULL, "status", "-w", "--count", "-1", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "status", "-w", "--count", "2x", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "status", "-w", "--count", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "version", "-w", NULL), -EINVAL);
+	assert_string_equal(err, "option --watch works with status, subnet list and workload list");
+	assert_int_equal(parse(&a, err, NULL, "workload", "get", "x", "--watch", NULL), -EINVAL);
+	/* Help is always possible, whatever else the line holds. */
+	assert_int_equal(parse(&a, err, NULL, "version", "-w", "--help", NULL), 0);
+	assert_int_equal(a.action, NETCTL_ACTION_HELP);
+}
+
+static void test_args_filters(void **state)
+{
+	struct netctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, NULL, "workload", "list", NULL), 0);
+	assert_null(a.filter_namespace);
+	assert_null(a.filter_pod);
+	assert_int_equal(parse(&a, err, NULL, "workload", "list", "--namespace", "kube-system", "--pod=web-0", NULL), 0);
+	assert_string_equal(a.filter_namespace, "kube-system");
+	assert_string_equal(a.filter_pod, "web-0");
+	assert_int_equal(parse(&a, err, NULL, "-n", "default", "workload", "list", NULL), 0);
+	assert_string_equal(a.filter_namespace, "default");
+	assert_int_equal(parse(&a, err, NULL, "workload", "list", "-ndev", NULL), 0);
+	assert_string_equal(a.filter_namespace, "dev");
+	assert_int_equal(parse(&a, err, NULL, "workload", "list", "--no-headers", "--no-trunc", NULL), 0);
+	assert_null(a.filter_namespace);   /* --no-* are not -n */
+
+	assert_int_equal(parse(&a, err, NULL, "status", "--pod", "x", NULL), -EINVAL);
+	assert_string_equal(err, "options --namespace and --pod work with workload list only");
+	assert_int_equal(parse(&a, err, NULL, "workload", "get", "c", "-n", "x", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "workload", "list", "--pod", NULL), -EINVAL);
+	assert_string_equal(err, "option --pod needs a pod name");
 }
 
 /* ---- formatting ------------------------------------------------------------------------------- */
@@ -238,24 +359,57 @@ static void test_format_workloads(void **state)
 {
 	json_t *list = load(
 		"[{\"containerId\":\"web-1\",\"ifname\":\"eth0\",\"address\":\"10.244.3.8/24\",\"hostVeth\":\"shv0123456789ab\","
-		"  \"netns\":\"/var/run/netns/web-1\",\"network\":\"n\",\"created\":1,\"state\":\"active\"},"
+		"  \"netns\":\"/var/run/netns/web-1\",\"network\":\"n\",\"created\":1763776000,\"state\":\"active\","
+		"  \"pod\":\"web-1\",\"namespace\":\"default\",\"podUID\":\"5f0c7e9a-1b2c-4d3e-8f90-0123456789ab\"},"
 		" {\"containerId\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"ifname\":\"net1\","
-		"  \"address\":\"10.244.3.7/24\",\"hostVeth\":\"shvffffffffffff\",\"netns\":\"/proc/42/ns/net\",\"state\":\"deleting\"},"
+		"  \"address\":\"10.244.3.7/24\",\"hostVeth\":\"shvffffffffffff\",\"netns\":\"/proc/42/ns/net\",\"state\":\"deleting\","
+		"  \"pod\":\"\",\"namespace\":\"\",\"podUID\":\"\"},"
 		" {\"containerId\":\"db\",\"ifname\":\"eth0\",\"address\":\"10.244.3.10/24\",\"hostVeth\":\"shv000000000001\"}]");
 	char *text = NULL;
 
-	CAPTURE(text, netctl_format_workloads(list, true, false, out));
+	/* The table: who and where in the network; "" and missing pod fields (an older shoald) are "-". */
+	CAPTURE(text, netctl_format_workloads(list, NETCTL_FORMAT_HEADERS, out));
 	assert_string_equal(text,
-		"CONTAINER ID   IFNAME   ADDRESS          HOST VETH         NETNS                  STATE\n"
-		"0123456789ab   net1     10.244.3.7/24    shvffffffffffff   /proc/42/ns/net        deleting\n"
-		"db             eth0     10.244.3.10/24   shv000000000001   -                      -\n"
-		"web-1          eth0     10.244.3.8/24    shv0123456789ab   /var/run/netns/web-1   active\n");
+		"CONTAINER ID   IFNAME   ADDRESS          NAMESPACE   POD     STATE\n"
+		"0123456789ab   net1     10.244.3.7/24    -           -       deleting\n"
+		"db             eth0     10.244.3.10/24   -           -       -\n"
+		"web-1          eth0     10.244.3.8/24    default     web-1   active\n");
 	free(text);
-	CAPTURE(text, netctl_format_workloads(list, false, true, out));
+	/* -o wide: the same columns first, then host veth, netns, network, created (UTC), pod UID. */
+	CAPTURE(text, netctl_format_workloads(list, NETCTL_FORMAT_HEADERS | NETCTL_FORMAT_WIDE, out));
 	assert_string_equal(text,
-		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef   net1   10.244.3.7/24    shvffffffffffff   /proc/42/ns/net        deleting\n"
-		"db                                                                 eth0   10.244.3.10/24   shv000000000001   -                      -\n"
-		"web-1                                                              eth0   10.244.3.8/24    shv0123456789ab   /var/run/netns/web-1   active\n");
+		"CONTAINER ID   IFNAME   ADDRESS          NAMESPACE   POD     STATE      HOST VETH         NETNS                  NETWORK   CREATED                POD UID\n"
+		"0123456789ab   net1     10.244.3.7/24    -           -       deleting   shvffffffffffff   /proc/42/ns/net        -         -                      -\n"
+		"db             eth0     10.244.3.10/24   -           -       -          shv000000000001   -                      -         -                      -\n"
+		"web-1          eth0     10.244.3.8/24    default     web-1   active     shv0123456789ab   /var/run/netns/web-1   n         2025-11-22T01:46:40Z   5f0c7e9a-1b2c-4d3e-8f90-0123456789ab\n");
+	free(text);
+	CAPTURE(text, netctl_format_workloads(list, NETCTL_FORMAT_NO_TRUNC, out));
+	assert_string_equal(text,
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef   net1   10.244.3.7/24    -         -       deleting\n"
+		"db                                                                 eth0   10.244.3.10/24   -         -       -\n"
+		"web-1                                                              eth0   10.244.3.8/24    default   web-1   active\n");
+	free(text);
+	json_decref(list);
+}
+
+static void test_format_subnets_wide(void **state)
+{
+	json_t *list = load(
+		"[{\"subnet\":\"10.244.3.0/24\",\"node\":\"n1\",\"publicIP\":\"198.18.0.1\",\"vtepMAC\":\"02:00:00:00:00:01\",\"lease\":7,\"leaseTTL\":600,\"self\":true},"
+		" {\"subnet\":\"10.244.2.0/24\",\"node\":\"n2\",\"publicIP\":\"198.18.0.2\",\"vtepMAC\":\"02:00:00:00:00:02\",\"lease\":12,\"self\":false}]");
+	char *text = NULL;
+
+	CAPTURE(text, netctl_format_subnets(list, NETCTL_FORMAT_HEADERS | NETCTL_FORMAT_WIDE, out));
+	assert_string_equal(text,
+		"SUBNET          NODE   PUBLIC IP    VTEP MAC            LEASE TTL   SELF   LEASE ID\n"
+		"10.244.2.0/24   n2     198.18.0.2   02:00:00:00:00:02   -           no     12\n"
+		"10.244.3.0/24   n1     198.18.0.1   02:00:00:00:00:01   600         yes    7\n");
+	free(text);
+	/* Without wide the lease id stays out. */
+	CAPTURE(text, netctl_format_subnets(list, 0, out));
+	assert_string_equal(text,
+		"10.244.2.0/24   n2   198.18.0.2   02:00:00:00:00:02   -     no\n"
+		"10.244.3.0/24   n1   198.18.0.1   02:00:00:00:00:01   600   yes\n");
 	free(text);
 	json_decref(list);
 }
@@ -267,12 +421,12 @@ static void test_format_workloads_same_id_and_empty(void **state)
 	json_t *empty = json_array();
 	char *text = NULL;
 
-	CAPTURE(text, netctl_format_workloads(list, false, false, out));
-	assert_string_equal(text, "c   eth0   b   h0   n   active\n"
-				  "c   eth1   a   h1   n   active\n");
+	CAPTURE(text, netctl_format_workloads(list, NETCTL_FORMAT_WIDE, out));
+	assert_string_equal(text, "c   eth0   b   -   -   active   h0   n   -   -   -\n"
+				  "c   eth1   a   -   -   active   h1   n   -   -   -\n");
 	free(text);
-	CAPTURE(text, netctl_format_workloads(empty, true, false, out));
-	assert_string_equal(text, "CONTAINER ID   IFNAME   ADDRESS   HOST VETH   NETNS   STATE\n");
+	CAPTURE(text, netctl_format_workloads(empty, NETCTL_FORMAT_HEADERS, out));
+	assert_string_equal(text, "CONTAINER ID   IFNAME   ADDRESS   NAMESPACE   POD   STATE\n");
 	free(text);
 	json_decref(list);
 	json_decref(empty);
@@ -284,8 +438,8 @@ static void test_format_control_chars(void **state)
 			    "\"netns\":\"a\\nb\",\"state\":\"active\"}]");
 	char *text = NULL;
 
-	CAPTURE(text, netctl_format_workloads(list, false, false, out));
-	assert_string_equal(text, "evil?[2J   eth0   x   h   a?b   active\n");
+	CAPTURE(text, netctl_format_workloads(list, NETCTL_FORMAT_WIDE, out));
+	assert_string_equal(text, "evil?[2J   eth0   x   -   -   active   h   a?b   -   -   -\n");
 	free(text);
 	json_decref(list);
 }
@@ -298,7 +452,7 @@ static void test_format_subnets(void **state)
 		" {\"subnet\":\"10.244.1.0/24\",\"node\":\"host-one\",\"publicIP\":\"198.18.0.1\",\"vtepMAC\":\"02:00:00:00:00:01\",\"leaseTTL\":45,\"self\":false}]");
 	char *text = NULL;
 
-	CAPTURE(text, netctl_format_subnets(list, true, out));
+	CAPTURE(text, netctl_format_subnets(list, NETCTL_FORMAT_HEADERS, out));
 	assert_string_equal(text,
 		"SUBNET           NODE       PUBLIC IP    VTEP MAC            LEASE TTL   SELF\n"
 		"10.244.1.0/24    host-one   198.18.0.1   02:00:00:00:00:01   45          no\n"
@@ -372,6 +526,313 @@ static void test_format_json_sorted(void **state)
 	json_decref(list);
 }
 
+static void test_format_workload_detail(void **state)
+{
+	json_t *w = load("{\"containerId\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
+			 "\"ifname\":\"eth0\",\"address\":\"10.244.3.7/24\",\"hostVeth\":\"shv1a2b3c4d5e6f\","
+			 "\"netns\":\"/var/run/netns/c\\u001b1\",\"network\":\"shoal-net\",\"created\":1763776000,"
+			 "\"state\":\"active\",\"pod\":\"web-0\",\"namespace\":\"default\",\"podUID\":\"\",\"mac\":\"be:ef:00:00:00:01\"}");
+	json_t *old = load("{\"containerId\":\"c1\",\"ifname\":\"eth0\",\"created\":1763776000}");
+	char *text = NULL;
+
+	/* The whole id, every field, "" as "-", the age next to the UTC time, a field netctl does not
+	 * know yet under its API name, control characters as '?'. */
+	CAPTURE(text, netctl_format_workload(w, 1763776000 + 3725, out));
+	assert_string_equal(text,
+		"Container ID: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+		"Interface:    eth0\n"
+		"Address:      10.244.3.7/24\n"
+		"Namespace:    default\n"
+		"Pod:          web-0\n"
+		"Pod UID:      -\n"
+		"Host veth:    shv1a2b3c4d5e6f\n"
+		"Netns:        /var/run/netns/c?1\n"
+		"Network:      shoal-net\n"
+		"Created:      2025-11-22T01:46:40Z (1h2m ago)\n"
+		"State:        active\n"
+		"mac:          be:ef:00:00:00:01\n");
+	free(text);
+	/* An older shoald's entry: the pod fields are "-"; without a clock (now 0) no age. */
+	CAPTURE(text, netctl_format_workload(old, 0, out));
+	assert_string_equal(text,
+		"Container ID: c1\n"
+		"Interface:    eth0\n"
+		"Address:      -\n"
+		"Namespace:    -\n"
+		"Pod:          -\n"
+		"Pod UID:      -\n"
+		"Host veth:    -\n"
+		"Netns:        -\n"
+		"Network:      -\n"
+		"Created:      2025-11-22T01:46:40Z\n"
+		"State:        -\n");
+	free(text);
+	json_decref(w);
+	json_decref(old);
+}
+
+static void test_format_time_version_lines(void **state)
+{
+	json_t *v = load("{\"netctl\":\"0.2.0\",\"shoald\":\"0.1.9\"}"), *nov = load("{\"netctl\":\"0.2.0\",\"shoald\":null}");
+	json_t *list = load("[{\"containerId\":\"b\",\"netns\":\"x\\ny\"},{\"containerId\":\"a\"}]");
+	char b[64], *text = NULL;
+
+	netctl_format_time(1763776000, b, sizeof(b));
+	assert_string_equal(b, "2025-11-22T01:46:40Z");
+	netctl_format_time(0, b, sizeof(b));
+	assert_string_equal(b, "-");
+	netctl_format_time(-5, b, sizeof(b));
+	assert_string_equal(b, "-");
+
+	CAPTURE(text, netctl_format_version(v, "unreachable", out));
+	assert_string_equal(text, "netctl: 0.2.0\nshoald: 0.1.9\n");
+	free(text);
+	CAPTURE(text, netctl_format_version(nov, "unreachable", out));
+	assert_string_equal(text, "netctl: 0.2.0\nshoald: unreachable\n");
+	free(text);
+
+	/* One compact document per line, whatever the strings hold (--watch -o json). */
+	CAPTURE(text, netctl_format_json_line(list, out));
+	assert_string_equal(text, "[{\"containerId\":\"b\",\"netns\":\"x\\ny\"},{\"containerId\":\"a\"}]\n");
+	free(text);
+	json_decref(v);
+	json_decref(nov);
+	json_decref(list);
+}
+
+/* ---- YAML ------------------------------------------------------------------------------------ */
+
+static bool plain(const char *s)
+{
+	return netctl_yaml_plain_ok(s, strlen(s));
+}
+
+static void test_yaml_plain_rules(void **state)
+{
+	/* What a YAML 1.1 or 1.2 reader would turn into null, a boolean, a number or a date, or read as
+	 * syntax: each must be quoted to come back as the same string. */
+	static const char *const quoted[] = {
+		"", "~", "null", "Null", "NULL", "true", "True", "FALSE", "yes", "No", "on", "OFF", "y", "N",
+		"0", "123", "-1", "+1", "0x1F", "0o17", "0b101", "0777", "1e3", "1.5", ".5", "1.", "1_000",
+		".inf", "-.inf", ".NaN", "e4", "E+5", "e-07", "12:30", "1:20:30", "02:00:00:00:00:03", "2001-12-14",
+		"2001-12-14T21:59:43.10-05:00", "0123456789ab",
+		"a: b", "key:", "a #b", "#x", "x#y", " lead", "trail ", "-", "- x", "---", "...", "-x",
+		"?", "?x", ":x", ",x", "[x", "]x", "{x", "}x", "&a", "*a", "!tag", "|", ">", "'x", "\"x",
+		"%x", "@x", "`x", "<<", "=", "a\nb", "tab\there", "del\x7f", "caf\xc3\xa9",
+	};
+	/* Strings shoal prints that stay readable: names, paths, CIDRs, addresses, versions.  (Other
+	 * strings that begin with a digit, a UUID say, are quoted even where no reader would type
+	 * them: quoting costs nothing, a wrong guess would.) */
+	static const char *const plain_ok[] = {
+		"eth0", "shoal0", "web-0", "kube-system", "active", "shv1a2b3c4d5e6f", "default",
+		"10.244.3.0/24", "10.244.3.1", "198.18.0.1", "0.2.0", "1.2.3.4.5", "file:/var/lib/shoal/store",
+		"/var/run/netns/cni-1234", "/proc/42/ns/net", "http://198.18.0.1:2379", "a b", "x-y_z.w",
+		"be:ef:00:00:00:01", "fe80::1", "e", "e1x", "eth0.100", "yesterday", "nullable", "o'clock", "a,b",
+		"c5f0e9a1-1b2c-4d3e-8f90-0123456789ab",
+	};
+
+	for (size_t i = 0; i < sizeof(quoted) / sizeof(quoted[0]); i++)
+		if (plain(quoted[i]))
+			fail_msg("'%s' must be quoted", quoted[i]);
+	for (size_t i = 0; i < sizeof(plain_ok) / sizeof(plain_ok[0]); i++)
+		if (!plain(plain_ok[i]))
+			fail_msg("'%s' may be plain", plain_ok[i]);
+	assert_false(netctl_yaml_plain_ok("a\0b", 3));   /* an embedded NUL is never plain */
+}
+
+static void test_yaml_scalars(void **state)
+{
+	json_t *v = load("{\"s\":\"eth0\",\"t\":\"true\",\"n\":\"0123\",\"e\":\"\",\"i\":42,\"neg\":-7,\"r\":1.5,"
+			 "\"whole\":2.0,\"big\":1e20,\"b\":true,\"f\":false,\"z\":null,"
+			 "\"esc\":\"q\\\"b\\\\s\\n\\t\\r\\u0001\\u007f\\u0085\\u2028\\ufeff\",\"utf\":\"caf\\u00e9\","
+			 "\"no\":\"n\",\"on\":1,\"y\":2,\"a: b\":3}");
+	char *text = NULL;
+
+	CAPTURE(text, netctl_yaml_dump(v, out));
+	assert_string_equal(text,
+		"s: eth0\n"
+		"t: \"true\"\n"
+		"\"n\": \"0123\"\n"
+		"e: \"\"\n"
+		"i: 42\n"
+		"neg: -7\n"
+		"r: 1.5\n"
+		"whole: 2.0\n"
+		"big: 1.0e+20\n"
+		"b: true\n"
+		"f: false\n"
+		"z: null\n"
+		"esc: \"q\\\"b\\\\s\\n\\t\\r\\u0001\\u007F\\u0085\\u2028\\uFEFF\"\n"
+		"utf: \"caf\xc3\xa9\"\n"
+		"\"no\": \"n\"\n"   /* keys follow the same rules: "no" and "n" are false in YAML 1.1 */
+		"\"on\": 1\n"
+		"\"y\": 2\n"
+		"\"a: b\": 3\n");
+	free(text);
+	json_decref(v);
+
+	/* A document that is a scalar or an empty collection. */
+	v = load("[]");
+	CAPTURE(text, netctl_yaml_dump(v, out));
+	assert_string_equal(text, "[]\n");
+	free(text);
+	json_decref(v);
+	v = json_string("null");
+	CAPTURE(text, netctl_yaml_dump(v, out));
+	assert_string_equal(text, "\"null\"\n");
+	free(text);
+	json_decref(v);
+}
+
+static void test_yaml_collections(void **state)
+{
+	json_t *v = load("[{\"containerId\":\"a\",\"ifname\":\"eth0\",\"created\":1763776000,\"labels\":{},\"tags\":[],"
+			 "  \"dns\":{\"nameservers\":[\"10.96.0.10\",\"10.96.0.11\"],\"opts\":{\"ndots\":5}}},"
+			 " [1,[2,3],{\"k\":\"v\"}],"
+			 " {\"list\":[{\"x\":1,\"y\":\"2\"}]}]");
+	json_t *longkey = json_object();
+	char key[701], *text = NULL, *expect = NULL;
+	size_t len;
+	FILE *e;
+
+	CAPTURE(text, netctl_yaml_dump(v, out));
+	assert_string_equal(text,
+		"- containerId: a\n"
+		"  ifname: eth0\n"
+		"  created: 1763776000\n"
+		"  labels: {}\n"
+		"  tags: []\n"
+		"  dns:\n"
+		"    nameservers:\n"
+		"      - 10.96.0.10\n"
+		"      - 10.96.0.11\n"
+		"    opts:\n"
+		"      ndots: 5\n"
+		"- - 1\n"
+		"  - - 2\n"
+		"    - 3\n"
+		"  - k: v\n"
+		"- list:\n"
+		"    - x: 1\n"
+		"      \"y\": \"2\"\n");
+	free(text);
+	json_decref(v);
+
+	/* YAML's implicit keys end at 1024 characters: a longer key takes the explicit form. */
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	json_object_set_new(longkey, key, json_integer(1));
+	json_object_set_new(longkey, "short", json_integer(2));
+	CAPTURE(text, netctl_yaml_dump(longkey, out));
+	e = open_memstream(&expect, &len);
+	fprintf(e, "? \"%s\"\n: 1\nshort: 2\n", key);
+	fclose(e);
+	assert_string_equal(text, expect);
+	free(text);
+	free(expect);
+	json_decref(longkey);
+}
+
+/* ---- workload filters and lookup -------------------------------------------------------------- */
+
+static void test_workloads_filter(void **state)
+{
+	json_t *list = load("[{\"containerId\":\"a\",\"namespace\":\"default\",\"pod\":\"web-0\"},"
+			    " {\"containerId\":\"b\",\"namespace\":\"kube-system\",\"pod\":\"dns\"},"
+			    " {\"containerId\":\"c\",\"namespace\":\"default\",\"pod\":\"db-0\"},"
+			    " {\"containerId\":\"d\"}]");
+	json_t *old = load("[{\"containerId\":\"d\"}]");
+	json_t *f;
+
+	f = netctl_workloads_filter(list, "default", NULL);
+	assert_int_equal(json_array_size(f), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 1), "containerId")), "c");
+	json_decref(f);
+	f = netctl_workloads_filter(list, "default", "db-0");
+	assert_int_equal(json_array_size(f), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 0), "containerId")), "c");
+	json_decref(f);
+	f = netctl_workloads_filter(list, NULL, "dns");
+	assert_int_equal(json_array_size(f), 1);
+	json_decref(f);
+	f = netctl_workloads_filter(list, "kube-system", "web-0");
+	assert_int_equal(json_array_size(f), 0);
+	json_decref(f);
+	f = netctl_workloads_filter(list, NULL, NULL);
+	assert_int_equal(json_array_size(f), 4);
+	json_decref(f);
+	assert_null(netctl_workloads_filter(json_object_get(list, "x"), NULL, NULL));
+	assert_true(netctl_workloads_have_pods(list));
+	assert_false(netctl_workloads_have_pods(old));
+	json_decref(list);
+	json_decref(old);
+}
+
+static void test_workloads_find(void **state)
+{
+	json_t *list = load(
+		"[{\"containerId\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"ifname\":\"net1\"},"
+		" {\"containerId\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"ifname\":\"eth0\"},"
+		" {\"containerId\":\"0129ffffffffffff0000000000000000000000000000000000000000000000ff\",\"ifname\":\"eth0\"},"
+		" {\"containerId\":\"web\",\"ifname\":\"eth0\"},"
+		" {\"containerId\":\"web-2\",\"ifname\":\"eth0\"},"
+		" {\"containerId\":\"db\",\"ifname\":\"eth0\"}]");
+	const json_t *w = NULL;
+	char err[512];
+
+	/* A unique prefix; the container's one interface needs no IFNAME. */
+	assert_int_equal(netctl_workloads_find(list, "0129", NULL, &w, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(w, "ifname")), "eth0");
+	assert_int_equal(netctl_workloads_find(list, "d", NULL, &w, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(w, "containerId")), "db");
+	/* A whole id wins over the longer id it begins. */
+	assert_int_equal(netctl_workloads_find(list, "web", NULL, &w, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(w, "containerId")), "web");
+	assert_int_equal(netctl_workloads_find(list, "web-", NULL, &w, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(w, "containerId")), "web-2");
+	/* The 12 digits a table shows, with the interface. */
+	assert_int_equal(netctl_workloads_find(list, "0123456789ab", "net1", &w, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(w, "ifname")), "net1");
+
+	/* Ambiguous prefix: both ids named, once each (one of them has two interfaces). */
+	assert_int_equal(netctl_workloads_find(list, "012", NULL, &w, err, sizeof(err)), -ENOTUNIQ);
+	assert_string_equal(err, "container id '012' is ambiguous: it begins 2 container ids: "
+				 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, "
+				 "0129ffffffffffff0000000000000000000000000000000000000000000000ff; give more of the id");
+	/* Several interfaces and none named. */
+	assert_int_equal(netctl_workloads_find(list, "0123", NULL, &w, err, sizeof(err)), -ENOTUNIQ);
+	assert_string_equal(err, "container 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef has 2 "
+				 "interfaces: eth0, net1; name one: netctl workload get 0123 IFNAME");
+	/* Not there. */
+	assert_int_equal(netctl_workloads_find(list, "zzz", NULL, &w, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "no workload with container id 'zzz' on this host");
+	assert_int_equal(netctl_workloads_find(list, "db", "eth9", &w, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "container db has no interface 'eth9' (it has: eth0)");
+	assert_int_equal(netctl_workloads_find(list, "", NULL, &w, err, sizeof(err)), -EINVAL);
+	json_decref(list);
+}
+
+static void test_workloads_find_many_candidates(void **state)
+{
+	json_t *list = json_array();
+	const json_t *w;
+	char err[160];
+
+	for (int i = 0; i < 20; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "c%02d", i);
+		json_array_append_new(list, json_pack("{s:s, s:s}", "containerId", id, "ifname", "eth0"));
+	}
+	/* Eight named, the rest counted; a short buffer cuts the message but never overruns. */
+	assert_int_equal(netctl_workloads_find(list, "c", NULL, &w, err, sizeof(err)), -ENOTUNIQ);
+	assert_string_equal(err, "container id 'c' is ambiguous: it begins 20 container ids: "
+				 "c00, c01, c02, c03, c04, c05, c06, c07 and 12 more; give more of the id");
+	assert_int_equal(netctl_workloads_find(list, "c", NULL, &w, err, 40), -ENOTUNIQ);
+	assert_int_equal(strlen(err), 39);
+	json_decref(list);
+}
+
 /* ---- whole runs against a fake shoald --------------------------------------------------------- */
 
 struct fake {
@@ -379,24 +840,34 @@ struct fake {
 	char path[128];
 	int listen_fd;
 	pthread_t thread;
+	const char *const *answers;   /* one per connection, in order */
+	size_t n_answers;
+	size_t served;
 	const char *answer;     /* NULL: accept nothing, so the client times out */
-	char *request;          /* what the client sent */
+	char *request;          /* what the client sent last */
 };
 
 static void *fake_serve(void *arg)
 {
 	struct fake *f = arg;
-	int c = accept(f->listen_fd, NULL, NULL);
 
-	if (c < 0)
-		return NULL;
-	fd_read_all(c, 1 << 20, &f->request, NULL);
-	ipc_send_all(c, f->answer, strlen(f->answer), -1);
-	close(c);
+	for (; f->served < f->n_answers; f->served++) {
+		const char *answer = f->answers[f->served];
+		int c = accept(f->listen_fd, NULL, NULL);
+
+		if (c < 0)
+			return NULL;
+		free(f->request);
+		f->request = NULL;
+		fd_read_all(c, 1 << 20, &f->request, NULL);
+		ipc_send_all(c, answer, strlen(answer), -1);
+		close(c);
+	}
 	return NULL;
 }
 
-static void fake_start(struct fake *f, const char *answer, bool listen_it)
+/* A fake shoald answering n connections with answers[0..n-1]. */
+static void fake_start_n(struct fake *f, const char *const *answers, size_t n, bool listen_it)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
@@ -404,7 +875,8 @@ static void fake_start(struct fake *f, const char *answer, bool listen_it)
 	strcpy(f->dir, "/tmp/netctl-test.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/shoald.sock", f->dir);
-	f->answer = answer;
+	f->answers = answers;
+	f->n_answers = n;
 	f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(f->listen_fd >= 0);
 	strcpy(sa.sun_path, f->path);
@@ -415,8 +887,19 @@ static void fake_start(struct fake *f, const char *answer, bool listen_it)
 		return;
 	}
 	assert_int_equal(listen(f->listen_fd, 4), 0);
-	if (answer)
+	if (n > 0)
 		assert_int_equal(pthread_create(&f->thread, NULL, fake_serve, f), 0);
+}
+
+static void fake_start(struct fake *f, const char *answer, bool listen_it)
+{
+	fake_start_n(f, NULL, 0, listen_it);
+	if (!answer || !listen_it)
+		return;
+	f->answer = answer;
+	f->answers = &f->answer;
+	f->n_answers = 1;
+	assert_int_equal(pthread_create(&f->thread, NULL, fake_serve, f), 0);
 }
 
 static void fake_stop(struct fake *f)
@@ -566,6 +1049,286 @@ static void test_run_unreachable(void **state)
 	run_free(&r);
 }
 
+static void test_run_version(void **state)
+{
+	struct fake f;
+	struct run_out r;
+	json_t *req;
+
+	fake_start(&f, "{\"ok\":true,\"node\":\"n1\",\"version\":\"0.1.9\"}", true);
+	run(&r, f.path, "version", NULL);
+	assert_string_equal(json_string_value(json_object_get(req = load(f.request), "op")), "status");
+	json_decref(req);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "netctl: " NETCTL_VERSION "\nshoald: 0.1.9\n");
+	assert_string_equal(r.err, "");
+	run_free(&r);
+
+	fake_start(&f, "{\"ok\":true,\"version\":\"0.1.9\"}", true);
+	run(&r, f.path, "version", "-o", "json", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "{\n  \"netctl\": \"" NETCTL_VERSION "\",\n  \"shoald\": \"0.1.9\"\n}\n");
+	run_free(&r);
+
+	/* Unreachable: netctl's version still, shoald said to be unreachable, exit 3 as elsewhere. */
+	run(&r, "/nonexistent/shoald.sock", "version", NULL);
+	assert_int_equal(r.code, 3);
+	assert_string_equal(r.out, "netctl: " NETCTL_VERSION "\nshoald: unreachable\n");
+	assert_non_null(strstr(r.err, "netctl: cannot reach shoald at /nonexistent/shoald.sock"));
+	run_free(&r);
+	run(&r, "/nonexistent/shoald.sock", "version", "-o", "yaml", NULL);
+	assert_int_equal(r.code, 3);
+	assert_string_equal(r.out, "netctl: " NETCTL_VERSION "\nshoald: null\n");
+	run_free(&r);
+
+	/* An error answer: exit 1 with shoald's message. */
+	fake_start(&f, "{\"ok\":false,\"code\":5,\"msg\":\"permission denied\"}", true);
+	run(&r, f.path, "version", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "netctl: " NETCTL_VERSION "\nshoald: unknown\n");
+	assert_string_equal(r.err, "netctl: shoald: permission denied (code 5)\n");
+	run_free(&r);
+}
+
+#define WL_ANSWER \
+	"{\"ok\":true,\"workloads\":[" \
+	"{\"containerId\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"ifname\":\"eth0\"," \
+	" \"address\":\"10.244.3.7/24\",\"hostVeth\":\"shv1\",\"netns\":\"/n/1\",\"network\":\"shoal-net\"," \
+	" \"created\":1763776000,\"state\":\"active\",\"pod\":\"web-0\",\"namespace\":\"default\",\"podUID\":\"u-1\"}," \
+	"{\"containerId\":\"0129ffffffffffff0000000000000000000000000000000000000000000000ff\",\"ifname\":\"eth0\"," \
+	" \"address\":\"10.244.3.8/24\",\"hostVeth\":\"shv2\",\"netns\":\"/n/2\",\"network\":\"shoal-net\"," \
+	" \"created\":1763776001,\"state\":\"active\",\"pod\":\"dns\",\"namespace\":\"kube-system\",\"podUID\":\"u-2\"}," \
+	"{\"containerId\":\"plain\",\"ifname\":\"eth0\",\"address\":\"10.244.3.9/24\",\"hostVeth\":\"shv3\"," \
+	" \"state\":\"active\",\"pod\":\"\",\"namespace\":\"\",\"podUID\":\"\"}]}"
+
+static void test_run_workload_get(void **state)
+{
+	struct fake f;
+	struct run_out r;
+	json_t *got;
+
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "workload", "get", "0123456789ab", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(r.out, "Container ID: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"));
+	assert_non_null(strstr(r.out, "Pod:          web-0\n"));
+	assert_non_null(strstr(r.out, "Created:      2025-11-22T01:46:40Z ("));
+	run_free(&r);
+
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "workload", "get", "0129", "eth0", "-o", "json", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	got = load(r.out);
+	assert_string_equal(json_string_value(json_object_get(got, "pod")), "dns");
+	assert_string_equal(json_string_value(json_object_get(got, "podUID")), "u-2");
+	json_decref(got);
+	run_free(&r);
+
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "workload", "get", "plain", "-o", "yaml", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "containerId: plain\nifname: eth0\naddress: 10.244.3.9/24\nhostVeth: shv3\n"
+				   "state: active\npod: \"\"\nnamespace: \"\"\npodUID: \"\"\n");
+	run_free(&r);
+
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "workload", "get", "01", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: container id '01' is ambiguous: it begins 2 container ids: "
+				   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, "
+				   "0129ffffffffffff0000000000000000000000000000000000000000000000ff; give more of the id\n");
+	run_free(&r);
+
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "workload", "get", "nothere", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.err, "netctl: no workload with container id 'nothere' on this host\n");
+	run_free(&r);
+
+	run(&r, "/nonexistent/shoald.sock", "workload", "get", "x", NULL);
+	assert_int_equal(r.code, 3);
+	run_free(&r);
+}
+
+static void test_run_workload_list_pods(void **state)
+{
+	struct fake f;
+	struct run_out r;
+	json_t *got;
+
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "workload", "list", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out,
+		"CONTAINER ID   IFNAME   ADDRESS         NAMESPACE     POD     STATE\n"
+		"0123456789ab   eth0     10.244.3.7/24   default       web-0   active\n"
+		"0129ffffffff   eth0     10.244.3.8/24   kube-system   dns     active\n"
+		"plain          eth0     10.244.3.9/24   -             -       active\n");
+	run_free(&r);
+
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "workload", "list", "-n", "kube-system", "--no-headers", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "0129ffffffff   eth0   10.244.3.8/24   kube-system   dns   active\n");
+	run_free(&r);
+
+	/* Filters apply to -o json too. */
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "workload", "list", "--pod", "web-0", "-o", "json", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	got = load(r.out);
+	assert_int_equal(json_array_size(got), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(got, 0), "namespace")), "default");
+	json_decref(got);
+	run_free(&r);
+
+	/* An older shoald: "-" in the pod columns; a filter matches nothing and says why. */
+	fake_start(&f, "{\"ok\":true,\"workloads\":[{\"containerId\":\"c\",\"ifname\":\"eth0\",\"state\":\"active\"}]}", true);
+	run(&r, f.path, "workload", "list", "--no-headers", NULL);
+	fake_stop(&f);
+	assert_string_equal(r.out, "c   eth0   -   -   -   active\n");
+	run_free(&r);
+	fake_start(&f, "{\"ok\":true,\"workloads\":[{\"containerId\":\"c\",\"ifname\":\"eth0\",\"state\":\"active\"}]}", true);
+	run(&r, f.path, "workload", "list", "--namespace", "default", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "CONTAINER ID   IFNAME   ADDRESS   NAMESPACE   POD   STATE\n");
+	assert_non_null(strstr(r.err, "shoald reports no pods"));
+	run_free(&r);
+
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "workload", "list", "-o", "wide", "--no-headers", "-n", "default", NULL);
+	fake_stop(&f);
+	assert_string_equal(r.out, "0123456789ab   eth0   10.244.3.7/24   default   web-0   active   shv1   /n/1   shoal-net   "
+				   "2025-11-22T01:46:40Z   u-1\n");
+	run_free(&r);
+}
+
+static void test_run_yaml_wide_status_subnets(void **state)
+{
+	struct fake f;
+	struct run_out r;
+
+	fake_start(&f, "{\"ok\":true,\"node\":\"n1\",\"version\":\"0.2.0\",\"mtu\":1450,\"antiSpoofing\":true}", true);
+	run(&r, f.path, "status", "-o", "yaml", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "node: n1\nversion: 0.2.0\nmtu: 1450\nantiSpoofing: true\n");
+	run_free(&r);
+
+	/* Status shows every field already: wide is the table. */
+	fake_start(&f, "{\"ok\":true,\"node\":\"n1\"}", true);
+	run(&r, f.path, "status", "-o", "wide", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "Node:            n1\n"));
+	run_free(&r);
+
+	fake_start(&f, "{\"ok\":true,\"subnets\":[{\"subnet\":\"10.244.9.0/24\",\"node\":\"n2\",\"lease\":3,\"self\":false},"
+		       "{\"subnet\":\"10.244.1.0/24\",\"node\":\"yes\",\"vtepMAC\":\"02:00:00:00:00:01\",\"lease\":4,\"self\":true}]}", true);
+	run(&r, f.path, "subnet", "list", "-o", "yaml", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out,
+		"- subnet: 10.244.1.0/24\n"
+		"  node: \"yes\"\n"
+		"  vtepMAC: \"02:00:00:00:00:01\"\n"
+		"  lease: 4\n"
+		"  self: true\n"
+		"- subnet: 10.244.9.0/24\n"
+		"  node: n2\n"
+		"  lease: 3\n"
+		"  self: false\n");
+	run_free(&r);
+}
+
+static void test_run_watch(void **state)
+{
+	static const char *const status3[] = {
+		"{\"ok\":true,\"node\":\"n1\",\"workloads\":1}",
+		"{\"ok\":true,\"node\":\"n1\",\"workloads\":2}",
+		"{\"ok\":true,\"node\":\"n1\",\"workloads\":3}",
+	};
+	static const char *const lists2[] = {
+		"{\"ok\":true,\"subnets\":[{\"subnet\":\"10.244.1.0/24\",\"node\":\"a\"}]}",
+		"{\"ok\":true,\"subnets\":[]}",
+	};
+	static const char *const ok_then_error[] = {
+		"{\"ok\":true,\"node\":\"n1\"}",
+		"{\"ok\":false,\"code\":11,\"msg\":\"busy, try again\"}",
+	};
+	static const char *const error_then_ok[] = {
+		"{\"ok\":false,\"code\":11,\"msg\":\"busy, try again\"}",
+		"{\"ok\":true,\"node\":\"n1\"}",
+	};
+	struct fake f;
+	struct run_out r;
+
+	/* -o json: one compact document per sample, one per line, --count samples. */
+	fake_start_n(&f, status3, 3, true);
+	run(&r, f.path, "status", "-o", "json", "--watch", "--interval", "1ms", "--count", "3", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(f.served, 3);
+	assert_string_equal(r.out, "{\"node\":\"n1\",\"workloads\":1}\n"
+				   "{\"node\":\"n1\",\"workloads\":2}\n"
+				   "{\"node\":\"n1\",\"workloads\":3}\n");
+	run_free(&r);
+
+	/* Tables (not a terminal): samples separated by a blank line. */
+	fake_start_n(&f, lists2, 2, true);
+	run(&r, f.path, "subnet", "list", "-w", "--interval=1ms", "--count=2", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "SUBNET          NODE   PUBLIC IP   VTEP MAC   LEASE TTL   SELF\n"
+				   "10.244.1.0/24   a      -           -          -           -\n"
+				   "\n"
+				   "SUBNET   NODE   PUBLIC IP   VTEP MAC   LEASE TTL   SELF\n");
+	run_free(&r);
+
+	/* -o yaml: one document per sample, each after "---". */
+	fake_start_n(&f, lists2, 2, true);
+	run(&r, f.path, "subnet", "list", "-o", "yaml", "-w", "--interval", "1ms", "--count", "2", NULL);
+	fake_stop(&f);
+	assert_string_equal(r.out, "---\n- subnet: 10.244.1.0/24\n  node: a\n---\n[]\n");
+	run_free(&r);
+
+	/* A failed sample is reported and the watch goes on; the exit status is the last sample's. */
+	fake_start_n(&f, ok_then_error, 2, true);
+	run(&r, f.path, "status", "-o", "json", "-w", "--interval", "1ms", "--count", "2", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "{\"node\":\"n1\"}\n");
+	assert_string_equal(r.err, "netctl: shoald: busy, try again (code 11)\n");
+	run_free(&r);
+	fake_start_n(&f, error_then_ok, 2, true);
+	run(&r, f.path, "status", "-o", "json", "-w", "--interval", "1ms", "--count", "2", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "{\"node\":\"n1\"}\n");
+	run_free(&r);
+
+	/* Unreachable throughout: every sample says so, exit 3. */
+	run(&r, "/nonexistent/shoald.sock", "workload", "list", "-w", "--interval", "1ms", "--count", "2", NULL);
+	assert_int_equal(r.code, 3);
+	assert_non_null(strstr(r.err, "cannot reach shoald"));
+	assert_non_null(strstr(strstr(r.err, "cannot reach shoald") + 1, "cannot reach shoald"));
+	run_free(&r);
+}
+
 static void test_run_usage_help_version(void **state)
 {
 	struct run_out r;
@@ -595,17 +1358,34 @@ int main(void)
 		cmocka_unit_test(test_args_timeout),
 		cmocka_unit_test(test_args_help_levels),
 		cmocka_unit_test(test_args_usage_errors),
+		cmocka_unit_test(test_args_version_and_get),
+		cmocka_unit_test(test_args_watch),
+		cmocka_unit_test(test_args_filters),
 		cmocka_unit_test(test_format_workloads),
 		cmocka_unit_test(test_format_workloads_same_id_and_empty),
 		cmocka_unit_test(test_format_control_chars),
 		cmocka_unit_test(test_format_subnets),
+		cmocka_unit_test(test_format_subnets_wide),
+		cmocka_unit_test(test_format_workload_detail),
+		cmocka_unit_test(test_format_time_version_lines),
 		cmocka_unit_test(test_format_status),
 		cmocka_unit_test(test_format_duration),
 		cmocka_unit_test(test_format_json_sorted),
+		cmocka_unit_test(test_yaml_plain_rules),
+		cmocka_unit_test(test_yaml_scalars),
+		cmocka_unit_test(test_yaml_collections),
+		cmocka_unit_test(test_workloads_filter),
+		cmocka_unit_test(test_workloads_find),
+		cmocka_unit_test(test_workloads_find_many_candidates),
 		cmocka_unit_test(test_run_status),
 		cmocka_unit_test(test_run_request_and_json),
 		cmocka_unit_test(test_run_api_error),
 		cmocka_unit_test(test_run_unreachable),
+		cmocka_unit_test(test_run_version),
+		cmocka_unit_test(test_run_workload_get),
+		cmocka_unit_test(test_run_workload_list_pods),
+		cmocka_unit_test(test_run_yaml_wide_status_subnets),
+		cmocka_unit_test(test_run_watch),
 		cmocka_unit_test(test_run_usage_help_version),
 	};
 
