@@ -20,6 +20,7 @@
 #include "netd/api.h"
 #include "netd/handlers.h"
 #include "netd/netd.h"
+#include "netd/peers.h"
 #include "netd/reaper.h"
 #include "overlay/host.h"
 #include "overlay/nlsock.h"
@@ -111,7 +112,8 @@ static uint32_t pick_mtu(struct manager *m)
 
 	if (m->cfg.mtu)
 		return m->cfg.mtu;
-	if (overlay_underlay_mtu(m->nl, &mtu, err) < 0) {
+	mtu = peers_underlay_mtu(m);
+	if (!mtu && overlay_underlay_mtu(m->nl, &mtu, err) < 0) {
 		log_warn("no underlay MTU (%s); assuming 1500 (set \"mtu\" in the config)", err);
 		mtu = 1500;
 	}
@@ -126,6 +128,7 @@ static uint32_t pick_mtu(struct manager *m)
 static void on_reconcile_timer(uv_timer_t *t)
 {
 	reconcile_run(t->data, false);
+	peers_reconcile(t->data);
 }
 
 int manager_new(uv_loop_t *loop, const struct netd_config *cfg, struct manager **ret)
@@ -163,6 +166,15 @@ int manager_start(struct manager *m)
 	r = take_locks(m);
 	if (r < 0)
 		return r;
+	r = nlsock_open(-1, &m->nl);
+	if (r < 0) {
+		log_error("failed to open a netlink socket: %s", strerror(-r));
+		return r;
+	}
+	/* The underlay's address goes into our subnet record: found before the claim. */
+	r = peers_underlay(m);
+	if (r < 0)
+		return r;
 	r = subnet_start(m);
 	if (r < 0)
 		return r;
@@ -171,13 +183,11 @@ int manager_start(struct manager *m)
 		log_error("subnet /%u is too small for workloads", m->subnet.len);
 		return r;
 	}
-	r = nlsock_open(-1, &m->nl);
-	if (r < 0) {
-		log_error("failed to open a netlink socket: %s", strerror(-r));
-		return r;
-	}
 	m->mtu = pick_mtu(m);
 	r = attach_bridge_ensure(m, true);
+	if (r < 0)
+		return r;
+	r = peers_start(m);
 	if (r < 0)
 		return r;
 	r = reaper_start(m->loop, attach_on_reaped, m, &m->reaper);
@@ -228,6 +238,7 @@ void manager_stop(struct manager *m)
 	m->api = NULL;
 	reaper_stop(m->reaper);
 	m->reaper = NULL;
+	peers_stop(m);
 	subnet_stop(m);
 	if (m->reconcile_timer.loop)
 		uv_close((uv_handle_t *)&m->reconcile_timer, NULL);
@@ -241,6 +252,7 @@ void manager_free(struct manager *m)
 	ipam_pool_free(m->pool);
 	nlsock_free(m->nl);
 	store_free(m->store);
+	peers_free(m);   /* after the store: its cancelled callbacks find the peers state still there */
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
 	if (m->ns_lock_fd >= 0)

@@ -5,6 +5,7 @@
  *   subnet.c     network config in the store, this node's subnet and its lease
  *   attach.c     attachments: ADD/DEL/CHECK/GC, their state-dir records, restore after a restart
  *   reconcile.c  the pure plan (attachments against observed links) and its application
+ *   peers.c      the underlay, the VXLAN device and every other node's entries (netd/peers.h)
  *   handlers.c   the API: request decoding (request.c), CNI error codes, replies
  *
  * Only handlers.c knows CNI error codes; the others return -errno and a message. */
@@ -67,6 +68,8 @@ struct manager {
 	uv_timer_t lease_timer;
 	struct cidr4 subnet;
 	char subnet_file[300];
+	uint32_t vni;                 /* the store's network config (it wins over the local config) */
+	uint16_t vxlan_port;
 
 	/* attach.c */
 	struct ipam_pool *pool;
@@ -84,6 +87,9 @@ struct manager {
 	bool fwd_drop;                /* iptables' FORWARD policy, or another table's forward chain, drops */
 	bool fwd_br_netfilter;        /* bridged traffic goes through iptables too */
 	char fwd_drop_by[128];        /* what drops, for status and the log */
+
+	/* peers.c */
+	struct peers *peers;
 };
 
 /* subnet.c */

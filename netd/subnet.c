@@ -22,6 +22,7 @@
 #include "ipam/ipam.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "netd/peers.h"
 #include "overlay/rtlink.h"
 #include "store/store.h"
 
@@ -41,6 +42,8 @@ static int netconf_ensure(struct manager *m)
 		return -ENOMEM;
 	r = store_create(m->store, "config", json, strlen(json), 0, NULL);
 	free(json);
+	m->vni = want.vni;
+	m->vxlan_port = want.port;
 	if (r == 0) {
 		log_info("created the network config in the store: %s, /%u subnets", cidr4_format(&want.network, a),
 		         want.subnet_len);
@@ -68,6 +71,8 @@ static int netconf_ensure(struct manager *m)
 		          cidr4_format(&want.network, b), want.subnet_len, m->cfg.config_path[0] ? m->cfg.config_path : "the config");
 		return -EINVAL;
 	}
+	m->vni = have.vni;
+	m->vxlan_port = have.port;
 	return 0;
 }
 
@@ -79,6 +84,8 @@ static char *subnet_record_json(struct manager *m)
 	char *out;
 
 	snprintf(s.node, sizeof(s.node), "%s", m->cfg.node);
+	if (peers_public_ip(m))
+		ip4_format(peers_public_ip(m), s.public_ip);
 	manager_node_mac(m, "vtep", mac);
 	rtlink_format_mac(mac, s.vtep_mac);
 	j = record_subnet_to_json(&s);

@@ -86,7 +86,9 @@ static void default_route_reset(void *data)
 	((struct default_route *)data)->found = false;
 }
 
-int overlay_underlay_mtu(struct nlsock *s, uint32_t *ret_mtu, char err[OVERLAY_ERRLEN])
+/* The device and MTU of the best default route (see overlay_underlay_mtu). */
+static int default_route_link(struct nlsock *s, struct rtlink_info *ret_link, uint32_t *ret_mtu,
+                              char err[OVERLAY_ERRLEN])
 {
 	struct default_route d = { 0 };
 	char buf[64] = { 0 }, kerr[NLSOCK_ERRLEN];
@@ -115,6 +117,105 @@ int overlay_underlay_mtu(struct nlsock *s, uint32_t *ret_mtu, char err[OVERLAY_E
 	mtu = link.mtu;
 	if (d.best.mtu && d.best.mtu < mtu)
 		mtu = d.best.mtu;
+	*ret_link = link;
 	*ret_mtu = mtu;
+	return 0;
+}
+
+int overlay_underlay_mtu(struct nlsock *s, uint32_t *ret_mtu, char err[OVERLAY_ERRLEN])
+{
+	struct rtlink_info link;
+
+	return default_route_link(s, &link, ret_mtu, err);
+}
+
+/* The first IPv4 address of ifindex (the primary: the kernel lists primaries before their
+ * secondaries), or the address `want` wherever it is. */
+struct addr_find {
+	int ifindex;         /* 0 = any */
+	uint32_t want;       /* 0 = the first one */
+	bool found;
+	struct rtaddr_info hit;
+};
+
+static int addr_find_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_find *f = data;
+	struct rtaddr_info a;
+
+	if (f->found || rtaddr_parse(nlh, &a) < 0)
+		return MNL_CB_OK;
+	if ((f->ifindex && a.ifindex != f->ifindex) || (f->want && a.addr != f->want))
+		return MNL_CB_OK;
+	f->hit = a;
+	f->found = true;
+	return MNL_CB_OK;
+}
+
+static void addr_find_reset(void *data)
+{
+	((struct addr_find *)data)->found = false;
+}
+
+static int addr_find(struct nlsock *s, struct addr_find *f, char err[OVERLAY_ERRLEN])
+{
+	char buf[64] = { 0 }, kerr[NLSOCK_ERRLEN];
+	int r;
+
+	r = rtaddr_build_dump(buf, sizeof(buf), 0);
+	if (r >= 0)
+		r = nlsock_query(s, buf, addr_find_cb, addr_find_reset, f, kerr);
+	if (r < 0)
+		overlay_fmt_err(err, r, kerr, "dump IPv4 addresses");
+	return r;
+}
+
+int overlay_underlay_addr(struct nlsock *s, const char *underlay, struct overlay_underlay *ret,
+                          char err[OVERLAY_ERRLEN])
+{
+	struct addr_find f = { 0 };
+	struct rtlink_info link;
+	uint32_t mtu = 0;
+	int r;
+
+	if (underlay[0] && ip4_parse(underlay, &f.want) == 0) {
+		r = addr_find(s, &f, err);
+		if (r < 0)
+			return r;
+		if (!f.found) {
+			snprintf(err, OVERLAY_ERRLEN, "underlay %s: no interface has this address", underlay);
+			return -EADDRNOTAVAIL;
+		}
+		r = overlay_link_get_index(s, f.hit.ifindex, &link);
+		if (r < 0) {
+			overlay_fmt_err(err, r, NULL, "underlay %s: look up ifindex %d", underlay, f.hit.ifindex);
+			return r;
+		}
+	} else {
+		if (underlay[0]) {
+			r = overlay_link_get(s, underlay, &link);
+			if (r < 0) {
+				overlay_fmt_err(err, r, NULL, "underlay interface %s", underlay);
+				return r;
+			}
+		} else {
+			r = default_route_link(s, &link, &mtu, err);
+			if (r < 0)
+				return r;
+		}
+		f.ifindex = link.ifindex;
+		r = addr_find(s, &f, err);
+		if (r < 0)
+			return r;
+		if (!f.found) {
+			snprintf(err, OVERLAY_ERRLEN, "underlay interface %s has no IPv4 address", link.name);
+			return -EADDRNOTAVAIL;
+		}
+	}
+	ret->addr = f.hit.addr;
+	ret->prefixlen = f.hit.prefixlen;
+	ret->ifindex = link.ifindex;
+	snprintf(ret->name, sizeof(ret->name), "%s", link.name);
+	ret->mtu = mtu ? mtu : link.mtu;
 	return 0;
 }

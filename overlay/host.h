@@ -26,3 +26,22 @@ int overlay_bridge_ensure(struct nlsock *host, const struct overlay_bridge *b, i
  * one, by metric, when there are several), or the route's own MTU metric when that is smaller.
  * -ENOENT when there is no default route (no underlay to size the overlay by). */
 int overlay_underlay_mtu(struct nlsock *s, uint32_t *ret_mtu, char err[OVERLAY_ERRLEN]);
+
+/* The underlay: where VXLAN packets leave this node. */
+struct overlay_underlay {
+	uint32_t addr;       /* host byte order */
+	uint8_t prefixlen;   /* of addr: peers inside addr/prefixlen share the underlay's L2 */
+	int ifindex;
+	char name[RTLINK_NAME_SIZE];
+	uint32_t mtu;        /* the device's, or the default route's MTU when smaller (underlay "" only) */
+};
+
+/* Find the underlay from the config's "underlay" value:
+ *   an interface name  -> that interface and its first IPv4 address;
+ *   an IPv4 address    -> the interface holding it;
+ *   ""                 -> the device of the IPv4 default route (as overlay_underlay_mtu) and its
+ *                         first IPv4 address.
+ * -ENODEV (no such interface), -EADDRNOTAVAIL (no interface holds the address, or the interface
+ * has no IPv4 address), -ENOENT (no default route), with err saying which. */
+int overlay_underlay_addr(struct nlsock *s, const char *underlay, struct overlay_underlay *ret,
+                          char err[OVERLAY_ERRLEN]);

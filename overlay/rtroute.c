@@ -88,6 +88,19 @@ int rtroute_build_dump(void *buf, size_t buflen, uint32_t seq)
 	return nlh ? (int)nlh->nlmsg_len : -ENOBUFS;
 }
 
+int rtroute_build_dump_proto(void *buf, size_t buflen, uint32_t seq, uint8_t protocol)
+{
+	struct nlmsghdr *nlh = put_route_header(buf, buflen, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq);
+	struct rtmsg *rtm;
+
+	if (!nlh)
+		return -ENOBUFS;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_protocol = protocol;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	return (int)nlh->nlmsg_len;
+}
+
 /* What the attribute callbacks fill: the route, plus its first nexthop when it is multipath. */
 struct route_parse {
 	struct rtroute r;

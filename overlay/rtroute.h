@@ -28,6 +28,10 @@ int rtroute_build(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, const st
  * with the same destination, prefix length, TOS and priority (whatever its gateway). */
 int rtroute_build_add(void *buf, size_t buflen, uint32_t seq, const struct rtroute *r);
 int rtroute_build_dump(void *buf, size_t buflen, uint32_t seq);
+/* A dump of the main table's routes of one protocol (RTROUTE_PROTO_SHOAL: ours).  The kernel
+ * filters by rtm_protocol and rtm_table only on a socket with NETLINK_GET_STRICT_CHK and sends
+ * everything otherwise, so callers check rtroute_parse()'s protocol and table as well. */
+int rtroute_build_dump_proto(void *buf, size_t buflen, uint32_t seq, uint8_t protocol);
 /* Parse an RTM_NEWROUTE (IPv4 only: -EAFNOSUPPORT otherwise).  A multipath route reports its first
  * nexthop's oif and gateway, as /proc/net/route does. */
 int rtroute_parse(const struct nlmsghdr *nlh, struct rtroute *ret);

@@ -213,3 +213,30 @@ h = names_hash(sys.argv[2].encode(), h)
 print("shv%012x" % (h & 0xffffffffffff))
 PY
 }
+
+# ---- Helpers for t_multihost (a shared underlay).
+
+# lab_underlay: the "underlay" namespace $LAB-underlay with bridge br0 (198.18.0.254/24, the hosts'
+# default gateway).  Prints its name.
+lab_underlay() {
+	local u
+	u=$(lab_netns underlay) || return 1
+	ip -n "$u" link add br0 type bridge && ip -n "$u" link set br0 up && ip -n "$u" addr add 198.18.0.254/24 dev br0 || return 1
+	echo "$u"
+}
+
+# lab_underlay_join HOST ADDR [DEFAULT_ROUTE=1]: plug host namespace $LAB-HOST into the underlay's
+# bridge with eth0 = ADDR/24 (and a default route via 198.18.0.254 unless DEFAULT_ROUTE=0).
+lab_underlay_join() {
+	local h=$LAB-$1 u=$LAB-underlay port=ul-$1
+	ip -n "$u" link add "$port" type veth peer name eth0 netns "$h" || return 1
+	ip -n "$u" link set "$port" master br0 up && ip -n "$h" link set eth0 up && ip -n "$h" addr add "$2/24" dev eth0 || return 1
+	[ "${3:-1}" = 0 ] || ip -n "$h" route add default via 198.18.0.254
+}
+
+# peer_counts HOST [VNI]: "routes fdb neighbours" of shoal's per-peer entries on HOST: routes of
+# protocol 75 (shoal's), FDB entries with a remote and permanent neighbours on shoal.VNI.
+peer_counts() {
+	local h=$LAB-$1 d=shoal.${2:-1}
+	echo "$(ip -n "$h" route show proto 75 | wc -l) $(bridge -n "$h" fdb show dev "$d" 2>/dev/null | grep -c ' dst ') $(ip -n "$h" neigh show dev "$d" nud permanent 2>/dev/null | wc -l)"
+}
