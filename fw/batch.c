@@ -41,9 +41,17 @@ static int batch_put(struct fw_batch *b, const struct nlmsghdr *nlh)
 
 int fw_batch_begin(struct fw_batch *b)
 {
-	union fw_scratch s = { .buf = { 0 } };   /* no stale bytes in padding: batches are deterministic */
+	return fw_batch_begin_genid(b, 0);
+}
 
-	return batch_put(b, nftnl_batch_begin(s.buf, b->seq));
+int fw_batch_begin_genid(struct fw_batch *b, uint32_t genid)
+{
+	union fw_scratch s = { .buf = { 0 } };   /* no stale bytes in padding: batches are deterministic */
+	struct nlmsghdr *nlh = nftnl_batch_begin(s.buf, b->seq);
+
+	if (genid)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
+	return batch_put(b, nlh);
 }
 
 int fw_batch_end(struct fw_batch *b)
@@ -263,8 +271,7 @@ int fw_expr_payload_load(struct nftnl_rule *r, enum nft_payload_bases base, uint
 	return fw_expr_payload_load_reg(r, base, offset, len, NFT_REG_1);
 }
 
-/* reg1 = reg1 & mask (4 bytes, network order). */
-static int expr_mask4(struct nftnl_rule *r, uint32_t mask_be)
+int fw_expr_mask4(struct nftnl_rule *r, uint32_t mask_be)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
 	uint32_t xor = 0;
@@ -292,7 +299,7 @@ int fw_expr_ip_prefix(struct nftnl_rule *r, uint32_t offset, enum nft_cmp_ops op
 		return 0;
 	err = fw_expr_payload_load(r, NFT_PAYLOAD_NETWORK_HEADER, offset, sizeof(uint32_t));
 	if (err >= 0 && p->len < 32)
-		err = expr_mask4(r, htonl(mask));
+		err = fw_expr_mask4(r, htonl(mask));
 	if (err >= 0)
 		err = fw_expr_cmp(r, op, &addr_be, sizeof(addr_be));
 	return err;
@@ -321,13 +328,13 @@ int fw_expr_counter(struct nftnl_rule *r)
 	return expr_add(r, nftnl_expr_alloc("counter"));
 }
 
-int fw_expr_drop(struct nftnl_rule *r)
+int fw_expr_verdict(struct nftnl_rule *r, uint32_t verdict)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
 	}
 	return expr_add(r, e);
 }
@@ -351,9 +358,7 @@ int fw_rule_set_comment(struct nftnl_rule *r, const char *comment)
 
 int fw_batch_rule(struct fw_batch *b, uint16_t family, const char *chain, fw_rule_filler fill, const void *arg)
 {
-	union fw_scratch s = { .buf = { 0 } };
 	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
 	int err;
 
 	r = nftnl_rule_alloc();
@@ -366,12 +371,20 @@ int fw_batch_rule(struct fw_batch *b, uint16_t family, const char *chain, fw_rul
 		goto out;
 	}
 	err = fill(r, arg);
-	if (err < 0)
-		goto out;
-	nlh = nftnl_nlmsg_build_hdr(s.buf, NFT_MSG_NEWRULE, family, NLM_F_APPEND | NLM_F_CREATE | NLM_F_ACK, b->seq);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	err = batch_put(b, nlh);
+	if (err >= 0)
+		err = fw_batch_rule_msg(b, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE, r);
 out:
 	nftnl_rule_free(r);
 	return err;
+}
+
+int fw_batch_rule_msg(struct fw_batch *b, uint16_t type, uint16_t flags, struct nftnl_rule *r)
+{
+	union fw_scratch s = { .buf = { 0 } };
+	uint16_t family = (uint16_t)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
+	struct nlmsghdr *nlh;
+
+	nlh = nftnl_nlmsg_build_hdr(s.buf, type, family, flags | NLM_F_ACK, b->seq);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	return batch_put(b, nlh);
 }

@@ -134,14 +134,6 @@ static void describe_msg(const struct nlmsghdr *nlh, char *out, size_t outlen)
 	struct nftnl_set *set;
 	const char *verb;
 
-	if (type == NFNL_MSG_BATCH_BEGIN) {
-		snprintf(out, outlen, "batch");
-		return;
-	}
-	if (type == NFNL_MSG_BATCH_END) {
-		snprintf(out, outlen, "commit");
-		return;
-	}
 	switch (NFNL_MSG_TYPE(type)) {
 	case NFT_MSG_NEWTABLE:
 		snprintf(out, outlen, "add table %s %s", family, FW_TABLE);
@@ -193,7 +185,7 @@ static void describe_msg(const struct nlmsghdr *nlh, char *out, size_t outlen)
 	}
 }
 
-int fw_batch_describe(const void *buf, size_t len, uint32_t seq, char *out, size_t outlen)
+int fw_describe_seq(const void *buf, size_t len, uint32_t seq, fw_msg_describer fn, char *out, size_t outlen)
 {
 	const struct nlmsghdr *nlh = buf;
 	int rest = len > INT32_MAX ? INT32_MAX : (int)len;
@@ -201,11 +193,21 @@ int fw_batch_describe(const void *buf, size_t len, uint32_t seq, char *out, size
 	if (!out || outlen == 0)
 		return -EINVAL;
 	for (; buf && mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
-		if (nlh->nlmsg_seq == seq) {
-			describe_msg(nlh, out, outlen);
-			return 0;
-		}
+		if (nlh->nlmsg_seq != seq)
+			continue;
+		if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN)
+			snprintf(out, outlen, "batch");
+		else if (nlh->nlmsg_type == NFNL_MSG_BATCH_END)
+			snprintf(out, outlen, "commit");
+		else
+			fn(nlh, out, outlen);
+		return 0;
 	}
 	snprintf(out, outlen, "batch");
 	return -ENOENT;
+}
+
+int fw_batch_describe(const void *buf, size_t len, uint32_t seq, char *out, size_t outlen)
+{
+	return fw_describe_seq(buf, len, seq, describe_msg, out, outlen);
 }

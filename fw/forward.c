@@ -5,8 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,36 +17,20 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
-#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/xt_comment.h>
 #include <linux/netlink.h>
 
-#include "fw/fw.h"   /* struct fw_acks: collecting a batch's answers */
+#include "fw/internal.h"   /* the batch writer, expressions, socket and sending shared with fw.c */
 
-/* libnftnl's builders write without a length check: every message is built in a scratch buffer
- * this big (a rule of ours is about 250 bytes) and copied only if it fits (as fw.c does). */
-#define FWD_MSG_MAX     1024
-#define FWD_RECV_SIZE   32768
-#define FWD_TIMEOUT_MS  5000
+/* Room per message in our batch buffer: a rule of ours is about 250 bytes, a delete about 100. */
+#define FWD_BATCH_MSG_ROOM 512
 #define FWD_ATTEMPTS    10
 /* Offsets of the addresses in struct iphdr. */
 #define FWD_OFF_SADDR   12
 #define FWD_OFF_DADDR   16
-
-static void errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void errbuf_set(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errbuf || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *family_name(uint32_t family)
 {
@@ -117,108 +99,41 @@ out:
 
 /* ---- rules: build ------------------------------------------------------------------------------ */
 
-static int expr_add(struct nftnl_rule *r, struct nftnl_expr *e)
-{
-	if (!e)
-		return -ENOMEM;
-	nftnl_rule_add_expr(r, e);   /* the rule owns e from here */
-	return 0;
-}
-
 /* `-s|-d NETWORK -j ACCEPT` exactly as iptables-nft 1.8.9 encodes it (add_addr() in
  * iptables/nft-ipv4.c, checked with `nft --debug=netlink`): a byte-aligned prefix loads only its
  * bytes and compares them (10.244.0.0/16: load 2b, cmp 0x0000f40a), any other loads 4 bytes,
  * masks and compares; then counter, accept.  The same encoding makes `iptables -S` list the rule
- * as `-s 10.244.0.0/16 ... -j ACCEPT` and `iptables -D` with the same arguments match it. */
+ * as `-s 10.244.0.0/16 ... -j ACCEPT` and `iptables -D` with the same arguments match it.  Hence
+ * not fw_expr_ip_prefix(), which always loads 4 bytes (and masks unless /32), as nft does. */
 static int rule_fill(struct nftnl_rule *r, enum fw_forward_dir dir, const struct cidr4 *net)
 {
 	uint32_t mask = cidr4_mask(net->len);
-	uint32_t addr_be = htonl(net->addr & mask), mask_be = htonl(mask), zero = 0;
+	uint32_t addr_be = htonl(net->addr & mask);
 	uint32_t len = net->len % 8 == 0 ? net->len / 8u : 4u;
-	struct nftnl_udata_buf *ud;
-	struct nftnl_expr *e;
+	uint32_t off = dir == FW_FORWARD_SADDR ? FWD_OFF_SADDR : FWD_OFF_DADDR;
 	int err;
 
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FW_FORWARD_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, FW_FORWARD_CHAIN);
-
-	e = nftnl_expr_alloc("payload");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, dir == FW_FORWARD_SADDR ? FWD_OFF_SADDR : FWD_OFF_DADDR);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	}
-	err = expr_add(r, e);
-	if (err >= 0 && net->len % 8 != 0) {
-		e = nftnl_expr_alloc("bitwise");
-		if (e) {
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
-			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask_be, sizeof(mask_be));
-			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-		}
-		err = expr_add(r, e);
-	}
-	if (err >= 0) {
-		e = nftnl_expr_alloc("cmp");
-		if (e) {
-			nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-			nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &addr_be, len);   /* the first len bytes */
-		}
-		err = expr_add(r, e);
-	}
+	err = fw_expr_payload_load(r, NFT_PAYLOAD_NETWORK_HEADER, off, len);
+	if (err >= 0 && net->len % 8 != 0)
+		err = fw_expr_mask4(r, htonl(mask));
 	if (err >= 0)
-		err = expr_add(r, nftnl_expr_alloc("counter"));
-	if (err >= 0) {
-		e = nftnl_expr_alloc("immediate");
-		if (e) {
-			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
-		}
-		err = expr_add(r, e);
-	}
-	if (err < 0)
-		return err;
+		err = fw_expr_cmp(r, NFT_CMP_EQ, &addr_be, len);   /* the first len bytes */
+	if (err >= 0)
+		err = fw_expr_counter(r);
+	if (err >= 0)
+		err = fw_expr_verdict(r, NF_ACCEPT);
 	/* nft's own comment encoding; iptables-nft shows it as `-m comment --comment "..."`. */
-	ud = nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 16);
-	if (!ud)
-		return -ENOMEM;
-	if (!nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, FW_FORWARD_COMMENT))
-		err = -EINVAL;
-	else if (nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud)) < 0)
-		err = -ENOMEM;
-	nftnl_udata_buf_free(ud);
+	if (err >= 0)
+		err = fw_rule_set_comment(r, FW_FORWARD_COMMENT);
 	return err;
 }
 
 /* ---- rules: parse ------------------------------------------------------------------------------ */
 
-static int udata_comment_cb(const struct nftnl_udata *attr, void *data)
-{
-	const char **comment = data;
-	const char *s = nftnl_udata_get(attr);
-	uint8_t len = nftnl_udata_len(attr);
-
-	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 && s[len - 1] == '\0')
-		*comment = s;
-	return 0;
-}
-
 static bool has_our_comment(const struct nftnl_rule *r)
 {
-	const char *comment = NULL;
-	const void *ud;
-	uint32_t len = 0;
+	const char *comment = fw_rule_comment(r);
 
-	if (!nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
-		return false;
-	ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
-	if (ud)
-		nftnl_udata_parse(ud, len, udata_comment_cb, &comment);
 	return comment && strcmp(comment, FW_FORWARD_COMMENT) == 0;
 }
 
@@ -422,55 +337,24 @@ bool fw_forward_plan_empty(const struct fw_forward_plan *p)
 
 /* ---- batch ------------------------------------------------------------------------------------- */
 
-struct batch {
-	char *buf;
-	size_t cap, len;
-	uint32_t seq;
-};
-
-union scratch {
-	struct nlmsghdr align;
-	char buf[FWD_MSG_MAX];
-};
-
-static int batch_put(struct batch *b, const struct nlmsghdr *nlh)
-{
-	size_t n = MNL_ALIGN(nlh->nlmsg_len);
-
-	if (n > sizeof(union scratch))
-		return -EMSGSIZE;
-	if (n > b->cap - b->len)
-		return -ENOBUFS;
-	memcpy(b->buf + b->len, nlh, n);
-	b->len += n;
-	b->seq++;
-	return 0;
-}
-
-static int batch_rule(struct batch *b, uint16_t type, enum fw_forward_dir dir, const struct cidr4 *net,
+static int batch_rule(struct fw_batch *b, uint16_t type, enum fw_forward_dir dir, const struct cidr4 *net,
                       uint64_t handle)
 {
-	uint16_t flags = NLM_F_ACK | (type == NFT_MSG_NEWRULE ? NLM_F_CREATE | NLM_F_APPEND : 0);
 	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *nlh;
-	union scratch s;
 	int err = 0;
 
 	if (!r)
 		return -ENOMEM;
-	if (type == NFT_MSG_NEWRULE) {
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FW_FORWARD_TABLE) < 0 ||
+	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, FW_FORWARD_CHAIN) < 0)
+		err = -ENOMEM;
+	else if (type == NFT_MSG_NEWRULE)
 		err = rule_fill(r, dir, net);
-	} else {
-		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FW_FORWARD_TABLE);
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, FW_FORWARD_CHAIN);
+	else
 		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
-	}
-	if (err >= 0) {
-		nlh = nftnl_nlmsg_build_hdr(s.buf, type, NFPROTO_IPV4, flags, b->seq);
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		err = batch_put(b, nlh);
-	}
+	if (err >= 0)
+		err = fw_batch_rule_msg(b, type, type == NFT_MSG_NEWRULE ? NLM_F_CREATE | NLM_F_APPEND : 0, r);
 	nftnl_rule_free(r);
 	return err;
 }
@@ -478,26 +362,21 @@ static int batch_rule(struct batch *b, uint16_t type, enum fw_forward_dir dir, c
 int fw_forward_batch_build(const struct fw_forward_plan *p, uint32_t genid, void *buf, size_t buflen,
                            uint32_t seq, size_t *ret_len)
 {
-	struct batch b = { .buf = buf, .cap = buf ? buflen : 0, .seq = seq };
-	struct nlmsghdr *nlh;
-	union scratch s;
+	struct fw_batch b = { .buf = buf, .cap = buf ? buflen : 0, .seq = seq };
 	int err;
 
 	if (!p || p->n_del > FW_FORWARD_MAX_OURS)
 		return -EINVAL;
-	nlh = nftnl_batch_begin(s.buf, b.seq);
-	/* The kernel refuses the whole batch with ERESTART when the ruleset is no longer the
-	 * generation we read: our plan was made from that reading. */
-	if (genid)
-		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
-	err = batch_put(&b, nlh);
+	/* With genid, the kernel refuses the whole batch with ERESTART when the ruleset is no longer
+	 * the generation we read: our plan was made from that reading. */
+	err = fw_batch_begin_genid(&b, genid);
 	for (size_t i = 0; i < p->n_del && err >= 0; i++)
 		err = batch_rule(&b, NFT_MSG_DELRULE, FW_FORWARD_SADDR, NULL, p->del[i]);
 	for (int d = FW_FORWARD_SADDR; d <= FW_FORWARD_DADDR && err >= 0; d++)
 		if (p->add[d])
 			err = batch_rule(&b, NFT_MSG_NEWRULE, (enum fw_forward_dir)d, &p->network, 0);
 	if (err >= 0)
-		err = batch_put(&b, nftnl_batch_end(s.buf, b.seq));
+		err = fw_batch_end(&b);
 	if (err < 0)
 		return err;
 	*ret_len = b.len;
@@ -510,11 +389,7 @@ static void describe_msg(const struct nlmsghdr *nlh, char *out, size_t outlen)
 	struct nftnl_rule *r;
 	char net[CIDR4_STRLEN];
 
-	if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN) {
-		snprintf(out, outlen, "batch");
-	} else if (nlh->nlmsg_type == NFNL_MSG_BATCH_END) {
-		snprintf(out, outlen, "commit");
-	} else if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWRULE && fw_forward_rule_parse(nlh, &fr) == 1) {
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWRULE && fw_forward_rule_parse(nlh, &fr) == 1) {
 		snprintf(out, outlen, "add rule ip %s %s %s %s -j ACCEPT", FW_FORWARD_TABLE, FW_FORWARD_CHAIN,
 			 fr.dir == FW_FORWARD_SADDR ? "-s" : "-d", cidr4_format(&fr.network, net));
 	} else if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_DELRULE) {
@@ -532,19 +407,7 @@ static void describe_msg(const struct nlmsghdr *nlh, char *out, size_t outlen)
 
 int fw_forward_batch_describe(const void *buf, size_t len, uint32_t seq, char *out, size_t outlen)
 {
-	const struct nlmsghdr *nlh = buf;
-	int rest = len > INT32_MAX ? INT32_MAX : (int)len;
-
-	if (!out || outlen == 0)
-		return -EINVAL;
-	for (; buf && mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
-		if (nlh->nlmsg_seq == seq) {
-			describe_msg(nlh, out, outlen);
-			return 0;
-		}
-	}
-	snprintf(out, outlen, "batch");
-	return -ENOENT;
+	return fw_describe_seq(buf, len, seq, describe_msg, out, outlen);
 }
 
 /* ---- kernel ------------------------------------------------------------------------------------ */
@@ -566,42 +429,20 @@ static void conn_close(struct conn *c)
 
 static int conn_open(struct conn *c)
 {
-	int one = 1, err;
+	int err;
 
 	memset(c, 0, sizeof(*c));
-	c->rbuf = malloc(FWD_RECV_SIZE);
+	c->rbuf = malloc(FW_RECV_SIZE);
 	if (!c->rbuf)
 		return -ENOMEM;
-	c->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!c->nl || mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
+	err = fw_sock_open(&c->nl);
+	if (err < 0) {
 		conn_close(c);
 		return err;
 	}
-	/* Optional: without them there is just no extack text / a longer error message. */
-	mnl_socket_setsockopt(c->nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(c->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	c->portid = mnl_socket_get_portid(c->nl);
 	c->seq = (uint32_t)time(NULL);
 	return 0;
-}
-
-/* Wait up to FWD_TIMEOUT_MS for a datagram; its length or -errno. */
-static ssize_t conn_recv(struct conn *c)
-{
-	struct pollfd p = { .fd = mnl_socket_get_fd(c->nl), .events = POLLIN };
-	ssize_t n;
-	int r;
-
-	do
-		r = poll(&p, 1, FWD_TIMEOUT_MS);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	if (r == 0)
-		return -ETIMEDOUT;
-	n = mnl_socket_recvfrom(c->nl, c->rbuf, FWD_RECV_SIZE);
-	return n < 0 ? -errno : n;
 }
 
 struct request {
@@ -630,8 +471,8 @@ static int request(struct conn *c, uint16_t type, uint16_t family, const char *t
 {
 	struct request q = { fn, arg, 0 };
 	uint32_t seq = c->seq++;
+	union fw_scratch s = { .buf = { 0 } };
 	struct nlmsghdr *nlh;
-	union scratch s;
 	int r;
 
 	nlh = nftnl_nlmsg_build_hdr(s.buf, type, family, type == NFT_MSG_GETGEN ? NLM_F_ACK : NLM_F_DUMP, seq);
@@ -642,7 +483,7 @@ static int request(struct conn *c, uint16_t type, uint16_t family, const char *t
 	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	do {
-		ssize_t n = conn_recv(c);
+		ssize_t n = fw_sock_recv(c->nl, c->rbuf, FW_RECV_SIZE);
 
 		if (n < 0)
 			return (int)n;
@@ -750,7 +591,7 @@ int fw_forward_probe(struct fw_forward_state *ret, char *errbuf, size_t errlen)
 
 	err = conn_open(&c);
 	if (err < 0) {
-		errbuf_set(errbuf, errlen, "open netfilter netlink socket: %s", strerror(-err));
+		fw_errbuf_set(errbuf, errlen, "open netfilter netlink socket: %s", strerror(-err));
 		return err;
 	}
 	for (int attempt = 0; attempt < FWD_ATTEMPTS; attempt++) {
@@ -760,12 +601,12 @@ int fw_forward_probe(struct fw_forward_state *ret, char *errbuf, size_t errlen)
 	}
 	conn_close(&c);
 	if (err < 0) {
-		errbuf_set(errbuf, errlen, "list forward chains: %s", strerror(-err));
+		fw_errbuf_set(errbuf, errlen, "list forward chains: %s", strerror(-err));
 		return err;
 	}
 	brnf = read_br_netfilter();
 	if (brnf < 0) {
-		errbuf_set(errbuf, errlen, "read %s: %s", FW_FORWARD_BRNF, strerror(-brnf));
+		fw_errbuf_set(errbuf, errlen, "read %s: %s", FW_FORWARD_BRNF, strerror(-brnf));
 		return brnf;
 	}
 	st.br_netfilter = brnf == 1;
@@ -773,42 +614,11 @@ int fw_forward_probe(struct fw_forward_state *ret, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/* Send a batch on c and wait for every answer; errbuf names the message that failed. */
-static int send_batch(struct conn *c, const void *batch, size_t len, char *errbuf, size_t errlen)
-{
-	struct fw_acks a;
-	char what[128];
-
-	fw_acks_init(&a, batch, len);
-	if (mnl_socket_sendto(c->nl, batch, len) < 0) {
-		errbuf_set(errbuf, errlen, "send batch: %s", strerror(errno));
-		return -errno;
-	}
-	while (!fw_acks_done(&a)) {
-		ssize_t n = conn_recv(c);
-
-		if (n < 0) {
-			errbuf_set(errbuf, errlen, "wait for kernel answer (%u of %u): %s", a.answered, a.expected,
-				   strerror((int)-n));
-			return (int)n;
-		}
-		if (fw_acks_feed(&a, c->rbuf, (size_t)n) < 0) {
-			errbuf_set(errbuf, errlen, "malformed kernel answer");
-			return -EPROTO;
-		}
-	}
-	if (a.error < 0) {
-		fw_forward_batch_describe(batch, len, a.error_seq, what, sizeof(what));
-		errbuf_set(errbuf, errlen, "%s: %s%s%s", what, strerror(-a.error), a.extack[0] ? ": " : "", a.extack);
-	}
-	return a.error;
-}
-
 /* One read-plan-write round: -EINTR or -ERESTART when the ruleset changed under us. */
 static int sync_once(struct conn *c, bool allow, const struct cidr4 *network, struct ours *o, char *errbuf,
                      size_t errlen)
 {
-	union { struct nlmsghdr align; char buf[(FW_FORWARD_MAX_OURS + 4) * FWD_MSG_MAX / 2]; } *batch;
+	union { struct nlmsghdr align; char buf[(FW_FORWARD_MAX_OURS + 4) * FWD_BATCH_MSG_ROOM]; } *batch;
 	struct fw_forward_state st = { 0 };
 	struct fw_forward_plan plan;
 	uint32_t genid = 0;
@@ -825,13 +635,13 @@ static int sync_once(struct conn *c, bool allow, const struct cidr4 *network, st
 	if (err == -ENOENT)
 		return -EINTR;   /* the chain went between the dumps: read again */
 	if (err == -E2BIG) {
-		errbuf_set(errbuf, errlen, "more than %d rules in ip %s %s carry our comment \"%s\"",
+		fw_errbuf_set(errbuf, errlen, "more than %d rules in ip %s %s carry our comment \"%s\"",
 			   FW_FORWARD_MAX_OURS, FW_FORWARD_TABLE, FW_FORWARD_CHAIN, FW_FORWARD_COMMENT);
 		return err;
 	}
 	if (err < 0) {
 		if (err != -EINTR)
-			errbuf_set(errbuf, errlen, "list ip %s %s: %s", FW_FORWARD_TABLE, FW_FORWARD_CHAIN, strerror(-err));
+			fw_errbuf_set(errbuf, errlen, "list ip %s %s: %s", FW_FORWARD_TABLE, FW_FORWARD_CHAIN, strerror(-err));
 		return err;
 	}
 	err = fw_forward_plan_make(allow, network, o->v, o->n, &plan);
@@ -843,13 +653,13 @@ static int sync_once(struct conn *c, bool allow, const struct cidr4 *network, st
 	err = fw_forward_batch_build(&plan, genid, batch->buf, sizeof(batch->buf), c->seq, &len);
 	if (err >= 0) {
 		c->seq += (uint32_t)(plan.n_del + 4);
-		err = send_batch(c, batch->buf, len, errbuf, errlen);
+		err = fw_sock_send_batch(c->nl, c->rbuf, batch->buf, len, fw_forward_batch_describe, errbuf, errlen);
 		/* A rule or the chain went after we read them (a kernel without NFNL_BATCH_GENID
 		 * says so instead of ERESTART): read again. */
 		if (err == -ENOENT)
 			err = -EINTR;
 	} else {
-		errbuf_set(errbuf, errlen, "build batch: %s", strerror(-err));
+		fw_errbuf_set(errbuf, errlen, "build batch: %s", strerror(-err));
 	}
 	free(batch);
 	return err;
@@ -865,7 +675,7 @@ static int forward_sync(bool allow, const struct cidr4 *network, char *errbuf, s
 	if (network)
 		cidr4_format(network, net);
 	if (allow && (!network || network->len == 0 || network->len > 32)) {
-		errbuf_set(errbuf, errlen, "accept rules for %s: refusing a network that matches everything", net);
+		fw_errbuf_set(errbuf, errlen, "accept rules for %s: refusing a network that matches everything", net);
 		return -EINVAL;
 	}
 	o = malloc(sizeof(*o));
@@ -873,7 +683,7 @@ static int forward_sync(bool allow, const struct cidr4 *network, char *errbuf, s
 		return -ENOMEM;
 	err = conn_open(&c);
 	if (err < 0) {
-		errbuf_set(errbuf, errlen, "open netfilter netlink socket: %s", strerror(-err));
+		fw_errbuf_set(errbuf, errlen, "open netfilter netlink socket: %s", strerror(-err));
 		free(o);
 		return err;
 	}
@@ -891,10 +701,10 @@ static int forward_sync(bool allow, const struct cidr4 *network, char *errbuf, s
 	conn_close(&c);
 	free(o);
 	if (err == -ENOENT && allow)
-		errbuf_set(errbuf, errlen, "chain ip %s %s does not exist: nothing to override", FW_FORWARD_TABLE,
+		fw_errbuf_set(errbuf, errlen, "chain ip %s %s does not exist: nothing to override", FW_FORWARD_TABLE,
 			   FW_FORWARD_CHAIN);
 	else if (err == -EINTR || err == -ERESTART)
-		errbuf_set(errbuf, errlen, "ip %s %s kept changing while we read it (%d attempts)", FW_FORWARD_TABLE,
+		fw_errbuf_set(errbuf, errlen, "ip %s %s kept changing while we read it (%d attempts)", FW_FORWARD_TABLE,
 			   FW_FORWARD_CHAIN, FWD_ATTEMPTS);
 	return err;
 }

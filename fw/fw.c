@@ -206,7 +206,7 @@ static int rule_antispoof_fill(struct nftnl_rule *r, const void *arg)
 	if (err >= 0)
 		err = fw_expr_counter(r);
 	if (err >= 0)
-		err = fw_expr_drop(r);
+		err = fw_expr_verdict(r, NF_DROP);
 	if (err >= 0)
 		err = fw_rule_set_comment(r, comment);
 	return err;
@@ -459,25 +459,13 @@ ssize_t fw_sock_recv(struct mnl_socket *nl, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-static int send_batch(const void *batch, size_t len, char *errbuf, size_t errlen)
+int fw_sock_send_batch(struct mnl_socket *nl, void *rbuf, const void *batch, size_t len, fw_batch_describer describe,
+                       char *errbuf, size_t errlen)
 {
-	struct mnl_socket *nl = NULL;
 	struct fw_acks a;
-	char *rbuf = NULL;
 	char what[192];
 	int err;
 
-	err = fw_sock_open(&nl);
-	if (err < 0) {
-		fw_errbuf_set(errbuf, errlen, "open netfilter netlink socket: %s", strerror(-err));
-		return err;
-	}
-	rbuf = malloc(FW_RECV_SIZE);
-	if (!rbuf) {
-		err = -ENOMEM;
-		fw_errbuf_set(errbuf, errlen, "send batch: %s", strerror(-err));
-		goto out;
-	}
 	fw_acks_init(&a, batch, len);
 	if (a.expected > FW_ACKS_IN_DEFAULT_RCVBUF) {
 		/* The kernel queues every answer before we read one: a full receive buffer would
@@ -498,7 +486,7 @@ static int send_batch(const void *batch, size_t len, char *errbuf, size_t errlen
 	if (mnl_socket_sendto(nl, batch, len) < 0) {
 		err = -errno;
 		fw_errbuf_set(errbuf, errlen, "send batch of %zu bytes: %s", len, strerror(-err));
-		goto out;
+		return err;
 	}
 	while (!fw_acks_done(&a)) {
 		ssize_t n = fw_sock_recv(nl, rbuf, FW_RECV_SIZE);
@@ -508,21 +496,42 @@ static int send_batch(const void *batch, size_t len, char *errbuf, size_t errlen
 			err = (int)n;
 			fw_errbuf_set(errbuf, errlen, "wait for kernel answer (%u of %u): %s",
 				   a.answered, a.expected, strerror(-err));
-			goto out;
+			return err;
 		}
 		err = fw_acks_feed(&a, rbuf, (size_t)n);
 		if (err < 0) {
 			fw_errbuf_set(errbuf, errlen, "malformed kernel answer");
-			goto out;
+			return err;
 		}
 	}
 	err = a.error;
 	if (err < 0) {
-		fw_batch_describe(batch, len, a.error_seq, what, sizeof(what));
+		describe(batch, len, a.error_seq, what, sizeof(what));
 		fw_errbuf_set(errbuf, errlen, "%s: %s%s%s", what, strerror(-err),
 			   a.extack[0] ? ": " : "", a.extack);
 	}
-out:
+	return err;
+}
+
+/* A batch of ours on a socket of its own. */
+static int send_batch(const void *batch, size_t len, char *errbuf, size_t errlen)
+{
+	struct mnl_socket *nl = NULL;
+	char *rbuf;
+	int err;
+
+	err = fw_sock_open(&nl);
+	if (err < 0) {
+		fw_errbuf_set(errbuf, errlen, "open netfilter netlink socket: %s", strerror(-err));
+		return err;
+	}
+	rbuf = malloc(FW_RECV_SIZE);
+	if (rbuf) {
+		err = fw_sock_send_batch(nl, rbuf, batch, len, fw_batch_describe, errbuf, errlen);
+	} else {
+		err = -ENOMEM;
+		fw_errbuf_set(errbuf, errlen, "send batch: %s", strerror(-err));
+	}
 	free(rbuf);
 	mnl_socket_close(nl);
 	return err;

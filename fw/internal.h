@@ -1,9 +1,11 @@
-/* Shared by the files of fw/ (fw.c, batch.c, describe.c, check.c); not part of the fw API.
+/* Shared by the files of fw/ (fw.c, batch.c, describe.c, check.c, forward.c); not part of the fw
+ * API.
  *
  *   batch.c     the nftables batch writer and the rule-expression toolkit
  *   fw.c        what goes into our tables, the fw_batch_build*() builders, sending and acks
  *   describe.c  naming a message of a batch (fw_batch_describe()) and parsing it back
- *   check.c     reading our tables back from the kernel and comparing them (fw_check()) */
+ *   check.c     reading our tables back from the kernel and comparing them (fw_check())
+ *   forward.c   our accepts in someone else's chain (iptables-nft's ip filter FORWARD) */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -61,6 +63,9 @@ union fw_scratch {
 /* Each returns 0, -ENOBUFS when the message does not fit into b (nothing is written), -ENOMEM, or
  * -EMSGSIZE when a message outgrew FW_MSG_MAX (a bug). */
 int fw_batch_begin(struct fw_batch *b);
+/* BEGIN carrying NFNL_BATCH_GENID = genid (none when 0): the kernel then refuses the whole batch
+ * with ERESTART when the ruleset is no longer that generation. */
+int fw_batch_begin_genid(struct fw_batch *b, uint32_t genid);
 int fw_batch_end(struct fw_batch *b);
 int fw_batch_table(struct fw_batch *b, uint16_t family, uint16_t type, uint16_t flags);
 /* add + delete: valid whether or not the table exists; drops every chain, rule and set in it. */
@@ -79,6 +84,9 @@ int fw_batch_elems(struct fw_batch *b, uint16_t type, enum fw_set_kind k, const 
 /* A rule appended to chain of table family shoal; fill adds its expressions and comment. */
 typedef int (*fw_rule_filler)(struct nftnl_rule *r, const void *arg);
 int fw_batch_rule(struct fw_batch *b, uint16_t family, const char *chain, fw_rule_filler fill, const void *arg);
+/* The type message (NFT_MSG_NEWRULE, NFT_MSG_DELRULE) for r as it is, in r's family; flags are
+ * ORed with NLM_F_ACK.  For rules in tables that are not ours (forward.c). */
+int fw_batch_rule_msg(struct fw_batch *b, uint16_t type, uint16_t flags, struct nftnl_rule *r);
 
 /* ---- batch.c: rule expressions (each returns 0 or -ENOMEM) ------------------------------------ */
 
@@ -89,15 +97,23 @@ int fw_expr_payload_load_reg(struct nftnl_rule *r, enum nft_payload_bases base, 
 int fw_expr_payload_load(struct nftnl_rule *r, enum nft_payload_bases base, uint32_t offset, uint32_t len);
 /* `ip saddr|daddr [!=] prefix` for the IPv4 address at offset of the network header. */
 int fw_expr_ip_prefix(struct nftnl_rule *r, uint32_t offset, enum nft_cmp_ops op, const struct cidr4 *p);
+/* reg 1 = reg 1 & mask_be (4 bytes, network order). */
+int fw_expr_mask4(struct nftnl_rule *r, uint32_t mask_be);
 int fw_expr_masq(struct nftnl_rule *r);
 /* `KEY != @set`: the key starts in reg 1 and spans the registers loaded before. */
 int fw_expr_lookup_not_in(struct nftnl_rule *r, const char *set);
 int fw_expr_counter(struct nftnl_rule *r);
-int fw_expr_drop(struct nftnl_rule *r);
+int fw_expr_verdict(struct nftnl_rule *r, uint32_t verdict);   /* NF_DROP, NF_ACCEPT */
 /* Returns 0, -ENOMEM, or -EINVAL for a comment too long. */
 int fw_rule_set_comment(struct nftnl_rule *r, const char *comment);
 
 /* ---- describe.c: reading messages back ------------------------------------------------------- */
+
+/* Write what the message nlh is into out ("add rule ...").  fw_describe_seq() finds the message
+ * numbered seq in a batch and names it: "batch" (BEGIN), "commit" (END), otherwise fn's text;
+ * 0, or -ENOENT when no message has that seq (out gets "batch"), -EINVAL without out. */
+typedef void (*fw_msg_describer)(const struct nlmsghdr *nlh, char *out, size_t outlen);
+int fw_describe_seq(const void *buf, size_t len, uint32_t seq, fw_msg_describer fn, char *out, size_t outlen);
 
 /* The rule's comment (borrowed from r), or NULL. */
 const char *fw_rule_comment(const struct nftnl_rule *r);
@@ -115,6 +131,12 @@ int fw_elems_for_each(const struct nlmsghdr *nlh, fw_elem_fn fn, void *arg);
 int fw_sock_open(struct mnl_socket **ret);
 /* Wait up to FW_TIMEOUT_MS for a datagram and read it; returns its length or -errno. */
 ssize_t fw_sock_recv(struct mnl_socket *nl, void *buf, size_t len);
+/* Send the batch on nl and wait for every answer, reading into rbuf (FW_RECV_SIZE bytes).  Returns
+ * 0 or the first error; errbuf then names the failed message with describe (fw_batch_describe,
+ * fw_forward_batch_describe) and adds the kernel's extended-ACK text. */
+typedef int (*fw_batch_describer)(const void *buf, size_t len, uint32_t seq, char *out, size_t outlen);
+int fw_sock_send_batch(struct mnl_socket *nl, void *rbuf, const void *batch, size_t len, fw_batch_describer describe,
+                       char *errbuf, size_t errlen);
 
 /* The signature of fw_batch_build(); fw_build_alloc() builds with it into a heap buffer that grows
  * until the batch fits (*ret_buf is the caller's to free). */
