@@ -221,14 +221,21 @@ static json_t *handle_workloads(struct manager *m)
 	return json_pack("{s:b, s:o}", "ok", 1, "workloads", list);
 }
 
-static json_t *handle_subnets(struct manager *m)
+static void on_subnets(void *userdata, int err, json_t *list, const char *msg)
 {
-	char err[NETD_ERRLEN];
-	void *list;
+	api_call_reply(userdata, err < 0 ? api_error(CNI_ERR_IO, "failed to read the store", "%s", msg)
+	                                 : json_pack("{s:b, s:o}", "ok", 1, "subnets", list));
+}
 
-	if (subnet_list_json(m, &list, err) < 0)
-		return api_error(CNI_ERR_IO, "failed to read the store", "%s", err);
-	return json_pack("{s:b, s:o}", "ok", 1, "subnets", (json_t *)list);
+/* The store may be remote (etcd): answered when it answers, the loop never waits. */
+static json_t *handle_subnets(struct manager *m, struct api_call *call)
+{
+	int r = subnet_list(m, on_subnets, call);
+
+	if (r < 0)
+		return api_error(CNI_ERR_IO, "failed to read the store", "%s: %s", m->cfg.store, strerror(-r));
+	api_call_defer(call);
+	return API_DEFERRED;
 }
 
 json_t *handlers_dispatch(void *userdata, json_t *j, int fd, struct api_call *call)
@@ -253,7 +260,7 @@ json_t *handlers_dispatch(void *userdata, json_t *j, int fd, struct api_call *ca
 	case REQ_WORKLOADS:
 		return handle_workloads(m);
 	case REQ_SUBNETS:
-		return handle_subnets(m);
+		return handle_subnets(m, call);
 	}
 	return api_error(CNI_ERR_DECODE, "invalid request", "unknown op");
 }

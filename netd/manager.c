@@ -224,8 +224,13 @@ void manager_reload(struct manager *m, const struct netd_config *cfg)
 	if (strcmp(cfg->node, m->cfg.node) || strcmp(cfg->store, m->cfg.store) || strcmp(cfg->bridge, m->cfg.bridge) ||
 	    cfg->network.addr != m->cfg.network.addr || cfg->network.len != m->cfg.network.len ||
 	    cfg->subnet_len != m->cfg.subnet_len || strcmp(cfg->state_dir, m->cfg.state_dir) ||
-	    strcmp(cfg->socket, m->cfg.socket) || cfg->mtu != m->cfg.mtu || cfg->masquerade != m->cfg.masquerade ||
-	    cfg->antispoof != m->cfg.antispoof || cfg->lease_ttl != m->cfg.lease_ttl ||
+	    strcmp(cfg->socket, m->cfg.socket) || strcmp(cfg->socket_group, m->cfg.socket_group) ||
+	    strcmp(cfg->store_prefix, m->cfg.store_prefix) || strcmp(cfg->store_ca, m->cfg.store_ca) ||
+	    strcmp(cfg->store_cert, m->cfg.store_cert) || strcmp(cfg->store_key, m->cfg.store_key) ||
+	    strcmp(cfg->underlay, m->cfg.underlay) || cfg->direct_routing != m->cfg.direct_routing ||
+	    cfg->vni != m->cfg.vni || cfg->vxlan_port != m->cfg.vxlan_port || cfg->mtu != m->cfg.mtu ||
+	    cfg->masquerade != m->cfg.masquerade || cfg->antispoof != m->cfg.antispoof ||
+	    cfg->forward_accept != m->cfg.forward_accept || cfg->lease_ttl != m->cfg.lease_ttl ||
 	    cfg->reconcile_interval != m->cfg.reconcile_interval)
 		log_warn("configuration changes other than logLevel take effect after a restart");
 }

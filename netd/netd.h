@@ -95,8 +95,11 @@ struct manager {
 /* subnet.c */
 int subnet_start(struct manager *m);                   /* config, lease, claim; start-up only */
 void subnet_stop(struct manager *m);
-/* The store's subnet leases as the API's "subnets" list; ret_err on failure. */
-int subnet_list_json(struct manager *m, void **ret_json_array, char err[NETD_ERRLEN]);
+/* The store's subnet leases as the API's "subnets" list, asked asynchronously: cb runs once, on the
+ * loop, never inside the call, with err < 0 and msg on failure (-ECANCELED at shutdown); it owns
+ * list.  A negative return means cb will not run. */
+typedef void (*subnet_list_cb)(void *userdata, int err, json_t *list, const char *msg);
+int subnet_list(struct manager *m, subnet_list_cb cb, void *userdata);
 
 /* attach.c */
 struct attach_req {

@@ -532,42 +532,67 @@ void subnet_stop(struct manager *m)
 		uv_close((uv_handle_t *)&m->lease_timer, NULL);
 }
 
-int subnet_list_json(struct manager *m, void **ret_json_array, char err[NETD_ERRLEN])
-{
-	struct store_kvs kvs;
-	json_t *list;
-	int r;
+/* Every node's subnet lease, for the API's "subnets": asked of the store asynchronously (with etcd
+ * it is an HTTP request), answered through cb. */
+struct subnet_list_op {
+	struct manager *m;
+	subnet_list_cb cb;
+	void *userdata;
+};
 
-	r = store_list(m->store, "subnets/", &kvs);
-	if (r < 0) {
-		snprintf(err, NETD_ERRLEN, "%s: %s", m->cfg.store, strerror(-r));
-		return r;
-	}
-	list = json_array();
-	for (size_t i = 0; list && i < kvs.n; i++) {
+static json_t *subnet_list_build(const struct manager *m, const struct store_kvs *kvs)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < kvs->n; i++) {
 		struct record_subnet rec = { 0 };
 		char rerr[RECORD_ERRLEN], s[CIDR4_STRLEN];
 		struct cidr4 c;
 		json_t *o;
 		bool self;
 
-		if (cidr4_parse_key(kvs.kvs[i].key + strlen("subnets/"), &c) < 0 ||
-		    record_subnet_parse(kvs.kvs[i].value, kvs.kvs[i].value_len, &rec, rerr) < 0)
+		if (cidr4_parse_key(kvs->kvs[i].key + strlen("subnets/"), &c) < 0 ||
+		    record_subnet_parse(kvs->kvs[i].value, kvs->kvs[i].value_len, &rec, rerr) < 0)
 			continue;
 		self = strcmp(rec.node, m->cfg.node) == 0;
 		o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "subnet", cidr4_format(&c, s), "node", rec.node,
-		              "publicIP", rec.public_ip, "vtepMAC", rec.vtep_mac, "lease", (json_int_t)kvs.kvs[i].lease,
+		              "publicIP", rec.public_ip, "vtepMAC", rec.vtep_mac, "lease", (json_int_t)kvs->kvs[i].lease,
 		              "self", self);
 		/* Only our own lease's TTL is known here; the store keeps other nodes' TTLs to itself. */
 		if (o && self)
 			json_object_set_new(o, "leaseTTL", json_integer(m->cfg.lease_ttl));
 		json_array_append_new(list, o);
 	}
-	store_kvs_done(&kvs);
-	if (!list) {
-		snprintf(err, NETD_ERRLEN, "out of memory");
-		return -ENOMEM;
+	return list;
+}
+
+static void on_subnets_listed(void *userdata, int err, const struct store_kvs *kvs)
+{
+	struct subnet_list_op *op = userdata;
+	char msg[NETD_ERRLEN] = "";
+	json_t *list = NULL;
+
+	if (err == 0) {
+		list = subnet_list_build(op->m, kvs);
+		if (!list)
+			err = -ENOMEM;
 	}
-	*ret_json_array = list;
-	return 0;
+	if (err < 0)
+		snprintf(msg, sizeof(msg), "%s: %s", op->m->cfg.store, strerror(-err));
+	op->cb(op->userdata, err, list, msg);
+	free(op);
+}
+
+int subnet_list(struct manager *m, subnet_list_cb cb, void *userdata)
+{
+	struct subnet_list_op *op = malloc(sizeof(*op));
+	int r;
+
+	if (!op)
+		return -ENOMEM;
+	*op = (struct subnet_list_op){ .m = m, .cb = cb, .userdata = userdata };
+	r = store_list_async(m->store, "subnets/", on_subnets_listed, op);
+	if (r < 0)
+		free(op);
+	return r;
 }

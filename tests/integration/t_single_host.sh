@@ -117,6 +117,15 @@ cni_conf h1 | cni DEL "$LAB-pod1" "$(netns_path pod1)" eth0 >/dev/null
 check "one info line per DEL names container, pod and address" \
 	grep -qE "info: DEL $LAB-pod1/eth0 pod prod/web-0: releasing 10\.244\.[0-9.]+ on shv" "$LAB_TMP/shoald-h1.log"
 
+# --- SIGHUP: logLevel applies at once; a key that needs a restart is named as such
+jq '.logLevel = "debug" | .vni = 7' "$LAB_TMP/h1.json" >"$LAB_TMP/h1.json.new" && mv "$LAB_TMP/h1.json.new" "$LAB_TMP/h1.json"
+kill -HUP "$(shoald_pid h1)"
+for _ in $(seq 50); do grep -q "take effect after a restart" "$LAB_TMP/shoald-h1.log" && break; sleep 0.1; done
+check "SIGHUP applies logLevel" grep -q "log level changed" "$LAB_TMP/shoald-h1.log"
+check "SIGHUP says other changes (vni) need a restart" grep -q "changes other than logLevel take effect after a restart" \
+	"$LAB_TMP/shoald-h1.log"
+check "shoald keeps serving after SIGHUP" "$BUILD/netctl" --socket "$LAB_TMP/h1.sock" status
+
 # --- masquerade to outside the cluster network: an "outside" namespace without a route back
 O=$(lab_netns out)
 ip link add "$LAB-u0" netns "$H" type veth peer name "$LAB-u1" netns "$O"
