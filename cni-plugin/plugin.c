@@ -330,9 +330,11 @@ static int cmd_check(const struct cni_env *env, const struct cni_conf *conf, str
 		r = cni_error_set(err, SHOAL_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	/* CHECK must expect the routes ADD made. */
+	/* CHECK must expect the routes and the MTU ADD was asked for. */
 	if (!conf->default_route)
 		json_object_set_new(req, "defaultRoute", json_false());
+	if (conf->mtu)
+		json_object_set_new(req, "mtu", json_integer(conf->mtu));
 	r = ipc_call(conf->socket, req, fd, conf->timeout_ms, &resp);
 	if (r < 0) {
 		transport_error(err, CNI_ERR_TRY_AGAIN_LATER, conf, r);

@@ -429,6 +429,13 @@ int attach_check(struct manager *m, const struct attach_req *req, char err[NETD_
 		snprintf(err, NETD_ERRLEN, "container %s has no interface %s on this node", req->container_id, req->ifname);
 		return -ENOENT;
 	}
+	/* A pod made before the node's MTU changed (an operator set "mtu") silently drops large
+	 * packets to the pods made after: report it. */
+	if (a->rec.mtu != (req->mtu ? req->mtu : m->mtu)) {
+		snprintf(err, NETD_ERRLEN, "the pod's MTU %u differs from the %s %u; re-create the pod", a->rec.mtu,
+		         req->mtu ? "network config's" : "node's", req->mtu ? req->mtu : m->mtu);
+		return -EINVAL;
+	}
 	oa = (struct overlay_attach){ .host_veth = a->rec.host_veth, .ifname = a->rec.ifname, .netns_fd = req->netns_fd,
 	                              .mtu = a->rec.mtu, .bridge_ifindex = m->bridge_ifindex, .addr = a->rec.addr,
 	                              .prefixlen = a->rec.prefixlen, .gateway = ipam_pool_gateway(m->pool) };

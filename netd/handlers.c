@@ -141,7 +141,7 @@ static json_t *check_prev_result(const struct attachment *a, json_t *prev)
 
 static json_t *handle_check(struct manager *m, const struct request *q, int fd)
 {
-	struct attach_req req = { .container_id = q->container_id, .ifname = q->ifname, .netns_fd = fd };
+	struct attach_req req = { .container_id = q->container_id, .ifname = q->ifname, .mtu = q->mtu, .netns_fd = fd };
 	struct attachment *a = attach_lookup(m, q->container_id, q->ifname);
 	char err[NETD_ERRLEN];
 	json_t *e;

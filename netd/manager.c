@@ -105,13 +105,21 @@ static int take_locks(struct manager *m)
 	return 0;
 }
 
+/* The MTU this node's pods get.  Without "mtu" in the config it is derived from the underlay, but a
+ * node keeps the MTU its pods already have: a restart after the underlay's MTU changed must not give
+ * new pods another MTU than the running ones (large packets between them would vanish).  Only an
+ * operator's explicit "mtu" changes it. */
 static uint32_t pick_mtu(struct manager *m)
 {
 	char err[OVERLAY_ERRLEN];
-	uint32_t mtu;
+	uint32_t mtu, kept = m->mtu_remembered;
 
-	if (m->cfg.mtu)
+	if (m->cfg.mtu) {
+		if (kept && kept != m->cfg.mtu)
+			log_warn("MTU %u set by the config (pods made before have %u; CHECK reports them until they are "
+			         "re-created)", m->cfg.mtu, kept);
 		return m->cfg.mtu;
+	}
 	mtu = peers_underlay_mtu(m);
 	if (!mtu && overlay_underlay_mtu(m->nl, &mtu, err) < 0) {
 		log_warn("no underlay MTU (%s); assuming 1500 (set \"mtu\" in the config)", err);
@@ -121,6 +129,11 @@ static uint32_t pick_mtu(struct manager *m)
 	if (mtu < 576 || mtu > 65535) {
 		log_warn("derived MTU %u is implausible; using 1450 (set \"mtu\" in the config)", mtu);
 		mtu = 1450;
+	}
+	if (kept && kept != mtu) {
+		log_warn("the underlay now gives pods an MTU of %u, but this node's pods have %u: keeping %u (set "
+		         "\"mtu\": %u in the config and re-create the pods to change it)", mtu, kept, kept, mtu);
+		return kept;
 	}
 	return mtu;
 }
@@ -184,6 +197,8 @@ int manager_start(struct manager *m)
 		return r;
 	}
 	m->mtu = pick_mtu(m);
+	if (m->mtu != m->mtu_remembered && subnet_save(m) < 0)
+		return -EIO;
 	r = attach_bridge_ensure(m, true);
 	if (r < 0)
 		return r;

@@ -68,6 +68,7 @@ struct manager {
 	uv_timer_t lease_timer;
 	struct cidr4 subnet;
 	char subnet_file[300];
+	uint32_t mtu_remembered;      /* the MTU subnet.json says this node's pods got (0: none) */
 	uint32_t vni;                 /* the store's network config (it wins over the local config) */
 	uint16_t vxlan_port;
 
@@ -94,6 +95,7 @@ struct manager {
 
 /* subnet.c */
 int subnet_start(struct manager *m);                   /* config, lease, claim; start-up only */
+int subnet_save(struct manager *m);                    /* rewrite subnet.json (subnet and MTU) */
 void subnet_stop(struct manager *m);
 /* The store's subnet leases as the API's "subnets" list, asked asynchronously: cb runs once, on the
  * loop, never inside the call, with err < 0 and msg on failure (-ECANCELED at shutdown); it owns

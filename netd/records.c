@@ -327,14 +327,18 @@ json_t *record_node_subnet_to_json(const struct record_node_subnet *s)
 {
 	char sub[CIDR4_STRLEN];
 
-	return json_pack("{s:s, s:s}", "subnet", cidr4_format(&s->subnet, sub), "node", s->node);
+	json_t *j = json_pack("{s:s, s:s}", "subnet", cidr4_format(&s->subnet, sub), "node", s->node);
+
+	if (j && s->mtu)
+		json_object_set_new(j, "mtu", json_integer(s->mtu));
+	return j;
 }
 
 int record_node_subnet_parse(const char *data, size_t len, struct record_node_subnet *ret, char err[RECORD_ERRLEN])
 {
 	struct record_node_subnet s = { 0 };
 	char sub[CIDR4_STRLEN + 1];
-	json_t *root;
+	json_t *root, *v;
 	int r;
 
 	root = load_object(data, len, err);
@@ -348,6 +352,12 @@ int record_node_subnet_parse(const char *data, size_t len, struct record_node_su
 		snprintf(err, RECORD_ERRLEN, "\"subnet\" \"%s\" is not an IPv4 prefix", sub);
 		goto out;
 	}
+	v = json_object_get(root, "mtu");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 576 || json_integer_value(v) > 65535)) {
+		snprintf(err, RECORD_ERRLEN, "\"mtu\" must be an integer 576..65535");
+		goto out;
+	}
+	s.mtu = v ? (uint32_t)json_integer_value(v) : 0;
 	*ret = s;
 	r = 0;
 out:

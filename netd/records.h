@@ -66,10 +66,11 @@ int record_alias_format(const struct record_attach *a, char out[RECORD_ALIAS_SIZ
 int record_alias_parse(const char *alias, struct record_attach *ret, char err[RECORD_ERRLEN]);
 
 /* stateDir/subnet.json: the subnet this node last held (a hint for restarts; the store's lease and
- * the bridge's address win over it). */
+ * the bridge's address win over it), and the MTU its pods were given (kept across restarts). */
 struct record_node_subnet {
 	struct cidr4 subnet;
 	char node[64];
+	uint32_t mtu;                /* the MTU this node's pods got; 0 = not recorded */
 };
 json_t *record_node_subnet_to_json(const struct record_node_subnet *s);
 int record_node_subnet_parse(const char *data, size_t len, struct record_node_subnet *ret, char err[RECORD_ERRLEN]);

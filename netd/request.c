@@ -105,6 +105,15 @@ static int parse_pod(json_t *j, struct request *req, struct request_error *err)
 	return 0;
 }
 
+static int parse_mtu(json_t *mtu, struct request *req, struct request_error *err)
+{
+	if (mtu && (!json_is_integer(mtu) || json_integer_value(mtu) < 0 ||
+	            (json_integer_value(mtu) && (json_integer_value(mtu) < 576 || json_integer_value(mtu) > 65535))))
+		return fail(err, CNI_ERR_INVALID_CONFIG, "invalid MTU", "mtu must be 0 (the host's) or 576..65535");
+	req->mtu = mtu ? (uint32_t)json_integer_value(mtu) : 0;
+	return 0;
+}
+
 static int parse_add(json_t *j, struct request *req, struct request_error *err)
 {
 	json_t *mtu = json_object_get(j, "mtu");
@@ -126,11 +135,7 @@ static int parse_add(json_t *j, struct request *req, struct request_error *err)
 		            "network name \"%.64s%s\" must start with a letter or digit, continue with letters, digits, "
 		            "'_', '.', '-', and have at most %d bytes", req->network ? req->network : "",
 		            req->network && strlen(req->network) > 64 ? "..." : "", RECORD_NETWORK_SIZE - 1);
-	if (mtu && (!json_is_integer(mtu) || json_integer_value(mtu) < 0 ||
-	            (json_integer_value(mtu) && (json_integer_value(mtu) < 576 || json_integer_value(mtu) > 65535))))
-		return fail(err, CNI_ERR_INVALID_CONFIG, "invalid MTU", "mtu must be 0 (the host's) or 576..65535");
-	req->mtu = mtu ? (uint32_t)json_integer_value(mtu) : 0;
-	return 0;
+	return parse_mtu(mtu, req, err);
 }
 
 static int parse_gc(json_t *j, struct request *req, struct request_error *err)
@@ -188,6 +193,8 @@ int request_parse(json_t *j, struct request *ret, struct request_error *err)
 		r = parse_ids(j, &req, true, err);
 		if (r == 0)
 			r = parse_default_route(j, &req, err);
+		if (r == 0)
+			r = parse_mtu(json_object_get(j, "mtu"), &req, err);
 		req.prev_result = json_object_get(j, "prevResult");
 		break;
 	case REQ_GC:

@@ -15,7 +15,7 @@ struct request {
 	const char *ifname;         /* add, del, check */
 	const char *netns;          /* add (may be ""), at most RECORD_NETNS_SIZE - 1 bytes */
 	const char *network;        /* add (required), gc (required) */
-	uint32_t mtu;               /* add: 0 = the host's, else 576..65535 */
+	uint32_t mtu;               /* add, check: 0 = the host's, else 576..65535 */
 	const char *pod_namespace;  /* add: K8S_POD_NAMESPACE from args, "" when absent */
 	const char *pod_name;       /* add: K8S_POD_NAME */
 	const char *pod_uid;        /* add: K8S_POD_UID */

@@ -221,7 +221,8 @@ static int previous_subnet(struct manager *m, struct cidr4 *ret)
 
 static int write_subnet_file(struct manager *m)
 {
-	struct record_node_subnet rec = { .subnet = m->subnet };
+	/* Before the MTU is picked, keep the one on record. */
+	struct record_node_subnet rec = { .subnet = m->subnet, .mtu = m->mtu ? m->mtu : m->mtu_remembered };
 	json_t *j;
 	char *out;
 	int r;
@@ -499,10 +500,35 @@ static void on_lease_timer(uv_timer_t *t)
 	}
 }
 
+/* The MTU this node's pods were given, as subnet.json remembers it (0: none). */
+static uint32_t remembered_mtu(const struct manager *m)
+{
+	struct record_node_subnet rec;
+	char *data = NULL, err[RECORD_ERRLEN];
+	size_t len;
+	int r;
+
+	if (file_read_all(m->subnet_file, 4096, &data, &len) < 0)
+		return 0;
+	r = record_node_subnet_parse(data, len, &rec, err);
+	free(data);
+	return r == 0 ? rec.mtu : 0;
+}
+
+int subnet_save(struct manager *m)
+{
+	int r = write_subnet_file(m);
+
+	if (r < 0)
+		log_error("failed to write %s: %s", m->subnet_file, strerror(-r));
+	return r;
+}
+
 int subnet_start(struct manager *m)
 {
 	int r;
 
+	m->mtu_remembered = remembered_mtu(m);
 	r = store_open(m->loop, m->cfg.store, m->cfg.store_prefix, NULL, &m->store);
 	if (r < 0) {
 		log_error("failed to open store %s: %s", m->cfg.store, strerror(-r));

@@ -88,7 +88,8 @@ static void node_subnet(const char *d, size_t n)
 		return;
 	s = dump(record_node_subnet_to_json(&a));
 	must(record_node_subnet_parse(s, strlen(s), &b, err) == 0);
-	must(a.subnet.addr == b.subnet.addr && a.subnet.len == b.subnet.len && strcmp(a.node, b.node) == 0);
+	must(a.subnet.addr == b.subnet.addr && a.subnet.len == b.subnet.len && strcmp(a.node, b.node) == 0 &&
+	     a.mtu == b.mtu);
 	free(s);
 }
 

@@ -589,7 +589,15 @@ static void test_node_subnet(void **state)
 	assert_int_equal(b.subnet.addr, a.subnet.addr);
 	assert_int_equal(b.subnet.len, 24);
 	assert_string_equal(b.node, "n1");
+	assert_int_equal(b.mtu, 0);
 	free(s);
+	/* the MTU the node's pods got survives a restart */
+	a.mtu = 1450;
+	s = dump(record_node_subnet_to_json(&a));
+	assert_int_equal(record_node_subnet_parse(s, strlen(s), &b, err), 0);
+	assert_int_equal(b.mtu, 1450);
+	free(s);
+	assert_int_equal(record_node_subnet_parse("{\"subnet\":\"10.244.3.0/24\",\"mtu\":100}", 37, &b, err), -EBADMSG);
 	assert_int_equal(record_node_subnet_parse("{\"subnet\":\"10.244.3.1/24\"}", 25, &b, err), -EBADMSG);
 	assert_int_equal(record_node_subnet_parse("{}", 2, &b, err), -EBADMSG);
 	assert_int_equal(record_node_subnet_parse("garbage", 7, &b, err), -EBADMSG);
