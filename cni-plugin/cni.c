@@ -639,9 +639,10 @@ int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct cn
 	r = conf_int(c.root, "mtu", 0, 0, 65535, &c.mtu, err);
 	if (r < 0)
 		goto fail;
-	if (c.mtu != 0 && c.mtu < 68) {
-		r = cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"mtu\": %d is below the IPv4 minimum 68",
-				  c.mtu);
+	/* shoald's rule (576: the datagram every IPv4 host must accept): refused here before any work. */
+	if (c.mtu != 0 && c.mtu < 576) {
+		r = cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"mtu\": %d is below 576, the smallest "
+				  "MTU shoal accepts", c.mtu);
 		goto fail;
 	}
 
