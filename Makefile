@@ -23,7 +23,7 @@ endif
 CPPFLAGS += -I. -D_GNU_SOURCE
 
 PKG_PLUGIN := jansson
-PKG_DAEMON := jansson libuv libmnl libnftnl
+PKG_DAEMON := jansson libuv libmnl libnftnl libcurl
 PKG_NETCTL := jansson
 PKG_TEST   := cmocka
 

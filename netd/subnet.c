@@ -526,10 +526,11 @@ int subnet_save(struct manager *m)
 
 int subnet_start(struct manager *m)
 {
+	const struct store_tls tls = { .ca = m->cfg.store_ca, .cert = m->cfg.store_cert, .key = m->cfg.store_key };
 	int r;
 
 	m->mtu_remembered = remembered_mtu(m);
-	r = store_open(m->loop, m->cfg.store, m->cfg.store_prefix, NULL, &m->store);
+	r = store_open(m->loop, m->cfg.store, m->cfg.store_prefix, &tls, &m->store);
 	if (r < 0) {
 		log_error("failed to open store %s: %s", m->cfg.store, strerror(-r));
 		return r;

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs every Debian package shoal's build, tests, benchmarks and demo need.  Runs as root,
-# non-interactively; does nothing when everything is present.  (etcd-server, libcurl and
-# libmicrohttpd join this list with the issues that use them.)
+# non-interactively; does nothing when everything is present.
 set -eu
 pkgs=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libjansson-dev libuv1-dev libmnl-dev libnftnl-dev libcmocka-dev
 	iproute2 iputils-ping nftables iptables jq procps util-linux curl python3
 	containernetworking-plugins
+	# The etcd store backend.  libcurl's OpenSSL flavour: the client key and certificates are PEM
+	# files made with openssl (tests, most deployments), which OpenSSL reads natively, and it is
+	# the flavour Debian's own curl binary links.  etcd-server/etcd-client (3.4) and openssl are
+	# for the lab tests (a real etcd, test certificates, etcdctl compaction).
+	libcurl4-openssl-dev etcd-server etcd-client openssl
+	# Tests: the Kubernetes manifests are parsed with PyYAML; the unit's hardening is scored by
+	# systemd-analyze (a fresh container image has no systemd package).
+	python3-yaml systemd
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,6 +1,6 @@
 /* The store interface: URL scheme -> backend ops table, argument checks shared by every backend,
- * the life cycle of asynchronous requests, and the kv helpers.  A new backend (etcd) is one more
- * entry in store_backends[]. */
+ * the life cycle of asynchronous requests, and the kv helpers.  A backend is one entry in
+ * store_backends[]. */
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -10,8 +10,16 @@
 
 #include "lib/log.h"
 
+/* The etcd backend is referenced weakly: programs that link store.c without etcd_http.c (and so
+ * without libcurl), such as the file store's fuzz target, still link and simply lack etcd://.
+ * shoald links every backend. */
+extern const struct store_ops store_etcd_ops __attribute__((weak));
+extern const struct store_ops store_etcds_ops __attribute__((weak));
+
 static const struct store_ops *const store_backends[] = {
 	&store_file_ops,
+	&store_etcd_ops,
+	&store_etcds_ops,
 };
 
 #define STORE_DEFAULT_PREFIX "/shoal/"
@@ -48,7 +56,7 @@ static int store_value_check(const char **value, size_t len)
 static const struct store_ops *store_backend_find(const char *scheme, size_t len)
 {
 	for (size_t i = 0; i < sizeof(store_backends) / sizeof(store_backends[0]); i++)
-		if (strlen(store_backends[i]->scheme) == len && strncmp(store_backends[i]->scheme, scheme, len) == 0)
+		if (store_backends[i] && strlen(store_backends[i]->scheme) == len && strncmp(store_backends[i]->scheme, scheme, len) == 0)
 			return store_backends[i];
 	return NULL;
 }
@@ -80,12 +88,14 @@ int store_open(uv_loop_t *loop, const char *url, const char *prefix, const struc
 		size_t k = 0;
 
 		for (size_t i = 0; i < sizeof(store_backends) / sizeof(store_backends[0]) && k < sizeof(known); i++)
-			k += (size_t)snprintf(known + k, sizeof(known) - k, "%s%s:", i ? ", " : "", store_backends[i]->scheme);
+			if (store_backends[i])
+				k += (size_t)snprintf(known + k, sizeof(known) - k, "%s%s:", k ? ", " : "",
+				                      store_backends[i]->scheme);
 		log_error("store URL scheme \"%.*s%s\" is not supported (supported: %s)", n, url,
 		          n < colon - url ? "..." : "", known);
 		return -EINVAL;
 	}
-	r = ops->open(loop, colon + 1, &s);
+	r = ops->open(loop, colon + 1, tls, &s);
 	if (r < 0)
 		return r;
 	s->url = strdup(url);

@@ -1,7 +1,7 @@
 /* The shared store (DESIGN.md "Store"): one interface, several backends, chosen by URL scheme.
  *
  *   file:/DIR   embedded store in DIR, shared by every shoald process that can see DIR
- *   etcd://...  etcd v3 through its JSON gateway (etcds:// with TLS; a later issue)
+ *   etcd://...  etcd v3 through its JSON gateway (etcds:// with TLS); docs/store.md
  *
  * Keys given to and returned by this interface are relative to the configured prefix (default
  * "/shoal/"), e.g. "config", "subnets/10.244.3.0-24".  Values are opaque byte strings (shoal stores

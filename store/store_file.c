@@ -743,7 +743,7 @@ static void file_remove_stale_tmp(struct store_file *f)
 	closedir(d);
 }
 
-static int file_open(uv_loop_t *loop, const char *location, struct store **ret)
+static int file_open(uv_loop_t *loop, const char *location, const struct store_tls *tls, struct store **ret)
 {
 	struct store_file *f;
 	size_t n;

@@ -5,7 +5,9 @@
  *   store.c              URL scheme -> backend, argument checks, the asynchronous request life cycle
  *   store_file.c         file backend: lock, load/save, watches, operations (sync and async)
  *   store_file_db.c      file backend: the database in memory (pure: no I/O)
- *   store_file_codec.c   file backend: the database file format (parse/dump, fuzzed) */
+ *   store_file_codec.c   file backend: the database file format (parse/dump, fuzzed)
+ *   etcd_http.c          etcd backend: endpoints, curl (blocking and multi on the loop), watches
+ *   etcd_codec.c         etcd backend: JSON gateway bodies and replies (pure, fuzzed) */
 #pragma once
 #include "store/store.h"
 
@@ -68,9 +70,10 @@ struct store_req {
  * prefixes not NULL, lease/expect >= 0, value not NULL). */
 struct store_ops {
 	const char *scheme;
-	/* location is the URL after "scheme:".  The backend allocates its own struct (with struct store
+	/* location is the URL after "scheme:"; tls is store_open's (NULL for none; backends without
+	 * TLS ignore it).  The backend allocates its own struct (with struct store
 	 * first, zeroed), sets ops and loop; store.c fills url and prefix afterwards. */
-	int (*open)(uv_loop_t *loop, const char *location, struct store **ret);
+	int (*open)(uv_loop_t *loop, const char *location, const struct store_tls *tls, struct store **ret);
 	/* Called once, by store_free (s->closing is already set).  The backend stops its I/O, calls
 	 * store_base_cancel() while everything a callback could reach still exists, then frees.  It may
 	 * defer all of that while one of its own callbacks is running (store_free from a callback). */
@@ -119,6 +122,8 @@ void store_base_cancel(struct store *s);
 void store_base_done(struct store *s);
 
 extern const struct store_ops store_file_ops;
+extern const struct store_ops store_etcd_ops;    /* etcd://  (etcd_http.c) */
+extern const struct store_ops store_etcds_ops;   /* etcds:// (etcd_http.c, TLS) */
 
 /* Test hooks (process-wide): shift the file store's lease clock by ms; change its watch poll
  * interval. */

@@ -240,3 +240,41 @@ peer_counts() {
 	local h=$LAB-$1 d=shoal.${2:-1}
 	echo "$(ip -n "$h" route show proto 75 | wc -l) $(bridge -n "$h" fdb show dev "$d" 2>/dev/null | grep -c ' dst ') $(ip -n "$h" neigh show dev "$d" nud permanent 2>/dev/null | wc -l)"
 }
+
+# ---- Helpers for t_etcd (a real etcd: Debian's etcd-server).
+
+# etcd_start NS NAME CLIENT_URL [etcd args...]: start /usr/bin/etcd inside namespace $LAB-NS,
+# serving CLIENT_URL (http://ADDR:PORT or https://...), peers on 127.0.0.1:PORT+1, data in
+# $LAB_TMP/etcd-NAME (kept, so a restart has the same data).  Waits until it serves; the pid is in
+# ETCD_PID_NAME and in LAB_PIDS (lab_cleanup kills it).
+etcd_start() {
+	local ns=$LAB-$1 name=$2 url=$3; shift 3
+	local peer=http://127.0.0.1:$((${url##*:} + 1)) log=$LAB_TMP/etcd-$name.log ready
+	ready=$(grep -c "ready to serve client requests" "$log" 2>/dev/null)
+	ip netns exec "$ns" etcd --name "$name" --data-dir "$LAB_TMP/etcd-$name" \
+		--listen-client-urls "$url" --advertise-client-urls "$url" \
+		--listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "$name=$peer" \
+		"$@" >>"$log" 2>&1 &
+	local pid=$!
+	LAB_PIDS+=("$pid")
+	eval "ETCD_PID_$name=$pid"
+	for _ in $(seq 100); do
+		[ "$(grep -c "ready to serve client requests" "$log")" -gt "${ready:-0}" ] && return 0
+		kill -0 "$pid" 2>/dev/null || { echo "# etcd $name exited"; tail -5 "$log" | sed 's/^/#   /'; return 1; }
+		sleep 0.1
+	done
+	echo "# etcd $name did not get ready"
+	return 1
+}
+
+# etcd_stop NAME [SIGNAL]: stop the etcd etcd_start started as NAME and wait for it.
+etcd_stop() {
+	local v="ETCD_PID_$1" pid
+	pid=${!v}
+	kill "-${2:-TERM}" "$pid" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+	return 1
+}
+
+# etcdctl_lab NS ENDPOINT ARGS...: etcdctl (API v3) from inside namespace $LAB-NS.
+etcdctl_lab() { local ns=$LAB-$1 ep=$2; shift 2; ip netns exec "$ns" env ETCDCTL_API=3 etcdctl --endpoints="$ep" "$@"; }
