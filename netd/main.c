@@ -16,6 +16,7 @@
 
 #include "lib/log.h"
 #include "lib/version.h"
+#include "netd/cleanup.h"
 #include "netd/config.h"
 #include "netd/manager.h"
 
@@ -43,6 +44,11 @@ static void usage(FILE *f)
 		"  -l, --log-level LEVEL  error, warning, info or debug (overrides \"logLevel\")\n"
 		"  -t, --check-config     check the configuration and what start-up needs (socketGroup, TLS files,\n"
 		"                         writable directories), list the keys left at their defaults, and exit\n"
+		"      --cleanup          remove everything shoald created on this host (workload veths, the VXLAN\n"
+		"                         device and routes, the bridge, IFBs, nftables tables, FORWARD rules, the\n"
+		"                         state directory's files, this node's subnet key in the store) and exit;\n"
+		"                         refused while a shoald runs here (docs/install.md)\n"
+		"      --dry-run          with --cleanup: print what would be removed, change nothing\n"
 		"  -h, --help             show this help\n"
 		"  -V, --version          show the version\n"
 		"\n"
@@ -51,7 +57,9 @@ static void usage(FILE *f)
 		"Under systemd (Type=notify) shoald reports READY=1 once it serves, RELOADING=1 around SIGHUP and\n"
 		"STOPPING=1.\n"
 		"\n"
-		"Exit status: 0 after a clean stop, 1 on a configuration or start-up error, 2 on a usage error.\n");
+		"Exit status: 0 after a clean stop, 1 on a configuration or start-up error, 2 on a usage error.\n"
+		"--cleanup: 0 when nothing of shoal's is left (or would be), 1 when shoald runs or something could not\n"
+		"be removed.\n");
 }
 
 static int apply_overrides(struct netd_config *c, const struct overrides *o, char err[CONFIG_ERRLEN])
@@ -205,12 +213,13 @@ int main(int argc, char **argv)
 		{ "store", required_argument, NULL, 's' }, { "state-dir", required_argument, NULL, 'd' },
 		{ "socket", required_argument, NULL, 'S' }, { "log-level", required_argument, NULL, 'l' },
 		{ "check-config", no_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { 0 },
+		{ "version", no_argument, NULL, 'V' }, { "cleanup", no_argument, NULL, 'C' },
+		{ "dry-run", no_argument, NULL, 'D' }, { 0 },
 	};
 	struct ctx x = { .config_path = DEFAULT_CONFIG };
 	char err[CONFIG_ERRLEN], status[256];
 	struct netd_config cfg;
-	bool check_only = false;
+	bool check_only = false, cleanup = false, dry_run = false;
 	uv_loop_t *loop;
 	int c, r;
 
@@ -225,6 +234,8 @@ int main(int argc, char **argv)
 		case 't': check_only = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("shoald %s\n", SHOAL_VERSION); return 0;
+		case 'C': cleanup = true; break;
+		case 'D': dry_run = true; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -233,9 +244,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if ((dry_run && !cleanup) || (cleanup && check_only)) {
+		fprintf(stderr, "shoald: %s\n", dry_run && !cleanup ? "--dry-run goes with --cleanup" :
+		        "--cleanup and --check-config exclude each other");
+		usage(stderr);
+		return 2;
+	}
 	if (load(&cfg, x.config_path, x.explicit, &x.o) < 0)
 		return 1;
 	log_set_level((enum log_level)cfg.log_level);
+	/* Before the start-up checks: what they demand (socketGroup, TLS files) is no reason to keep a
+	 * host's leftovers. */
+	if (cleanup)
+		return cleanup_run(&cfg, dry_run) < 0 ? 1 : 0;
 	/* Before any lease or kernel object: what would make start-up fail half-way. */
 	if (config_check_environment(&cfg, err) < 0) {
 		log_error("invalid configuration: %s", err);
