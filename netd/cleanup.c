@@ -37,11 +37,10 @@
 #include "overlay/overlay.h"
 #include "overlay/rtroute.h"
 #include "overlay/vxlan.h"
+#include "netd/lock.h"
 #include "store/store.h"
 #include "tc/classify.h"
 
-/* netd/manager.c's NETNS_LOCK_NAME: the same name, or the lock means nothing. */
-#define CLEANUP_NETNS_LOCK_NAME "shoal/shoald"
 #define RECORD_FILE_MAX (64 * 1024)
 
 /* ---- pure decisions ---- */
@@ -184,53 +183,14 @@ static void keep(struct run *x, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ---- locks: the same two netd/manager.c take_locks() takes (lock_netns, lock_state_dir), kept
- * apart from it on purpose: cleanup holds them only to prove no shoald runs. ---- */
-
-static int lock_netns(int *ret_fd)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(CLEANUP_NETNS_LOCK_NAME));
-	int fd, r;
-
-	memcpy(sa.sun_path + 1, CLEANUP_NETNS_LOCK_NAME, strlen(CLEANUP_NETNS_LOCK_NAME));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-/* Unlike shoald, never creates the file: no lock file means no shoald holds it (and a shoald that
- * starts now stops at the namespace lock we hold, or finds its state gone). */
-static int lock_state_dir(const char *state_dir, int *ret_fd)
-{
-	char lock[300];
-	int fd, r;
-
-	snprintf(lock, sizeof(lock), "%s/shoald.lock", state_dir);
-	fd = open(lock, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? (*ret_fd = -1, 0) : -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
+/* ---- locks: the same two shoald takes (netd/lock.h); cleanup holds them only to prove no shoald
+ * runs, and never creates the lock file. ---- */
 
 static int take_locks(const struct netd_config *cfg, int *ret_dir_fd, int *ret_ns_fd)
 {
 	int r;
 
-	r = lock_state_dir(cfg->state_dir, ret_dir_fd);
+	r = lock_state_dir(cfg->state_dir, false, ret_dir_fd);
 	if (r < 0) {
 		if (r == -EWOULDBLOCK)
 			log_error("shoald is running with state directory %s: stop it first (cleanup changes nothing)",
@@ -244,7 +204,7 @@ static int take_locks(const struct netd_config *cfg, int *ret_dir_fd, int *ret_n
 		if (r == -EADDRINUSE)
 			log_error("shoald is running in this network namespace: stop it first (cleanup changes nothing)");
 		else
-			log_error("failed to take the per-namespace lock @%s: %s", CLEANUP_NETNS_LOCK_NAME, strerror(-r));
+			log_error("failed to take the per-namespace lock @%s: %s", LOCK_NETNS_NAME, strerror(-r));
 		if (*ret_dir_fd >= 0)
 			close(*ret_dir_fd);
 		return r == -EADDRINUSE ? -EBUSY : r;

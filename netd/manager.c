@@ -7,10 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,17 +16,13 @@
 #include "lib/log.h"
 #include "netd/api.h"
 #include "netd/handlers.h"
+#include "netd/lock.h"
 #include "netd/netd.h"
 #include "netd/peers.h"
 #include "netd/reaper.h"
 #include "overlay/host.h"
 #include "overlay/nlsock.h"
 #include "store/store.h"
-
-/* An abstract unix socket lives in the network namespace that bound it and vanishes with the
- * process, so binding this name is a lock per network namespace that no file, state directory or
- * stale pid can fool: a second shoald here, with any config, stops before touching anything. */
-#define NETNS_LOCK_NAME "shoal/shoald"
 
 void manager_node_mac(const struct manager *m, const char *salt, uint8_t mac[6])
 {
@@ -40,36 +33,6 @@ void manager_node_mac(const struct manager *m, const char *salt, uint8_t mac[6])
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);   /* unicast, locally administered */
 }
 
-static int lock_netns(struct manager *m)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(NETNS_LOCK_NAME));
-	int fd, r;
-
-	memcpy(sa.sun_path + 1, NETNS_LOCK_NAME, strlen(NETNS_LOCK_NAME));   /* sun_path[0] = 0: abstract */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	m->ns_lock_fd = fd;
-	return 0;
-}
-
-static int lock_state_dir(struct manager *m)
-{
-	char lock[300];
-
-	snprintf(lock, sizeof(lock), "%s/shoald.lock", m->cfg.state_dir);
-	m->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (m->lock_fd < 0 || flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0)
-		return -errno;
-	return 0;
-}
-
 /* Both locks come before anything touches the store or the kernel: a second shoald would take over
  * our subnet lease, rewrite our records, and treat our veths as orphans. */
 static int take_locks(struct manager *m)
@@ -77,7 +40,7 @@ static int take_locks(struct manager *m)
 	struct stat st;
 	int r;
 
-	r = lock_state_dir(m);
+	r = lock_state_dir(m->cfg.state_dir, true, &m->lock_fd);
 	if (r < 0) {
 		if (r == -EWOULDBLOCK)
 			log_error("another shoald is running with state directory %s", m->cfg.state_dir);
@@ -85,13 +48,13 @@ static int take_locks(struct manager *m)
 			log_error("failed to lock %s/shoald.lock: %s", m->cfg.state_dir, strerror(-r));
 		return r;
 	}
-	r = lock_netns(m);
+	r = lock_netns(&m->ns_lock_fd);
 	if (r < 0) {
 		if (r == -EADDRINUSE)
 			log_error("another shoald is running in this network namespace; one shoald per network "
 			          "namespace (it owns the bridge and every workload's veth here)");
 		else
-			log_error("failed to take the per-namespace lock @%s: %s", NETNS_LOCK_NAME, strerror(-r));
+			log_error("failed to take the per-namespace lock @%s: %s", LOCK_NETNS_NAME, strerror(-r));
 		return r;
 	}
 	/* Our own namespace, by identity: a container's namespace must never be it. */
