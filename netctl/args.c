@@ -85,14 +85,32 @@ static bool netctl_word_is(const char *w, const char *a, const char *b)
 	return strcmp(w, a) == 0 || (b && strcmp(w, b) == 0);
 }
 
-/* Map the positional words to a topic (and `workload get`'s ID and IFNAME).  Words past the
- * command are an error.  A missing ID is checked later: `netctl workload get --help` needs none. */
+/* The command groups and their verbs: words[0] words[1]. */
+static const struct netctl_verb {
+	const char *group, *group_alias;
+	enum netctl_topic group_topic;
+	const char *verb, *verb_alias;
+	enum netctl_topic topic;
+	int max_args;                 /* words after the verb */
+} netctl_verbs[] = {
+	{ "subnet", "subnets", NETCTL_TOPIC_SUBNET, "list", "ls", NETCTL_TOPIC_SUBNET_LIST, 0 },
+	{ "subnet", "subnets", NETCTL_TOPIC_SUBNET, "release", NULL, NETCTL_TOPIC_SUBNET_RELEASE, 1 },
+	{ "host", "hosts", NETCTL_TOPIC_HOST, "list", "ls", NETCTL_TOPIC_HOST_LIST, 0 },
+	{ "network", NULL, NETCTL_TOPIC_NETWORK, "show", NULL, NETCTL_TOPIC_NETWORK_SHOW, 0 },
+	{ "node", NULL, NETCTL_TOPIC_NODE, "leave", NULL, NETCTL_TOPIC_NODE_LEAVE, 0 },
+	{ "workload", "workloads", NETCTL_TOPIC_WORKLOAD, "list", "ls", NETCTL_TOPIC_WORKLOAD_LIST, 0 },
+	{ "workload", "workloads", NETCTL_TOPIC_WORKLOAD, "get", NULL, NETCTL_TOPIC_WORKLOAD_GET, 2 },
+};
+
+/* Map the positional words to a topic (and the arguments of `workload get` and `subnet release`).
+ * Words past the command are an error.  A missing argument is checked later: `netctl workload get
+ * --help` needs none. */
 static int netctl_args_topic(char **words, int n, struct netctl_args *a, char *err, size_t err_size)
 {
-	enum netctl_topic group;
-	const char *gname;
+	const struct netctl_verb *group = NULL;
+	size_t i;
 
-	a->id = a->ifname = NULL;
+	a->id = a->ifname = a->subnet = NULL;
 	if (n == 0) {
 		a->topic = NETCTL_TOPIC_TOP;
 		return 0;
@@ -103,33 +121,33 @@ static int netctl_args_topic(char **words, int n, struct netctl_args *a, char *e
 		a->topic = words[0][0] == 's' ? NETCTL_TOPIC_STATUS : NETCTL_TOPIC_VERSION;
 		return 0;
 	}
-	if (netctl_word_is(words[0], "subnet", "subnets")) {
-		group = NETCTL_TOPIC_SUBNET;
-		gname = "subnet";
-	} else if (netctl_word_is(words[0], "workload", "workloads")) {
-		group = NETCTL_TOPIC_WORKLOAD;
-		gname = "workload";
-	} else {
+	for (i = 0; i < sizeof(netctl_verbs) / sizeof(netctl_verbs[0]) && !group; i++)
+		if (netctl_word_is(words[0], netctl_verbs[i].group, netctl_verbs[i].group_alias))
+			group = &netctl_verbs[i];
+	if (!group)
 		return netctl_args_fail(err, err_size, "unknown command '%s'", words[0]);
-	}
 	if (n == 1) {
-		a->topic = group;
+		a->topic = group->group_topic;
 		return 0;
 	}
-	if (group == NETCTL_TOPIC_WORKLOAD && netctl_word_is(words[1], "get", NULL)) {
-		if (n > 4)
-			return netctl_args_fail(err, err_size, "workload get: unexpected argument '%s'", words[4]);
-		a->topic = NETCTL_TOPIC_WORKLOAD_GET;
-		a->id = n > 2 ? words[2] : NULL;
-		a->ifname = n > 3 ? words[3] : NULL;
+	for (i = 0; i < sizeof(netctl_verbs) / sizeof(netctl_verbs[0]); i++) {
+		const struct netctl_verb *v = &netctl_verbs[i];
+
+		if (v->group_topic != group->group_topic || !netctl_word_is(words[1], v->verb, v->verb_alias))
+			continue;
+		if (n > 2 + v->max_args)
+			return netctl_args_fail(err, err_size, "%s %s: unexpected argument '%s'", v->group, v->verb,
+						words[2 + v->max_args]);
+		a->topic = v->topic;
+		if (v->topic == NETCTL_TOPIC_WORKLOAD_GET) {
+			a->id = n > 2 ? words[2] : NULL;
+			a->ifname = n > 3 ? words[3] : NULL;
+		} else if (v->topic == NETCTL_TOPIC_SUBNET_RELEASE) {
+			a->subnet = n > 2 ? words[2] : NULL;
+		}
 		return 0;
 	}
-	if (!netctl_word_is(words[1], "list", "ls"))
-		return netctl_args_fail(err, err_size, "%s: unknown command '%s'", gname, words[1]);
-	if (n > 2)
-		return netctl_args_fail(err, err_size, "%s list: unexpected argument '%s'", gname, words[2]);
-	a->topic = group == NETCTL_TOPIC_SUBNET ? NETCTL_TOPIC_SUBNET_LIST : NETCTL_TOPIC_WORKLOAD_LIST;
-	return 0;
+	return netctl_args_fail(err, err_size, "%s: unknown command '%s'", group->group, words[1]);
 }
 
 /* "3" -> 3: a positive number of samples. */
@@ -154,14 +172,18 @@ static int netctl_args_check(const struct netctl_args *a, bool interval_set, boo
 			     size_t err_size)
 {
 	bool lists = a->topic == NETCTL_TOPIC_STATUS || a->topic == NETCTL_TOPIC_SUBNET_LIST ||
-		     a->topic == NETCTL_TOPIC_WORKLOAD_LIST;
+		     a->topic == NETCTL_TOPIC_WORKLOAD_LIST || a->topic == NETCTL_TOPIC_HOST_LIST;
 
+	if (a->topic == NETCTL_TOPIC_SUBNET_RELEASE && (!a->subnet || !*a->subnet))
+		return netctl_args_fail(err, err_size, "subnet release: missing subnet (netctl subnet release SUBNET [--force])");
+	if (a->force && a->topic != NETCTL_TOPIC_SUBNET_RELEASE)
+		return netctl_args_fail(err, err_size, "option --force works with subnet release only");
 	if (a->topic == NETCTL_TOPIC_WORKLOAD_GET && !a->id)
 		return netctl_args_fail(err, err_size, "workload get: missing container id (netctl workload get ID [IFNAME])");
 	if (a->topic == NETCTL_TOPIC_WORKLOAD_GET && !*a->id)
 		return netctl_args_fail(err, err_size, "workload get: empty container id");
 	if (a->watch && !lists)
-		return netctl_args_fail(err, err_size, "option --watch works with status, subnet list and workload list");
+		return netctl_args_fail(err, err_size, "option --watch works with status, subnet list, host list and workload list");
 	if (interval_set && !a->watch)
 		return netctl_args_fail(err, err_size, "option --interval needs --watch");
 	if (count_set && !a->watch)
@@ -205,6 +227,8 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 			a.no_headers = true;
 		} else if (strcmp(arg, "--no-trunc") == 0) {
 			a.no_trunc = true;
+		} else if (strcmp(arg, "--force") == 0) {
+			a.force = true;
 		} else if (strcmp(arg, "-w") == 0 || strcmp(arg, "--watch") == 0) {
 			a.watch = true;
 		} else if (netctl_opt_is(arg, "-o", true) || netctl_opt_is(arg, "--output", false)) {
@@ -278,9 +302,16 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 	} else if (version) {
 		a.action = NETCTL_ACTION_VERSION;
 	} else if (a.topic == NETCTL_TOPIC_TOP) {
-		return netctl_args_fail(err, err_size, "missing command (status, subnet list, workload list, workload get, version)");
+		return netctl_args_fail(err, err_size, "missing command (status, subnet list, subnet release, host list, "
+					"network show, node leave, workload list, workload get, version)");
 	} else if (a.topic == NETCTL_TOPIC_SUBNET) {
-		return netctl_args_fail(err, err_size, "subnet: missing command (list)");
+		return netctl_args_fail(err, err_size, "subnet: missing command (list, release)");
+	} else if (a.topic == NETCTL_TOPIC_HOST) {
+		return netctl_args_fail(err, err_size, "host: missing command (list)");
+	} else if (a.topic == NETCTL_TOPIC_NETWORK) {
+		return netctl_args_fail(err, err_size, "network: missing command (show)");
+	} else if (a.topic == NETCTL_TOPIC_NODE) {
+		return netctl_args_fail(err, err_size, "node: missing command (leave)");
 	} else if (a.topic == NETCTL_TOPIC_WORKLOAD) {
 		return netctl_args_fail(err, err_size, "workload: missing command (list, get)");
 	} else {
@@ -346,6 +377,10 @@ static const char netctl_help_top[] =
 	"    netctl [OPTIONS] COMMAND\n"
 	"    netctl status [-w]\n"
 	"    netctl subnet list [-w]\n"
+	"    netctl subnet release SUBNET [--force]\n"
+	"    netctl host list [-w]\n"
+	"    netctl network show\n"
+	"    netctl node leave\n"
 	"    netctl workload list [-w] [--namespace NS] [--pod NAME]\n"
 	"    netctl workload get ID [IFNAME]\n"
 	"    netctl version\n"
@@ -357,7 +392,13 @@ static const char netctl_help_top[] =
 	"\n"
 	"COMMANDS\n"
 	"    status          this host's shoald: node, subnet, gateway, store, workloads, uptime\n"
-	"    subnet list     every subnet lease of the network, one per host (alias: subnets ls)\n"
+	"    subnet list     every subnet lease of the network, one per host, with its time left and\n"
+	"                    whether its host still renews it (alias: subnets ls)\n"
+	"    subnet release  free the subnet lease of a host that is gone\n"
+	"    host list       the other hosts as this host sees them, and whether their routes are\n"
+	"                    programmed (alias: hosts ls)\n"
+	"    network show    the network's configuration in the store and this host's part in it\n"
+	"    node leave      take this host out of the cluster on purpose\n"
 	"    workload list   the containers attached on this host (alias: workloads ls)\n"
 	"    workload get    everything about one attachment, by container id or a prefix of it\n"
 	"    version         the versions of netctl and of this host's shoald\n"
@@ -365,7 +406,7 @@ static const char netctl_help_top[] =
 	"\n"
 	NETCTL_HELP_OPTIONS
 	"\n"
-	"WATCH OPTIONS (status, subnet list, workload list)\n"
+	"WATCH OPTIONS (status, subnet list, host list, workload list)\n"
 	NETCTL_HELP_WATCH
 	"\n"
 	"ENVIRONMENT\n"
@@ -378,6 +419,8 @@ static const char netctl_help_top[] =
 	"    netctl workload list --namespace default\n"
 	"    netctl workload get 0123456789ab\n"
 	"    netctl subnet list -o json | jq -r '.[] | select(.self) | .subnet'\n"
+	"    netctl subnet list -o json | jq -r '.[] | select(.live == false) | .subnet'\n"
+	"    netctl host list\n"
 	"    netctl workload list -o wide --watch\n"
 	"    netctl --socket /tmp/lab/n1.sock --timeout 1s status\n";
 
@@ -416,11 +459,13 @@ static const char netctl_help_subnet[] =
 	"\n"
 	"SYNOPSIS\n"
 	"    netctl subnet list [OPTIONS]\n"
+	"    netctl subnet release SUBNET [--force] [OPTIONS]\n"
 	"\n"
 	"COMMANDS\n"
-	"    list    every subnet lease in the store (alias: ls)\n"
+	"    list       every subnet lease in the store, with its time left (alias: ls)\n"
+	"    release    free the lease of a host that is gone\n"
 	"\n"
-	"    See netctl subnet list --help.\n";
+	"    See netctl subnet list --help and netctl subnet release --help.\n";
 
 static const char netctl_help_subnet_list[] =
 	"NAME\n"
@@ -432,21 +477,33 @@ static const char netctl_help_subnet_list[] =
 	"                       [--timeout DURATION]\n"
 	"\n"
 	"DESCRIPTION\n"
-	"    Lists the subnet leases in the shared store, one per host, sorted by address.\n"
+	"    Lists the subnet leases in the shared store, one per host, sorted by address, with the\n"
+	"    time each lease has left.  A host's shoald renews its lease every third of the lease's\n"
+	"    TTL; a host that stops (crash, power loss, network partition) stops renewing, its lease\n"
+	"    shows LIVE no after about a third of the TTL, and it expires (the row disappears and\n"
+	"    every other host removes its routes) when EXPIRES reaches 0.  A plain restart of shoald\n"
+	"    keeps the host's subnet.\n"
 	"\n"
 	"COLUMNS\n"
-	"    SUBNET      the host's container subnet\n"
-	"    NODE        the host that holds the lease\n"
-	"    PUBLIC IP   the host's underlay address (VXLAN endpoint); - when not announced\n"
-	"    VTEP MAC    the MAC address of the host's VXLAN device; - when not announced\n"
-	"    LEASE TTL   the lease's time to live in seconds; the host renews it while it runs;\n"
-	"                - for other hosts' leases\n"
-	"    SELF        yes for the subnet of the host you asked\n"
+	"    SUBNET        the host's container subnet\n"
+	"    NODE          the host that holds the lease\n"
+	"    UNDERLAY IP   the host's underlay address (its VXLAN endpoint); - when not announced\n"
+	"    VTEP MAC      the MAC address of the host's VXLAN device; - when not announced (a host\n"
+	"                  without an underlay: others cannot reach its containers)\n"
+	"    EXPIRES       time left before the lease expires unless renewed (9s, 9m59s), as the\n"
+	"                  store counts it; - when the store did not tell (the lease has no TTL, or\n"
+	"                  the store failed to answer for it)\n"
+	"    LIVE          yes when the lease was renewed within its renewal interval (its time left\n"
+	"                  is above two thirds of its TTL, less a few seconds of slack): its host's\n"
+	"                  shoald is running.  no: its host has stopped renewing\n"
+	"    SELF          yes for the subnet of the host you asked\n"
 	"  With -o wide also:\n"
-	"    LEASE ID    the store's lease id\n"
+	"    LEASE TTL     the TTL the lease was granted, in seconds (shoald's leaseTTL)\n"
+	"    LEASE ID      the store's lease id\n"
 	"\n"
 	"    With -o json or -o yaml: a list of the API's subnet objects (subnet, node, publicIP,\n"
-	"    vtepMAC, lease, leaseTTL, self).\n"
+	"    vtepMAC, lease, self, expiresIn, leaseTTL, live); expiresIn, leaseTTL and live are absent\n"
+	"    where unknown.\n"
 	"\n"
 	NETCTL_HELP_OPTIONS
 	"\n"
@@ -458,7 +515,206 @@ static const char netctl_help_subnet_list[] =
 	"EXAMPLES\n"
 	"    netctl subnet list\n"
 	"    netctl subnet list -o wide\n"
-	"    netctl subnet list -o json | jq -r '.[] | \"\\(.node) \\(.subnet)\"'\n";
+	"    netctl subnet list -o json | jq -r '.[] | \"\\(.node) \\(.subnet)\"'\n"
+	"    netctl subnet list -o json | jq -r '.[] | select(.live == false) | .node'\n"
+	"    netctl subnet list -w --interval 1s\n";
+
+static const char netctl_help_subnet_release[] =
+	"NAME\n"
+	"    netctl subnet release - free the subnet lease of a host that is gone\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl subnet release SUBNET [--force] [-o table|wide|json|yaml] [--socket PATH]\n"
+	"                          [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Deletes the store's lease of SUBNET (as netctl subnet list shows it, e.g.\n"
+	"    10.244.3.0/24) and revokes the lease it is attached to, so that the subnet is free at\n"
+	"    once instead of when the lease expires.  Every host removes its routes and VXLAN\n"
+	"    entries for that subnet within moments.  Use it for a host that is gone for good\n"
+	"    before its lease runs out (a long leaseTTL), or to free a subnet for a new host.\n"
+	"\n"
+	"    A lease that is still live (LIVE yes in netctl subnet list: its host renewed it within\n"
+	"    its renewal interval, so its shoald is most likely running) is refused unless --force\n"
+	"    is given.  This host's own subnet is always refused: run netctl node leave on the host\n"
+	"    that is to give up its subnet.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --force\n"
+	"        Release a live lease too.  The host's containers become unreachable from every\n"
+	"        other host.  If that host's shoald is still running it finds its lease revoked at\n"
+	"        its next renewal (within a third of the TTL) and claims its subnet again: stop\n"
+	"        shoald there first (or run netctl node leave there) to keep it out.\n"
+	"\n"
+	"    With -o json or -o yaml: the API's answer (subnet, node, lease, leaseRevoked, live,\n"
+	"    forced).\n"
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	NETCTL_HELP_EXIT
+	"    A live lease without --force, this host's own subnet, or a subnet no host holds exit 1\n"
+	"    with shoald's reason.\n"
+	"\n"
+	"EXAMPLES\n"
+	"    netctl subnet release 10.244.3.0/24\n"
+	"    netctl subnet release 10.244.3.0/24 --force\n"
+	"    netctl subnet list -o json | jq -r '.[] | select(.live == false) | .subnet' |\n"
+	"        xargs -r -n1 netctl subnet release\n";
+
+static const char netctl_help_host[] =
+	"NAME\n"
+	"    netctl host - the other hosts of the network, as this host sees them\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl host list [OPTIONS]\n"
+	"\n"
+	"COMMANDS\n"
+	"    list    every other host and the state of its routes here (alias: ls)\n"
+	"\n"
+	"    See netctl host list --help.\n";
+
+static const char netctl_help_host_list[] =
+	"NAME\n"
+	"    netctl host list - the other hosts as this host sees them\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl host list [-o table|wide|json|yaml] [--no-headers]\n"
+	"                     [-w [--interval DURATION] [--count N]] [--socket PATH]\n"
+	"                     [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Lists every other host whose subnet lease this host's shoald knows (from its watch of\n"
+	"    the store), sorted by subnet, and whether the kernel entries that reach it (route,\n"
+	"    VXLAN neighbour and FDB entry, or a direct route) were programmed by shoald's last\n"
+	"    reconcile run.  Where netctl subnet list shows the store, this shows what this host\n"
+	"    does with it: a host missing here, or PROGRAMMED no, is a host this one cannot reach.\n"
+	"    shoald retries failed entries at every reconcile.\n"
+	"\n"
+	"COLUMNS\n"
+	"    NODE          the other host\n"
+	"    SUBNET        its container subnet\n"
+	"    UNDERLAY IP   its underlay address (its VXLAN endpoint)\n"
+	"    VTEP MAC      the MAC address of its VXLAN device; - when it published none\n"
+	"    MODE          vxlan: through the VXLAN device; direct: a plain route via its underlay\n"
+	"                  address (directRouting, same underlay subnet); - for a record this host\n"
+	"                  cannot use (see ERROR)\n"
+	"    PROGRAMMED    yes when every entry it needs is in this host's kernel\n"
+	"    ERROR         why not: the kernel's refusal of the last attempt, or what is wrong with\n"
+	"                  the host's record; - when none\n"
+	"\n"
+	"    A host without an underlay (a node running alone) lists no hosts.  With -o json or\n"
+	"    -o yaml: a list of the API's host objects (node, subnet, publicIP, vtepMAC, mode,\n"
+	"    programmed, error).\n"
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	"WATCH OPTIONS\n"
+	NETCTL_HELP_WATCH
+	"\n"
+	NETCTL_HELP_EXIT
+	"\n"
+	"EXAMPLES\n"
+	"    netctl host list\n"
+	"    netctl host list -o json | jq -r '.[] | select(.programmed | not) | \"\\(.node): \\(.error)\"'\n";
+
+static const char netctl_help_network[] =
+	"NAME\n"
+	"    netctl network - the container network\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl network show [OPTIONS]\n"
+	"\n"
+	"COMMANDS\n"
+	"    show    the network's configuration in the store and this host's part in it\n"
+	"\n"
+	"    See netctl network show --help.\n";
+
+static const char netctl_help_network_show[] =
+	"NAME\n"
+	"    netctl network show - the network's configuration and this host's view of it\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl network show [-o table|wide|json|yaml] [--socket PATH] [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Prints the network configuration every host shares (read from the store now: the\n"
+	"    first shoald wrote it, and it wins over each host's config for the VNI and the port),\n"
+	"    then this host's part: its subnet, underlay, MTU, VXLAN device and whether it routes\n"
+	"    directly to hosts on its underlay subnet.\n"
+	"\n"
+	"FIELDS\n"
+	"    Network         the whole container network (store)\n"
+	"    Subnet length   the prefix length of each host's subnet (store)\n"
+	"    VNI             the VXLAN network identifier (store)\n"
+	"    VXLAN port      the VXLAN UDP port (store)\n"
+	"    Store           the store shoald uses\n"
+	"    Node            this host's node name\n"
+	"    Subnet          this host's subnet; - after netctl node leave\n"
+	"    Underlay        the underlay device; - when the host runs alone (no underlay)\n"
+	"    Underlay IP     the underlay address other hosts send VXLAN packets to\n"
+	"    MTU             the containers' MTU\n"
+	"    VXLAN device    this host's VXLAN device (shoal.VNI)\n"
+	"    Direct routing  yes: hosts on the underlay's own subnet are reached without VXLAN\n"
+	"    Left            yes after netctl node leave, until shoald restarts\n"
+	"\n"
+	"    With -o json or -o yaml: the API's answer, {\"storeURL\", \"config\": {network,\n"
+	"    subnetLen, vni, port}, \"node\": {node, subnet, underlay, underlayIP, mtu,\n"
+	"    vxlanDevice, directRouting, left}}.\n"
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	NETCTL_HELP_EXIT
+	"\n"
+	"EXAMPLES\n"
+	"    netctl network show\n"
+	"    netctl network show -o json | jq .config.vni\n";
+
+static const char netctl_help_node[] =
+	"NAME\n"
+	"    netctl node - this host's membership of the network\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl node leave [OPTIONS]\n"
+	"\n"
+	"COMMANDS\n"
+	"    leave    take this host out of the cluster on purpose\n"
+	"\n"
+	"    See netctl node leave --help.\n";
+
+static const char netctl_help_node_leave[] =
+	"NAME\n"
+	"    netctl node leave - take this host out of the cluster on purpose\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl node leave [-o table|wide|json|yaml] [--socket PATH] [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    For decommissioning or maintenance.  This host's shoald revokes its subnet lease, so\n"
+	"    its subnet disappears from the store at once and every other host removes its routes\n"
+	"    and VXLAN entries for it; it stops renewing and re-claiming the subnet, and removes its\n"
+	"    own entries for the other hosts.  Its containers keep their addresses and can still\n"
+	"    reach each other and their gateway on this host, but nothing beyond it.  ADD is refused\n"
+	"    from then on (\"this node has left the cluster; restart shoald to rejoin or run shoald\n"
+	"    --cleanup\"); DEL, CHECK and GC still work.\n"
+	"\n"
+	"    To rejoin, restart shoald: it claims its previous subnet again when no other host took\n"
+	"    it meanwhile.  To remove shoal from the host, run shoald --cleanup.  A plain restart or\n"
+	"    stop of shoald (SIGTERM, an upgrade) never leaves: the lease outlives it by its TTL\n"
+	"    and the host keeps its subnet.\n"
+	"\n"
+	"    netctl sends the API's leave request with \"confirm\": true.  Anyone who may use the\n"
+	"    socket may leave (root, or the socketGroup, who can administer the network anyway).\n"
+	"\n"
+	"    With -o json or -o yaml: the API's answer (node, subnet, lease).\n"
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	NETCTL_HELP_EXIT
+	"    A host that has left already exits 1.\n"
+	"\n"
+	"EXAMPLES\n"
+	"    netctl node leave\n"
+	"    netctl node leave && systemctl stop shoald\n";
 
 static const char netctl_help_workload[] =
 	"NAME\n"
@@ -595,6 +851,13 @@ const char *netctl_help_text(enum netctl_topic topic)
 	case NETCTL_TOPIC_STATUS: return netctl_help_status;
 	case NETCTL_TOPIC_SUBNET: return netctl_help_subnet;
 	case NETCTL_TOPIC_SUBNET_LIST: return netctl_help_subnet_list;
+	case NETCTL_TOPIC_SUBNET_RELEASE: return netctl_help_subnet_release;
+	case NETCTL_TOPIC_HOST: return netctl_help_host;
+	case NETCTL_TOPIC_HOST_LIST: return netctl_help_host_list;
+	case NETCTL_TOPIC_NETWORK: return netctl_help_network;
+	case NETCTL_TOPIC_NETWORK_SHOW: return netctl_help_network_show;
+	case NETCTL_TOPIC_NODE: return netctl_help_node;
+	case NETCTL_TOPIC_NODE_LEAVE: return netctl_help_node_leave;
 	case NETCTL_TOPIC_WORKLOAD: return netctl_help_workload;
 	case NETCTL_TOPIC_WORKLOAD_LIST: return netctl_help_workload_list;
 	case NETCTL_TOPIC_WORKLOAD_GET: return netctl_help_workload_get;

@@ -16,13 +16,20 @@ enum {
 	NETCTL_EXIT_UNREACHABLE = 3,  /* no answer from shoald: no socket, refused, denied, timeout */
 };
 
-/* A command, and also the topic of a help text.  The groups (SUBNET, WORKLOAD) are only help
- * topics: they need a verb to run. */
+/* A command, and also the topic of a help text.  The groups (SUBNET, HOST, NETWORK, NODE, WORKLOAD)
+ * are only help topics: they need a verb to run. */
 enum netctl_topic {
 	NETCTL_TOPIC_TOP,
 	NETCTL_TOPIC_STATUS,
 	NETCTL_TOPIC_SUBNET,
 	NETCTL_TOPIC_SUBNET_LIST,
+	NETCTL_TOPIC_SUBNET_RELEASE,
+	NETCTL_TOPIC_HOST,
+	NETCTL_TOPIC_HOST_LIST,
+	NETCTL_TOPIC_NETWORK,
+	NETCTL_TOPIC_NETWORK_SHOW,
+	NETCTL_TOPIC_NODE,
+	NETCTL_TOPIC_NODE_LEAVE,
 	NETCTL_TOPIC_WORKLOAD,
 	NETCTL_TOPIC_WORKLOAD_LIST,
 	NETCTL_TOPIC_WORKLOAD_GET,
@@ -55,6 +62,8 @@ struct netctl_args {
 	const char *ifname;           /* workload get: NULL when not given */
 	const char *filter_namespace; /* workload list --namespace; NULL: no filter */
 	const char *filter_pod;       /* workload list --pod; NULL: no filter */
+	const char *subnet;           /* subnet release: the subnet (borrowed: argv) */
+	bool force;                   /* subnet release --force: a live lease too */
 	bool watch;                   /* -w/--watch: sample again every interval_ms */
 	int interval_ms;              /* > 0 */
 	unsigned count;               /* --count: stop after this many samples; 0 = until interrupted */

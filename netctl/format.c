@@ -299,6 +299,7 @@ enum netctl_col_kind {
 	NETCTL_COL_PLAIN,
 	NETCTL_COL_ID,     /* a container id: 64 hex digits shortened unless --no-trunc */
 	NETCTL_COL_TIME,   /* Unix seconds as RFC 3339 */
+	NETCTL_COL_DURATION,   /* seconds as 9s, 9m59s */
 };
 
 struct netctl_col {
@@ -351,6 +352,9 @@ static int netctl_format_table(const json_t *sorted, const struct netctl_col *co
 			} else if (shown[c]->kind == NETCTL_COL_TIME && json_is_integer(v)) {
 				netctl_format_time(json_integer_value(v), bufs[c], NETCTL_CELL);
 				cells[c] = bufs[c];
+			} else if (shown[c]->kind == NETCTL_COL_DURATION && json_is_integer(v)) {
+				netctl_format_duration(json_integer_value(v), bufs[c], NETCTL_CELL);
+				cells[c] = bufs[c];
 			}
 		}
 		r = netctl_table_add_row(t, cells);
@@ -381,14 +385,70 @@ int netctl_format_subnets(const json_t *list, unsigned flags, FILE *out)
 	static const struct netctl_col cols[] = {
 		{ "SUBNET", "subnet", NETCTL_COL_PLAIN, false },
 		{ "NODE", "node", NETCTL_COL_PLAIN, false },
-		{ "PUBLIC IP", "publicIP", NETCTL_COL_PLAIN, false },
+		{ "UNDERLAY IP", "publicIP", NETCTL_COL_PLAIN, false },
 		{ "VTEP MAC", "vtepMAC", NETCTL_COL_PLAIN, false },
-		{ "LEASE TTL", "leaseTTL", NETCTL_COL_PLAIN, false },
+		{ "EXPIRES", "expiresIn", NETCTL_COL_DURATION, false },
+		{ "LIVE", "live", NETCTL_COL_PLAIN, false },
 		{ "SELF", "self", NETCTL_COL_PLAIN, false },
+		{ "LEASE TTL", "leaseTTL", NETCTL_COL_PLAIN, true },
 		{ "LEASE ID", "lease", NETCTL_COL_PLAIN, true },
 	};
 
 	return netctl_format_list(list, netctl_sort_subnets, cols, NETCTL_N(cols), flags, out);
+}
+
+/* Sorted like subnets: the hosts' rows line up with netctl subnet list's. */
+int netctl_format_hosts(const json_t *list, unsigned flags, FILE *out)
+{
+	static const struct netctl_col cols[] = {
+		{ "NODE", "node", NETCTL_COL_PLAIN, false },
+		{ "SUBNET", "subnet", NETCTL_COL_PLAIN, false },
+		{ "UNDERLAY IP", "publicIP", NETCTL_COL_PLAIN, false },
+		{ "VTEP MAC", "vtepMAC", NETCTL_COL_PLAIN, false },
+		{ "MODE", "mode", NETCTL_COL_PLAIN, false },
+		{ "PROGRAMMED", "programmed", NETCTL_COL_PLAIN, false },
+		{ "ERROR", "error", NETCTL_COL_PLAIN, false },
+	};
+
+	return netctl_format_list(list, netctl_sort_subnets, cols, NETCTL_N(cols), flags, out);
+}
+
+/* The store's config first (what every host shares), then this host's part. */
+int netctl_format_network(const json_t *resp, FILE *out)
+{
+	static const struct netctl_field fields[] = {
+		{ "network", "Network", NETCTL_FIELD_PLAIN },
+		{ "subnetLen", "Subnet length", NETCTL_FIELD_PLAIN },
+		{ "vni", "VNI", NETCTL_FIELD_PLAIN },
+		{ "port", "VXLAN port", NETCTL_FIELD_PLAIN },
+		{ "storeURL", "Store", NETCTL_FIELD_PLAIN },
+		{ "node", "Node", NETCTL_FIELD_PLAIN },
+		{ "subnet", "Subnet", NETCTL_FIELD_PLAIN },
+		{ "underlay", "Underlay", NETCTL_FIELD_PLAIN },
+		{ "underlayIP", "Underlay IP", NETCTL_FIELD_PLAIN },
+		{ "mtu", "MTU", NETCTL_FIELD_PLAIN },
+		{ "vxlanDevice", "VXLAN device", NETCTL_FIELD_PLAIN },
+		{ "directRouting", "Direct routing", NETCTL_FIELD_PLAIN },
+		{ "left", "Left", NETCTL_FIELD_PLAIN },
+	};
+	json_t *flat, *config = json_object_get(resp, "config"), *node = json_object_get(resp, "node");
+	int r;
+
+	if (!json_is_object(resp) || !json_is_object(config) || !json_is_object(node))
+		return -EINVAL;
+	flat = json_object();
+	if (!flat)
+		return -ENOMEM;
+	/* Flattened in this order; a field a newer shoald adds to either part follows by its name. */
+	if (json_object_update(flat, config) < 0 || json_object_update(flat, node) < 0 ||
+	    json_object_set(flat, "storeURL", json_object_get(resp, "storeURL") ? json_object_get(resp, "storeURL")
+	                                                                         : json_null()) < 0) {
+		json_decref(flat);
+		return -ENOMEM;
+	}
+	r = netctl_format_fields(flat, fields, NETCTL_N(fields), 0, out);
+	json_decref(flat);
+	return r;
 }
 
 /* The table keeps to what tells workloads apart (container, pod, address); -o wide appends where

@@ -20,6 +20,11 @@ json_t *netctl_sort_subnets(const json_t *list);
 
 int netctl_format_status(const json_t *status, FILE *out);
 int netctl_format_subnets(const json_t *list, unsigned flags, FILE *out);
+/* `host list`: the API's "hosts" list, sorted by subnet. */
+int netctl_format_hosts(const json_t *list, unsigned flags, FILE *out);
+/* `network show`: the API's network answer ({storeURL, config: {...}, node: {...}}), one field per
+ * line; -EINVAL when config or node is missing. */
+int netctl_format_network(const json_t *resp, FILE *out);
 int netctl_format_workloads(const json_t *list, unsigned flags, FILE *out);
 /* One workload entry, one field per line (`workload get`).  now (Unix seconds) gives the age
  * shown beside "created"; 0 leaves the age out. */

@@ -60,6 +60,14 @@ static const char *netctl_op(enum netctl_topic topic)
 		return "status";
 	case NETCTL_TOPIC_SUBNET_LIST:
 		return "subnets";
+	case NETCTL_TOPIC_SUBNET_RELEASE:
+		return "release";
+	case NETCTL_TOPIC_HOST_LIST:
+		return "hosts";
+	case NETCTL_TOPIC_NETWORK_SHOW:
+		return "network";
+	case NETCTL_TOPIC_NODE_LEAVE:
+		return "leave";
 	case NETCTL_TOPIC_WORKLOAD_LIST:
 	case NETCTL_TOPIC_WORKLOAD_GET:
 		return "workloads";
@@ -73,6 +81,7 @@ static const char *netctl_command_name(enum netctl_topic topic)
 {
 	switch (topic) {
 	case NETCTL_TOPIC_SUBNET_LIST: return "subnet list";
+	case NETCTL_TOPIC_HOST_LIST: return "host list";
 	case NETCTL_TOPIC_WORKLOAD_LIST: return "workload list";
 	default: return "status";
 	}
@@ -86,6 +95,19 @@ static int netctl_request(const struct netctl_args *args, const char *op, json_t
 
 	if (!req)
 		return -ENOMEM;
+	if (args->topic == NETCTL_TOPIC_SUBNET_RELEASE &&
+	    (json_object_set_new(req, "subnet", json_string(args->subnet)) < 0 ||
+	     json_object_set_new(req, "force", json_boolean(args->force)) < 0))
+		r = -ENOMEM;
+	/* Running `netctl node leave` is the confirmation the API asks for. */
+	else if (args->topic == NETCTL_TOPIC_NODE_LEAVE && json_object_set_new(req, "confirm", json_true()) < 0)
+		r = -ENOMEM;
+	else
+		r = 0;
+	if (r < 0) {
+		json_decref(req);
+		return r;
+	}
 	r = ipc_call(args->socket, req, -1, args->timeout_ms, ret_resp);
 	json_decref(req);
 	return r;
@@ -151,13 +173,46 @@ static int netctl_finish(int r, FILE *out, FILE *err)
 	return NETCTL_EXIT_OK;
 }
 
+/* One line for people about what release or leave did. */
+static int netctl_format_done(const struct netctl_args *args, const json_t *resp, FILE *out)
+{
+	const char *subnet = json_string_value(json_object_get(resp, "subnet"));
+	const char *node = json_string_value(json_object_get(resp, "node"));
+	json_int_t lease = json_integer_value(json_object_get(resp, "lease"));
+
+	if (args->topic == NETCTL_TOPIC_SUBNET_RELEASE) {
+		fprintf(out, "released subnet %s of node %s", subnet ? subnet : "?", node ? node : "?");
+		if (json_is_true(json_object_get(resp, "leaseRevoked")))
+			fprintf(out, " (lease %" JSON_INTEGER_FORMAT " revoked)", lease);
+		if (json_is_true(json_object_get(resp, "forced")))
+			fprintf(out, "; it was live: if that node's shoald still runs it claims the subnet again at its "
+				"next renewal");
+		fputc('\n', out);
+	} else {
+		fprintf(out, "node %s left the cluster: subnet %s given up (lease %" JSON_INTEGER_FORMAT " revoked); "
+			"other hosts remove its routes now.\n"
+			"Its workloads keep local connectivity; new ones are refused until shoald restarts, which "
+			"rejoins.\n", node ? node : "?", subnet ? subnet : "?", lease);
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
 static int netctl_print_status(const struct netctl_args *args, const json_t *resp, FILE *out)
 {
 	json_t *copy;
 	int r;
 
-	if (!netctl_structured(args))
-		return netctl_format_status(resp, out);
+	if (!netctl_structured(args)) {
+		switch (args->topic) {
+		case NETCTL_TOPIC_NETWORK_SHOW:
+			return netctl_format_network(resp, out);
+		case NETCTL_TOPIC_SUBNET_RELEASE:
+		case NETCTL_TOPIC_NODE_LEAVE:
+			return netctl_format_done(args, resp, out);
+		default:
+			return netctl_format_status(resp, out);
+		}
+	}
 	copy = json_copy((json_t *)resp);
 	if (!copy)
 		return -ENOMEM;
@@ -171,12 +226,15 @@ static int netctl_print_list(const struct netctl_args *args, const json_t *list,
 {
 	unsigned flags = (args->no_headers ? 0 : NETCTL_FORMAT_HEADERS) | (args->no_trunc ? NETCTL_FORMAT_NO_TRUNC : 0) |
 			 (args->output == NETCTL_OUTPUT_WIDE ? NETCTL_FORMAT_WIDE : 0);
-	bool subnets = args->topic == NETCTL_TOPIC_SUBNET_LIST;
+	bool subnets = args->topic == NETCTL_TOPIC_SUBNET_LIST || args->topic == NETCTL_TOPIC_HOST_LIST;
 	json_t *sorted;
 	int r;
 
-	if (!netctl_structured(args))
+	if (!netctl_structured(args)) {
+		if (args->topic == NETCTL_TOPIC_HOST_LIST)
+			return netctl_format_hosts(list, flags, out);
 		return subnets ? netctl_format_subnets(list, flags, out) : netctl_format_workloads(list, flags, out);
+	}
 	sorted = subnets ? netctl_sort_subnets(list) : netctl_sort_workloads(list);
 	r = sorted ? netctl_emit(args, sorted, out) : -ENOMEM;
 	json_decref(sorted);
@@ -201,12 +259,25 @@ static int netctl_print_workload(const struct netctl_args *args, const json_t *l
 /* Print a successful answer.  Returns the exit code. */
 static int netctl_print(const struct netctl_args *args, const json_t *resp, FILE *out, FILE *err)
 {
-	const char *key = args->topic == NETCTL_TOPIC_SUBNET_LIST ? "subnets" : "workloads";
+	const char *key = args->topic == NETCTL_TOPIC_SUBNET_LIST ? "subnets" :
+			  args->topic == NETCTL_TOPIC_HOST_LIST ? "hosts" : "workloads";
 	json_t *list, *filtered = NULL;
 	int r;
 
-	if (args->topic == NETCTL_TOPIC_STATUS)
+	switch (args->topic) {
+	case NETCTL_TOPIC_NETWORK_SHOW:
+		if (!json_is_object(json_object_get(resp, "config")) || !json_is_object(json_object_get(resp, "node"))) {
+			fprintf(err, "netctl: shoald's answer has no network config (is shoald older than netctl?)\n");
+			return NETCTL_EXIT_API;
+		}
+		/* fall through */
+	case NETCTL_TOPIC_STATUS:
+	case NETCTL_TOPIC_SUBNET_RELEASE:
+	case NETCTL_TOPIC_NODE_LEAVE:
 		return netctl_finish(netctl_print_status(args, resp, out), out, err);
+	default:
+		break;
+	}
 	list = json_object_get(resp, key);
 	if (!json_is_array(list)) {
 		fprintf(err, "netctl: shoald's answer has no \"%s\" list (is shoald older than netctl?)\n", key);

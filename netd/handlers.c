@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "netd/api.h"
 #include "netd/netd.h"
+#include "netd/peers.h"
 #include "netd/reaper.h"
 #include "netd/request.h"
 #include "overlay/rtlink.h"
@@ -76,6 +77,11 @@ static json_t *handle_add(struct manager *m, const struct request *q, int fd)
 
 	if ((e = check_netns_fd(m, fd)))
 		return e;
+	/* Without a subnet lease our addresses may be handed to another node: no new workloads. */
+	if (m->left)
+		return api_error(CNI_ERR_NOT_AVAILABLE, "this node has left the cluster; restart shoald to rejoin or run "
+		                 "shoald --cleanup", "node %s gave up its subnet (netctl node leave); existing workloads "
+		                 "keep local connectivity only", m->cfg.node);
 	r = attach_add(m, &req, &res, err);
 	if (r == 0)
 		return result_json(m, &res);
@@ -198,6 +204,7 @@ static json_t *handle_status(struct manager *m)
 		json_object_set_new(j, "forwardDrop", json_string(m->fwd_drop ? m->fwd_drop_by : ""));
 		json_object_set_new(j, "brNetfilter", json_boolean(m->fwd_br_netfilter));
 		json_object_set_new(j, "forwardAccept", json_boolean(m->cfg.forward_accept));
+		json_object_set_new(j, "left", json_boolean(m->left));
 	}
 	return j;
 }
@@ -238,6 +245,82 @@ static json_t *handle_subnets(struct manager *m, struct api_call *call)
 	return API_DEFERRED;
 }
 
+/* The answer of release, network and leave: {"ok": true, ...result} or the error. */
+static json_t *done_json(int err, json_t *result, const char *msg)
+{
+	json_t *j;
+
+	switch (err) {
+	case 0:
+		j = result;
+		if (j && json_object_set_new(j, "ok", json_true()) < 0) {
+			json_decref(j);
+			j = NULL;
+		}
+		return j ? j : api_error(SHOAL_ERR_INTERNAL, "out of memory", "building the answer");
+	case -ENOENT:
+		return api_error(CNI_ERR_UNKNOWN_CONTAINER, "no such subnet lease", "%s", msg);
+	case -EPERM:
+		return api_error(CNI_ERR_INVALID_CONFIG, "refused: this node's own subnet", "%s", msg);
+	case -EBUSY:
+		return api_error(CNI_ERR_INVALID_CONFIG, "refused: the lease is live", "%s", msg);
+	case -EALREADY:
+		return api_error(CNI_ERR_INVALID_CONFIG, "this node has left the cluster already", "%s", msg);
+	case -EAGAIN:
+		return api_error(CNI_ERR_TRY_AGAIN_LATER, "busy, try again", "%s", msg);
+	case -ECANCELED:
+		return api_error(CNI_ERR_TRY_AGAIN_LATER, "shoald is stopping", "%s", msg);
+	case -ENOMEM:
+		return api_error(SHOAL_ERR_INTERNAL, "out of memory", "%s", msg);
+	default:
+		return api_error(CNI_ERR_IO, "store request failed", "%s", msg);
+	}
+}
+
+static void on_done(void *userdata, int err, json_t *result, const char *msg)
+{
+	api_call_reply(userdata, done_json(err, result, msg));
+}
+
+static json_t *deferred(struct api_call *call, int r, const char *msg)
+{
+	if (r < 0)
+		return done_json(r, NULL, msg);
+	api_call_defer(call);
+	return API_DEFERRED;
+}
+
+static json_t *handle_release(struct manager *m, const struct request *q, struct api_call *call)
+{
+	char msg[NETD_ERRLEN] = "";
+
+	return deferred(call, subnet_release(m, &q->subnet, q->force, on_done, call, msg), msg);
+}
+
+static json_t *handle_network(struct manager *m, struct api_call *call)
+{
+	char msg[NETD_ERRLEN] = "";
+
+	return deferred(call, subnet_network(m, on_done, call, msg), msg);
+}
+
+static json_t *handle_leave(struct manager *m, struct api_call *call)
+{
+	char msg[NETD_ERRLEN] = "";
+
+	return deferred(call, subnet_leave(m, on_done, call, msg), msg);
+}
+
+/* Peers as this node programmed them: its own state, no store request. */
+static json_t *handle_hosts(struct manager *m)
+{
+	json_t *list = peers_hosts(m);
+
+	if (!list)
+		return api_error(SHOAL_ERR_INTERNAL, "out of memory", "listing the hosts");
+	return json_pack("{s:b, s:o, s:b, s:b}", "ok", 1, "hosts", list, "overlay", peers_enabled(m), "left", m->left);
+}
+
 json_t *handlers_dispatch(void *userdata, json_t *j, int fd, struct api_call *call)
 {
 	struct manager *m = userdata;
@@ -261,6 +344,14 @@ json_t *handlers_dispatch(void *userdata, json_t *j, int fd, struct api_call *ca
 		return handle_workloads(m);
 	case REQ_SUBNETS:
 		return handle_subnets(m, call);
+	case REQ_RELEASE:
+		return handle_release(m, &q, call);
+	case REQ_HOSTS:
+		return handle_hosts(m);
+	case REQ_NETWORK:
+		return handle_network(m, call);
+	case REQ_LEAVE:
+		return handle_leave(m, call);
 	}
 	return api_error(CNI_ERR_DECODE, "invalid request", "unknown op");
 }

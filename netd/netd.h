@@ -71,6 +71,8 @@ struct manager {
 	uint32_t mtu_remembered;      /* the MTU subnet.json says this node's pods got (0: none) */
 	uint32_t vni;                 /* the store's network config (it wins over the local config) */
 	uint16_t vxlan_port;
+	bool leaving;                 /* a leave is revoking our lease */
+	bool left;                    /* this node left the cluster (API "leave") until shoald restarts */
 
 	/* attach.c */
 	struct ipam_pool *pool;
@@ -102,6 +104,24 @@ void subnet_stop(struct manager *m);
  * list.  A negative return means cb will not run. */
 typedef void (*subnet_list_cb)(void *userdata, int err, json_t *list, const char *msg);
 int subnet_list(struct manager *m, subnet_list_cb cb, void *userdata);
+/* Is a lease with remaining of granted seconds left renewed by a running host?  Hosts renew every
+ * granted/3, so a live lease never falls below granted x 2/3, less slack for a late renewal: the
+ * larger of SUBNET_LIVE_SLACK seconds and a tenth of the TTL. */
+#define SUBNET_LIVE_SLACK 2
+bool subnet_lease_live(int64_t remaining, int64_t granted);
+/* The API's release, network and leave, asked asynchronously like subnet_list: cb runs once, on the
+ * loop, with the answer's fields (owned by cb) or err < 0 and msg.  A negative return (with msg)
+ * means cb will not run.  Errors:
+ *   release: -ENOENT no such lease, -EPERM this node's own subnet, -EBUSY live and not force
+ *   leave:   -EAGAIN a lease renewal or another leave is running (try again) */
+typedef void (*subnet_done_cb)(void *userdata, int err, json_t *result, const char *msg);
+int subnet_release(struct manager *m, const struct cidr4 *subnet, bool force, subnet_done_cb cb, void *userdata,
+                   char msg[NETD_ERRLEN]);
+int subnet_network(struct manager *m, subnet_done_cb cb, void *userdata, char msg[NETD_ERRLEN]);
+/* Leave the cluster on purpose: revoke our lease (our subnet key goes with it, so every other host
+ * removes our entries), stop renewing and re-claiming, remove our own peer entries.  Attachments
+ * stay; ADD is refused until shoald restarts, which rejoins. */
+int subnet_leave(struct manager *m, subnet_done_cb cb, void *userdata, char msg[NETD_ERRLEN]);
 
 /* attach.c */
 struct attach_req {

@@ -22,8 +22,20 @@
 
 #define SUBNETS_PREFIX "subnets/"
 
+/* One other node as the last run saw it (the API's "hosts"). */
+struct peer_status {
+	char node[64];
+	struct cidr4 subnet;
+	char public_ip[IP4_STRLEN];
+	char vtep_mac[18];
+	const char *mode;            /* "vxlan", "direct", "" (unusable record) */
+	bool programmed;             /* every entry it needs is in the kernel */
+	char error[PEERS_WHY_SIZE + 64];
+};
+
 struct peers {
 	bool enabled;                /* an underlay was found: VXLAN device and peers */
+	bool left;                   /* this node left the cluster: no peers until restart */
 	struct overlay_underlay underlay;
 	char vxlan[RTLINK_NAME_SIZE];
 	int vxlan_ifindex;
@@ -36,6 +48,9 @@ struct peers {
 	/* Rejected records already reported: hashes of (key, mod_rev), so each is logged once. */
 	uint64_t *logged;
 	size_t n_logged;
+	/* The last run's view of every other node, for the API. */
+	struct peer_status *status;
+	size_t n_status;
 };
 
 /* ---- pure: records to desired peers ---- */
@@ -299,6 +314,69 @@ static void report_rejects(struct peers *p, const struct peers_reject *rej, size
 	p->n_logged = n;
 }
 
+/* Every other node's record with what the plan made of it: wanted (programmed until an action for
+ * it fails) or rejected (with the reason).  ret_of_want[i] is the status index of wants[i].  On out
+ * of memory the previous view stays. */
+static int status_build(struct peers *p, const struct peers_self *self, const struct peer_want *wants, size_t n_wants,
+                        const struct peers_reject *rej, size_t n_rej, size_t **ret_of_want)
+{
+	struct peer_status *st = calloc(p->n + 1, sizeof(*st));
+	size_t *of_want = calloc(n_wants + 1, sizeof(*of_want));
+	size_t n = 0;
+
+	if (!st || !of_want) {
+		free(st);
+		free(of_want);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct store_kv *kv = &p->kvs[i];
+		struct peer_status *e = &st[n];
+		struct record_subnet rec = { 0 };
+		char err[RECORD_ERRLEN];
+		bool found = false;
+
+		if (strncmp(kv->key, SUBNETS_PREFIX, strlen(SUBNETS_PREFIX)) != 0 ||
+		    cidr4_parse_key(kv->key + strlen(SUBNETS_PREFIX), &e->subnet) < 0)
+			continue;
+		(void)record_subnet_parse(kv->value, kv->value_len, &rec, err);
+		if (strcmp(rec.node, self->node) == 0 ||
+		    (e->subnet.addr == self->own_subnet.addr && e->subnet.len == self->own_subnet.len))
+			continue;
+		snprintf(e->node, sizeof(e->node), "%s", rec.node);
+		snprintf(e->public_ip, sizeof(e->public_ip), "%s", rec.public_ip);
+		snprintf(e->vtep_mac, sizeof(e->vtep_mac), "%s", rec.vtep_mac);
+		e->mode = "";
+		for (size_t w = 0; w < n_wants && !found; w++)
+			if (wants[w].subnet == e->subnet.addr && wants[w].len == e->subnet.len) {
+				found = true;
+				e->mode = wants[w].direct ? "direct" : "vxlan";
+				e->programmed = true;
+				of_want[w] = n;
+			}
+		for (size_t r = 0; r < n_rej && !found; r++)
+			if (rej[r].kv == i) {
+				found = true;
+				snprintf(e->error, sizeof(e->error), "%s", rej[r].why);
+			}
+		n++;
+	}
+	free(p->status);
+	p->status = st;
+	p->n_status = n;
+	*ret_of_want = of_want;
+	return 0;
+}
+
+static void status_fail_all(struct peers *p, const char *why)
+{
+	for (size_t i = 0; i < p->n_status; i++)
+		if (p->status[i].mode[0]) {
+			p->status[i].programmed = false;
+			snprintf(p->status[i].error, sizeof(p->status[i].error), "cannot read the kernel's entries: %s", why);
+		}
+}
+
 static void run(struct manager *m, const char *why)
 {
 	struct peers *p = P(m);
@@ -313,6 +391,7 @@ static void run(struct manager *m, const char *why)
 	struct peer_action *acts = NULL;
 	size_t n_wants = 0, n_rej = 0, n_acts = 0, failed = 0;
 	char err[OVERLAY_ERRLEN], kerr[NLSOCK_ERRLEN];
+	size_t *of_want = NULL;
 	int *errs = NULL, r;
 
 	r = peers_desired(&self, p->kvs, p->n, &wants, &n_wants, &rej, &n_rej);
@@ -321,9 +400,12 @@ static void run(struct manager *m, const char *why)
 		return;
 	}
 	report_rejects(p, rej, n_rej);
+	if (status_build(p, &self, wants, n_wants, rej, n_rej, &of_want) < 0)
+		log_warn("out of memory recording the peers' state for the API; it shows the previous run");
 	r = peer_observe(m->nl, &ctx, &obs, err);
 	if (r < 0) {
 		log_error("failed to reconcile peers (%s): %s", why, err);
+		status_fail_all(p, err);
 		goto out;
 	}
 	r = peer_plan(&ctx, wants, n_wants, &obs, &acts, &n_acts);
@@ -349,6 +431,12 @@ static void run(struct manager *m, const char *why)
 
 			log_error("failed to %s: %s%s%s%s", what, strerror(-errs[i]), first && kerr[0] ? " (kernel: " : "",
 			          first ? kerr : "", first && kerr[0] ? ")" : "");
+			if (of_want && acts[i].op >= PEER_NEIGH_SET && acts[i].want < n_wants) {
+				struct peer_status *e = &p->status[of_want[acts[i].want]];
+
+				e->programmed = false;
+				snprintf(e->error, sizeof(e->error), "failed to %s: %s", what, strerror(-errs[i]));
+			}
 		} else {
 			log_info("peers (%s): %s", why, what);
 		}
@@ -356,6 +444,7 @@ static void run(struct manager *m, const char *why)
 	if (failed)
 		log_warn("peers (%s): %zu of %zu changes failed; the next reconcile retries", why, failed, n_acts);
 out:
+	free(of_want);
 	free(errs);
 	free(acts);
 	peer_observed_done(&obs);
@@ -427,6 +516,8 @@ static void on_list(void *userdata, int err, const struct store_kvs *kvs)
 		return;   /* the store is going away */
 	p = P(m);
 	p->listing = false;
+	if (p->left)
+		return;   /* left the cluster while listing: stay without peers */
 	if (err < 0) {
 		log_warn("failed to list %s in store %s: %s; the reconcile timer retries", SUBNETS_PREFIX, m->cfg.store,
 		         strerror(-err));
@@ -561,8 +652,57 @@ void peers_reconcile(struct manager *m)
 	if (vxlan_up(m, false) < 0)
 		return;
 	run(m, "timer");
-	if (!p->watch)
+	if (!p->watch && !p->left)
 		list_async(m);   /* it reconciles again with what it finds, then watches */
+}
+
+void peers_leave(struct manager *m)
+{
+	struct peers *p = P(m);
+
+	if (!p)
+		return;
+	p->left = true;
+	store_watch_cancel(p->watch);
+	p->watch = NULL;
+	kvs_clear(p);
+	if (p->enabled)
+		run(m, "left the cluster");   /* nothing desired: every entry of ours goes */
+}
+
+json_t *peers_hosts(const struct manager *m)
+{
+	const struct peers *p = P(m);
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && p && i < p->n_status; i++) {
+		const struct peer_status *e = &p->status[i];
+		char s[CIDR4_STRLEN];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "node", e->node, "subnet",
+		                      cidr4_format(&e->subnet, s), "publicIP", e->public_ip, "vtepMAC", e->vtep_mac,
+		                      "mode", e->mode, "programmed", e->programmed, "error", e->error);
+
+		if (!o || json_array_append_new(list, o) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+bool peers_enabled(const struct manager *m)
+{
+	return P(m) && P(m)->enabled;
+}
+
+const char *peers_underlay_name(const struct manager *m)
+{
+	return peers_enabled(m) ? P(m)->underlay.name : "";
+}
+
+const char *peers_vxlan_name(const struct manager *m)
+{
+	return peers_enabled(m) ? P(m)->vxlan : "";
 }
 
 void peers_stop(struct manager *m)
@@ -584,6 +724,7 @@ void peers_free(struct manager *m)
 	kvs_clear(p);
 	free(p->kvs);
 	free(p->logged);
+	free(p->status);
 	free(p);
 	m->peers = NULL;
 }

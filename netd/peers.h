@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "lib/cidr.h"
 #include "overlay/peer.h"
@@ -29,6 +30,18 @@ uint32_t peers_underlay_mtu(const struct manager *m);
 int peers_start(struct manager *m);
 /* The reconcile timer: repair the VXLAN device and the peers' entries; restart a watch that died. */
 void peers_reconcile(struct manager *m);
+/* This node leaves the cluster (API "leave"): stop watching, forget the store's subnets and remove
+ * every peer entry we programmed.  Until shoald restarts, reconcile keeps them removed. */
+void peers_leave(struct manager *m);
+/* Every other node's lease as this node sees it, for the API's "hosts": node, subnet, publicIP,
+ * vtepMAC, mode ("vxlan", "direct", or "" for a record we cannot use), programmed, error (the last
+ * run's failure, or why the record is unusable; "" when none).  NULL: out of memory. */
+json_t *peers_hosts(const struct manager *m);
+/* The overlay as this node runs it: false when no underlay was found (the node runs alone). */
+bool peers_enabled(const struct manager *m);
+/* The underlay's device name and the VXLAN device's name ("" when none). */
+const char *peers_underlay_name(const struct manager *m);
+const char *peers_vxlan_name(const struct manager *m);
 /* Stop watching (before the store is freed). */
 void peers_stop(struct manager *m);
 /* After store_free(): no store callback can reach the peers state any more. */

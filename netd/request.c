@@ -160,11 +160,50 @@ static int parse_gc(json_t *j, struct request *req, struct request_error *err)
 	return 0;
 }
 
+static int get_bool(json_t *j, const char *key, bool *ret, struct request_error *err)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (v && !json_is_boolean(v))
+		return fail(err, CNI_ERR_DECODE, "invalid request", "\"%s\" must be a boolean", key);
+	*ret = json_is_true(v);
+	return 0;
+}
+
+static int parse_release(json_t *j, struct request *req, struct request_error *err)
+{
+	const char *s;
+
+	if (get_str(j, "subnet", &s, err) < 0 || get_bool(j, "force", &req->force, err) < 0)
+		return -EINVAL;
+	if (!s)
+		return fail(err, CNI_ERR_DECODE, "invalid request", "release needs \"subnet\", e.g. \"10.244.3.0/24\"");
+	/* The network address exactly as the lease is keyed: a host address inside it is a typo. */
+	if (cidr4_parse_prefix(s, &req->subnet) < 0)
+		return fail(err, CNI_ERR_DECODE, "invalid request",
+		            "\"subnet\" \"%.64s\" is not a subnet (a.b.c.d/len with no host bits), e.g. 10.244.3.0/24", s);
+	return 0;
+}
+
+/* Leaving renumbers nothing but cuts this host off the cluster: the caller must say it means it.
+ * api.c keeps the peer's uid to itself, and socketGroup members administer the network anyway. */
+static int parse_leave(json_t *j, struct request *req, struct request_error *err)
+{
+	bool confirm = false;
+
+	if (get_bool(j, "confirm", &confirm, err) < 0)
+		return -EINVAL;
+	if (!confirm)
+		return fail(err, CNI_ERR_DECODE, "invalid request", "leave needs \"confirm\": true");
+	return 0;
+}
+
 int request_parse(json_t *j, struct request *ret, struct request_error *err)
 {
 	static const struct { const char *name; enum request_op op; } ops[] = {
 		{ "add", REQ_ADD }, { "del", REQ_DEL }, { "check", REQ_CHECK }, { "gc", REQ_GC },
 		{ "status", REQ_STATUS }, { "workloads", REQ_WORKLOADS }, { "subnets", REQ_SUBNETS },
+		{ "release", REQ_RELEASE }, { "hosts", REQ_HOSTS }, { "network", REQ_NETWORK }, { "leave", REQ_LEAVE },
 	};
 	struct request req = { .default_route = true };
 	const char *op;
@@ -200,9 +239,17 @@ int request_parse(json_t *j, struct request *ret, struct request_error *err)
 	case REQ_GC:
 		r = parse_gc(j, &req, err);
 		break;
+	case REQ_RELEASE:
+		r = parse_release(j, &req, err);
+		break;
+	case REQ_LEAVE:
+		r = parse_leave(j, &req, err);
+		break;
 	case REQ_STATUS:
 	case REQ_WORKLOADS:
 	case REQ_SUBNETS:
+	case REQ_HOSTS:
+	case REQ_NETWORK:
 		break;
 	}
 	if (r < 0)

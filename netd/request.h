@@ -7,7 +7,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum request_op { REQ_ADD, REQ_DEL, REQ_CHECK, REQ_GC, REQ_STATUS, REQ_WORKLOADS, REQ_SUBNETS };
+#include "lib/cidr.h"
+
+enum request_op {
+	REQ_ADD, REQ_DEL, REQ_CHECK, REQ_GC, REQ_STATUS, REQ_WORKLOADS, REQ_SUBNETS,
+	REQ_RELEASE, REQ_HOSTS, REQ_NETWORK, REQ_LEAVE,
+};
 
 struct request {
 	enum request_op op;
@@ -22,6 +27,8 @@ struct request {
 	bool default_route;         /* add, check: false = a route to the cluster network instead */
 	json_t *prev_result;        /* check: optional */
 	json_t *valid;              /* gc: array of {containerId, ifname} */
+	struct cidr4 subnet;        /* release: a network address with its prefix length */
+	bool force;                 /* release: also a lease that is still renewed */
 };
 
 #define REQUEST_MSGLEN 64

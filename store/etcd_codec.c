@@ -551,6 +551,37 @@ int etcd_codec_parse_lease(const char *body, size_t len, int64_t *ret_id, int64_
 	return 0;
 }
 
+int etcd_codec_parse_lease_ttl(const char *body, size_t len, int64_t *ret_remaining, int64_t *ret_granted)
+{
+	json_t *j = codec_load(body, len), *v;
+	int64_t ttl = 0, granted = 0;
+	int r;
+
+	if (!j)
+		return -EBADMSG;
+	/* The one negative number etcd sends: TTL -1 for a lease it does not know. */
+	v = json_object_get(j, "TTL");
+	if ((json_is_string(v) && strcmp(json_string_value(v), "-1") == 0) ||
+	    (json_is_integer(v) && json_integer_value(v) == -1)) {
+		json_decref(j);
+		return -ENOENT;
+	}
+	r = codec_i64(j, "TTL", &ttl);
+	if (r == 0)
+		r = codec_i64(j, "grantedTTL", &granted);
+	json_decref(j);
+	if (r < 0)
+		return r;
+	/* proto3 omits zeros: a known lease always has a granted TTL of at least 1 s. */
+	if (granted <= 0)
+		return -ENOENT;
+	if (ttl > granted)
+		return -EBADMSG;
+	*ret_remaining = ttl;
+	*ret_granted = granted;
+	return 0;
+}
+
 void etcd_watch_msg_done(struct etcd_watch_msg *m)
 {
 	if (!m)

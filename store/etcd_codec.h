@@ -23,6 +23,7 @@
 #define ETCD_PATH_GRANT      "/v3/lease/grant"
 #define ETCD_PATH_KEEPALIVE  "/v3/lease/keepalive"
 #define ETCD_PATH_REVOKE     "/v3/lease/revoke"
+#define ETCD_PATH_TIMETOLIVE "/v3/lease/timetolive"
 #define ETCD_PATH_WATCH      "/v3/watch"
 
 #define ETCD_MSG_MAX         (64u << 20)   /* one response or one stream message */
@@ -60,7 +61,7 @@ int etcd_codec_put_req(enum store_put_mode mode, const char *key, const char *va
 int etcd_codec_delete_req(const char *key, int64_t expect_mod_rev, char **ret);
 /* /v3/lease/grant */
 int etcd_codec_lease_grant_req(int64_t ttl, char **ret);
-/* /v3/lease/keepalive and /v3/lease/revoke: {"ID": id} */
+/* /v3/lease/keepalive, /v3/lease/revoke and /v3/lease/timetolive (without its keys): {"ID": id} */
 int etcd_codec_lease_id_req(int64_t id, char **ret);
 /* /v3/watch: create_request for [key, end) from start_rev (inclusive), with progress
  * notifications (they let a reconnect resume from a newer revision). */
@@ -86,6 +87,11 @@ int etcd_codec_parse_delete(const char *body, size_t len, bool *ret_ok, int64_t 
 /* /v3/lease/grant (plain) and /v3/lease/keepalive (one {"result": ...} message): ID and TTL; a
  * TTL of 0 is what etcd answers for a lease that does not exist (any more). */
 int etcd_codec_parse_lease(const char *body, size_t len, int64_t *ret_id, int64_t *ret_ttl);
+
+/* /v3/lease/timetolive: TTL (seconds left) and grantedTTL.  etcd answers a lease it does not know
+ * (expired, revoked, never granted) with TTL -1 and no grantedTTL: -ENOENT.  A remaining time below
+ * 0 or above the granted TTL is -EBADMSG. */
+int etcd_codec_parse_lease_ttl(const char *body, size_t len, int64_t *ret_remaining, int64_t *ret_granted);
 
 /* One message of the watch stream. */
 struct etcd_watch_msg {

@@ -409,6 +409,10 @@ static int etcd_build(struct store_etcd *e, const struct store_req *req, const c
 		*ret_path = ETCD_PATH_REVOKE;
 		r = etcd_codec_lease_id_req(req->id, ret_body);
 		break;
+	case STORE_OP_LEASE_TTL:
+		*ret_path = ETCD_PATH_TIMETOLIVE;
+		r = etcd_codec_lease_id_req(req->id, ret_body);
+		break;
 	}
 	free(full);
 	free(end);
@@ -483,13 +487,15 @@ static int etcd_interpret(struct store_etcd *e, const struct store_req *req, int
 		return res->ttl > 0 ? 0 : -ENOENT;
 	case STORE_OP_LEASE_REVOKE:
 		return 0;
+	case STORE_OP_LEASE_TTL:
+		return etcd_codec_parse_lease_ttl(body, len, &res->ttl, &res->granted);
 	}
 	return -EINVAL;
 }
 
 static bool etcd_idempotent(const struct store_req *req)
 {
-	return req->op == STORE_OP_GET || req->op == STORE_OP_LIST;
+	return req->op == STORE_OP_GET || req->op == STORE_OP_LIST || req->op == STORE_OP_LEASE_TTL;
 }
 
 /* ---- synchronous path (start-up; blocks) ---- */
@@ -627,6 +633,19 @@ static int etcd_lease_revoke(struct store *s, int64_t id)
 	struct store_result res = { 0 };
 
 	return etcd_sync_call(etcd_of(s), &req, &res);
+}
+
+static int etcd_lease_ttl(struct store *s, int64_t id, int64_t *ret_remaining, int64_t *ret_granted)
+{
+	struct store_req req = { .op = STORE_OP_LEASE_TTL, .id = id };
+	struct store_result res = { 0 };
+	int r = etcd_sync_call(etcd_of(s), &req, &res);
+
+	if (r == 0) {
+		*ret_remaining = res.ttl;
+		*ret_granted = res.granted;
+	}
+	return r;
 }
 
 /* ---- the multi on the loop ---- */
@@ -1387,6 +1406,7 @@ static int etcds_open(uv_loop_t *loop, const char *location, const struct store_
 	.lease_grant = etcd_lease_grant, \
 	.lease_keepalive = etcd_lease_keepalive, \
 	.lease_revoke = etcd_lease_revoke, \
+	.lease_ttl = etcd_lease_ttl, \
 	.submit = etcd_submit, \
 	.watch = etcd_watch, \
 	.watch_cancel = etcd_watch_cancel

@@ -179,6 +179,9 @@ void store_req_complete(struct store_req *req, int err, const struct store_resul
 	case STORE_OP_LEASE_REVOKE:
 		req->cb.done(req->userdata, err);
 		break;
+	case STORE_OP_LEASE_TTL:
+		req->cb.lease_ttl(req->userdata, ok ? 0 : err, ok ? res->ttl : 0, ok ? res->granted : 0);
+		break;
 	}
 	store_req_free(req);
 }
@@ -213,6 +216,9 @@ void store_req_run(struct store_req *req)
 		break;
 	case STORE_OP_LEASE_REVOKE:
 		r = req->id > 0 ? s->ops->lease_revoke(s, req->id) : -ENOENT;
+		break;
+	case STORE_OP_LEASE_TTL:
+		r = req->id > 0 ? s->ops->lease_ttl(s, req->id, &res.ttl, &res.granted) : -ENOENT;
 		break;
 	}
 	store_req_complete(req, r, &res);
@@ -418,6 +424,21 @@ int store_lease_revoke_async(struct store *s, int64_t id, store_done_cb cb, void
 	return store_req_submit(req);
 }
 
+int store_lease_ttl_async(struct store *s, int64_t id, store_lease_ttl_cb cb, void *userdata)
+{
+	struct store_req *req;
+	int r;
+
+	if (!s || !cb)
+		return -EINVAL;
+	r = store_req_new(s, STORE_OP_LEASE_TTL, NULL, userdata, &req);
+	if (r < 0)
+		return r;
+	req->id = id;
+	req->cb.lease_ttl = cb;
+	return store_req_submit(req);
+}
+
 /* ---- synchronous operations (start-up only) ---- */
 
 int store_get(struct store *s, const char *key, struct store_kv *ret_kv)
@@ -512,6 +533,17 @@ int store_lease_revoke(struct store *s, int64_t id)
 	if (id <= 0)
 		return -ENOENT;
 	return s->ops->lease_revoke(s, id);
+}
+
+int store_lease_ttl(struct store *s, int64_t id, int64_t *ret_remaining, int64_t *ret_granted)
+{
+	if (!s || !ret_remaining || !ret_granted)
+		return -EINVAL;
+	if (s->closing)
+		return -ECANCELED;
+	if (id <= 0)
+		return -ENOENT;
+	return s->ops->lease_ttl(s, id, ret_remaining, ret_granted);
 }
 
 /* ---- watch ---- */

@@ -89,6 +89,9 @@ typedef void (*store_rev_cb)(void *userdata, int err, int64_t rev);
 /* id: the lease; ttl: its TTL in seconds (what the store granted / renewed to). */
 typedef void (*store_lease_cb)(void *userdata, int err, int64_t id, int64_t ttl);
 typedef void (*store_done_cb)(void *userdata, int err);
+/* remaining: whole seconds until the lease expires unless renewed (>= 0); granted: the TTL it was
+ * granted (and is renewed to). */
+typedef void (*store_lease_ttl_cb)(void *userdata, int err, int64_t remaining, int64_t granted);
 
 /* err -ENOENT when absent. */
 int store_get_async(struct store *s, const char *key, store_kv_cb cb, void *userdata);
@@ -110,6 +113,9 @@ int store_lease_grant_async(struct store *s, int64_t ttl_seconds, store_lease_cb
 /* err -ENOENT when the lease has expired or never existed (any id <= 0 included). */
 int store_lease_keepalive_async(struct store *s, int64_t id, store_lease_cb cb, void *userdata);
 int store_lease_revoke_async(struct store *s, int64_t id, store_done_cb cb, void *userdata);
+/* How long lease id has left, without renewing it (etcd's LeaseTimeToLive).  err -ENOENT when the
+ * lease has expired, was revoked or never existed (any id <= 0 included). */
+int store_lease_ttl_async(struct store *s, int64_t id, store_lease_ttl_cb cb, void *userdata);
 
 /* ---- synchronous operations: start-up only, they may block ---- */
 
@@ -135,6 +141,9 @@ int store_lease_grant(struct store *s, int64_t ttl_seconds, int64_t *ret_id);
 /* -ENOENT when the lease has expired or never existed. */
 int store_lease_keepalive(struct store *s, int64_t id, int64_t *ret_ttl);
 int store_lease_revoke(struct store *s, int64_t id);
+/* Time to live of lease id: *ret_remaining seconds left, *ret_granted its granted TTL; -ENOENT
+ * when it has expired or never existed. */
+int store_lease_ttl(struct store *s, int64_t id, int64_t *ret_remaining, int64_t *ret_granted);
 
 /* ---- watch ----
  *

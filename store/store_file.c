@@ -417,6 +417,25 @@ static int file_lease_revoke(struct store *s, int64_t id)
 	return file_end(f, r);
 }
 
+static int file_lease_ttl(struct store *s, int64_t id, int64_t *ret_remaining, int64_t *ret_granted)
+{
+	struct store_file *f = file_of(s);
+	int64_t remaining = 0, granted = 0;
+	int r;
+
+	r = file_begin(f);
+	if (r < 0)
+		return r;
+	r = store_file_db_lease_ttl(f->db, id, f->now_ms, &remaining, &granted);
+	/* file_begin may have reaped other leases: that is saved like any change. */
+	r = file_end(f, r);
+	if (r < 0)
+		return r;
+	*ret_remaining = remaining;
+	*ret_granted = granted;
+	return 0;
+}
+
 /* ---- watches ---- */
 
 static void file_handle_free_cb(uv_handle_t *h)
@@ -813,6 +832,7 @@ const struct store_ops store_file_ops = {
 	.lease_grant = file_lease_grant,
 	.lease_keepalive = file_lease_keepalive,
 	.lease_revoke = file_lease_revoke,
+	.lease_ttl = file_lease_ttl,
 	.submit = file_submit,
 	.watch = file_watch,
 	.watch_cancel = file_watch_cancel,

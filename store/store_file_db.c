@@ -298,6 +298,19 @@ int store_file_db_lease_keepalive(struct store_file_db *db, int64_t id, int64_t 
 	return 0;
 }
 
+int store_file_db_lease_ttl(const struct store_file_db *db, int64_t id, int64_t now_ms, int64_t *ret_remaining,
+                            int64_t *ret_granted)
+{
+	const struct file_lease *l = file_lease_find(db, id);
+
+	/* Expired leases are reaped before any operation; one due right now counts as gone too. */
+	if (!l || l->expiry_ms <= now_ms)
+		return -ENOENT;
+	*ret_remaining = (l->expiry_ms - now_ms) / 1000;
+	*ret_granted = l->ttl;
+	return 0;
+}
+
 int store_file_db_lease_revoke(struct store_file_db *db, int64_t id)
 {
 	struct file_lease *l = store_file_db_lease_find(db, id);

@@ -64,6 +64,10 @@ int store_file_db_delete(struct store_file_db *db, const char *key, int64_t expe
 int store_file_db_lease_grant(struct store_file_db *db, int64_t ttl_seconds, int64_t now_ms, int64_t *ret_id);
 int store_file_db_lease_keepalive(struct store_file_db *db, int64_t id, int64_t now_ms, int64_t *ret_ttl);
 int store_file_db_lease_revoke(struct store_file_db *db, int64_t id);
+/* Whole seconds left at now_ms (truncated, as etcd's LeaseTimeToLive) and the granted TTL.  Pure
+ * lookup: nothing changes. */
+int store_file_db_lease_ttl(const struct store_file_db *db, int64_t id, int64_t now_ms, int64_t *ret_remaining,
+                            int64_t *ret_granted);
 /* Expire every lease due at now_ms (its keys go in one revision each).  Sets *changed when anything
  * was removed, even when a later lease then fails with -ENOMEM: what was removed stays removed. */
 int store_file_db_reap(struct store_file_db *db, int64_t now_ms, bool *changed);

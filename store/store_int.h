@@ -29,6 +29,7 @@ enum store_op {
 	STORE_OP_LEASE_GRANT,
 	STORE_OP_LEASE_KEEPALIVE,
 	STORE_OP_LEASE_REVOKE,
+	STORE_OP_LEASE_TTL,
 };
 
 /* What an operation produced; the fields that count depend on the op. */
@@ -36,7 +37,8 @@ struct store_result {
 	struct store_kv kv;     /* GET */
 	struct store_kvs kvs;   /* LIST */
 	int64_t rev;            /* PUT, DELETE: the revision of the change */
-	int64_t id, ttl;        /* LEASE_GRANT, LEASE_KEEPALIVE */
+	int64_t id, ttl;        /* LEASE_GRANT, LEASE_KEEPALIVE; LEASE_TTL: ttl is the time left */
+	int64_t granted;        /* LEASE_TTL: the granted TTL */
 };
 
 /* One asynchronous operation, from store_*_async() until its callback has returned.  store.c
@@ -53,7 +55,7 @@ struct store_req {
 	size_t value_len;
 	int64_t expect_mod_rev;          /* PUT (CAS), DELETE (0 = any) */
 	int64_t lease;                   /* PUT (0 = none) */
-	int64_t id;                      /* LEASE_KEEPALIVE, LEASE_REVOKE; <= 0 is no lease: -ENOENT */
+	int64_t id;                      /* LEASE_KEEPALIVE, LEASE_REVOKE, LEASE_TTL; <= 0: -ENOENT */
 	int64_t ttl;                     /* LEASE_GRANT */
 	union {
 		store_kv_cb kv;
@@ -61,6 +63,7 @@ struct store_req {
 		store_rev_cb rev;
 		store_lease_cb lease;
 		store_done_cb done;
+		store_lease_ttl_cb lease_ttl;
 	} cb;
 	void *userdata;
 	void *backend;                   /* the backend's own per-request state */
@@ -87,6 +90,7 @@ struct store_ops {
 	int (*lease_grant)(struct store *s, int64_t ttl_seconds, int64_t *ret_id);
 	int (*lease_keepalive)(struct store *s, int64_t id, int64_t *ret_ttl);
 	int (*lease_revoke)(struct store *s, int64_t id);
+	int (*lease_ttl)(struct store *s, int64_t id, int64_t *ret_remaining, int64_t *ret_granted);
 	/* Asynchronous: start req (already linked into s->reqs) and complete it later from the loop,
 	 * never inside submit.  A negative return means not started: store.c unlinks and frees req
 	 * and returns the error to the caller; the backend must not complete it then. */

@@ -44,6 +44,9 @@ static void parse_all(const char *msg, size_t len)
 		abort();
 	if (etcd_codec_parse_lease(msg, len, &id, &ttl) == 0 && (id < 0 || ttl < 0))
 		abort();
+	/* A lease's time to live: never negative once accepted (etcd's -1 means unknown: -ENOENT). */
+	if (etcd_codec_parse_lease_ttl(msg, len, &id, &ttl) == 0 && (id < 0 || ttl < 0))
+		abort();
 	if (etcd_codec_parse_error(msg, len, &code, text) == 0) {
 		if (code <= 0 || strlen(text) >= ETCD_ERRMSG_MAX)
 			abort();

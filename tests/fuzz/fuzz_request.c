@@ -1,12 +1,13 @@
 /* shoald's API request decoder on arbitrary bytes: what any client allowed on the socket can send.
  * A request it accepts must satisfy every invariant the handlers rely on (valid ids and names,
  * bounded strings, sane MTU), since nothing checks them again. */
-// SOURCES: netd/request.c lib/names.c
+// SOURCES: netd/request.c lib/names.c lib/cidr.c
 // PKGS: jansson
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/cidr.h"
 #include "lib/names.h"
 #include "netd/records.h"
 #include "netd/request.h"
@@ -49,6 +50,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case REQ_GC:
 		must(q.network && q.network[0] && json_is_array(q.valid));
+		break;
+	case REQ_RELEASE:
+		/* A network address with its length: the store key is made from it as it stands. */
+		must(q.subnet.len <= 32 && (q.subnet.addr & ~cidr4_mask(q.subnet.len)) == 0);
+		must(json_is_string(json_object_get(j, "subnet")));
+		must(!q.force || json_is_true(json_object_get(j, "force")));
+		break;
+	case REQ_LEAVE:
+		/* Never without the caller's explicit confirmation. */
+		must(json_is_true(json_object_get(j, "confirm")));
 		break;
 	default:
 		break;

@@ -348,6 +348,44 @@ static void test_parse_lease(void **state)
 	assert_int_equal(etcd_codec_parse_lease("{\"result\":7}", 12, &id, &ttl), -EBADMSG);
 }
 
+/* Bodies as etcd 3.4's gateway sends them (captured from Debian's etcd-server). */
+static void test_parse_lease_ttl(void **state)
+{
+	const char *alive = "{" HDR("1") ",\"ID\":\"7587899294608358917\",\"TTL\":\"7\",\"grantedTTL\":\"10\"}";
+	const char *gone = "{" HDR("1") ",\"ID\":\"123\",\"TTL\":\"-1\"}";
+	const char *last = "{\"ID\":\"5\",\"grantedTTL\":\"10\"}";   /* 0 s left: TTL omitted */
+	int64_t left = -5, granted = -5;
+	char req_body[64];
+	char *body;
+
+	assert_int_equal(etcd_codec_parse_lease_ttl(alive, strlen(alive), &left, &granted), 0);
+	assert_int_equal(left, 7);
+	assert_int_equal(granted, 10);
+	assert_int_equal(etcd_codec_parse_lease_ttl(last, strlen(last), &left, &granted), 0);
+	assert_int_equal(left, 0);
+	assert_int_equal(granted, 10);
+	/* Unknown (expired, revoked): TTL -1, no grantedTTL; outputs untouched. */
+	left = granted = -5;
+	assert_int_equal(etcd_codec_parse_lease_ttl(gone, strlen(gone), &left, &granted), -ENOENT);
+	assert_int_equal(etcd_codec_parse_lease_ttl("{\"TTL\":-1}", 10, &left, &granted), -ENOENT);
+	assert_int_equal(etcd_codec_parse_lease_ttl("{}", 2, &left, &granted), -ENOENT);
+	assert_int_equal(left, -5);
+	assert_int_equal(granted, -5);
+	/* Nonsense: more left than granted, other negatives, not JSON. */
+	const char *more = "{\"TTL\":\"11\",\"grantedTTL\":\"10\"}", *neg = "{\"TTL\":\"-2\",\"grantedTTL\":\"10\"}";
+
+	assert_int_equal(etcd_codec_parse_lease_ttl(more, strlen(more), &left, &granted), -EBADMSG);
+	assert_int_equal(etcd_codec_parse_lease_ttl(neg, strlen(neg), &left, &granted), -EBADMSG);
+	assert_int_equal(etcd_codec_parse_lease_ttl("[1]", 3, &left, &granted), -EBADMSG);
+	assert_int_equal(etcd_codec_parse_lease_ttl("{", 1, &left, &granted), -EBADMSG);
+	/* The request: the lease id alone (no "keys": the store never needs them). */
+	assert_int_equal(etcd_codec_lease_id_req(42, &body), 0);
+	snprintf(req_body, sizeof(req_body), "%s", body);
+	free(body);
+	assert_string_equal(req_body, "{\"ID\":\"42\"}");
+	assert_string_equal(ETCD_PATH_TIMETOLIVE, "/v3/lease/timetolive");
+}
+
 static void test_parse_error(void **state)
 {
 	const char *unary = "{\"error\":\"etcdserver: requested lease not found\",\"message\":\"etcdserver: requested lease "
@@ -585,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_parse_range_refuses),
 		cmocka_unit_test(test_parse_txn),
 		cmocka_unit_test(test_parse_lease),
+		cmocka_unit_test(test_parse_lease_ttl),
 		cmocka_unit_test(test_parse_error),
 		cmocka_unit_test(test_parse_watch),
 		cmocka_unit_test(test_parse_watch_refuses),

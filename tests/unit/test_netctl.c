@@ -185,7 +185,8 @@ static void test_args_help_levels(void **state)
 		assert_non_null(strstr(netctl_help_text(t), "NAME\n"));
 		assert_non_null(strstr(netctl_help_text(t), "SYNOPSIS\n"));
 		/* Every command that runs documents its exit codes and shows examples. */
-		if (t != NETCTL_TOPIC_SUBNET && t != NETCTL_TOPIC_WORKLOAD) {
+		if (t != NETCTL_TOPIC_SUBNET && t != NETCTL_TOPIC_WORKLOAD && t != NETCTL_TOPIC_HOST &&
+		    t != NETCTL_TOPIC_NETWORK && t != NETCTL_TOPIC_NODE) {
 			assert_non_null(strstr(netctl_help_text(t), "EXIT STATUS\n"));
 			assert_non_null(strstr(netctl_help_text(t), "EXAMPLES\n"));
 			assert_non_null(strstr(netctl_help_text(t), "yaml"));
@@ -218,7 +219,24 @@ static void test_args_usage_errors(void **state)
 	assert_int_equal(parse(&a, err, NULL, "frobnicate", NULL), -EINVAL);
 	assert_string_equal(err, "unknown command 'frobnicate'");
 	assert_int_equal(parse(&a, err, NULL, "subnet", NULL), -EINVAL);
-	assert_string_equal(err, "subnet: missing command (list)");
+	assert_string_equal(err, "subnet: missing command (list, release)");
+	assert_int_equal(parse(&a, err, NULL, "host", NULL), -EINVAL);
+	assert_string_equal(err, "host: missing command (list)");
+	assert_int_equal(parse(&a, err, NULL, "network", NULL), -EINVAL);
+	assert_string_equal(err, "network: missing command (show)");
+	assert_int_equal(parse(&a, err, NULL, "node", NULL), -EINVAL);
+	assert_string_equal(err, "node: missing command (leave)");
+	assert_int_equal(parse(&a, err, NULL, "subnet", "release", NULL), -EINVAL);
+	assert_string_equal(err, "subnet release: missing subnet (netctl subnet release SUBNET [--force])");
+	assert_int_equal(parse(&a, err, NULL, "subnet", "release", "10.244.3.0/24", "x", NULL), -EINVAL);
+	assert_string_equal(err, "subnet release: unexpected argument 'x'");
+	assert_int_equal(parse(&a, err, NULL, "node", "leave", "now", NULL), -EINVAL);
+	assert_string_equal(err, "node leave: unexpected argument 'now'");
+	assert_int_equal(parse(&a, err, NULL, "subnet", "list", "--force", NULL), -EINVAL);
+	assert_string_equal(err, "option --force works with subnet release only");
+	assert_int_equal(parse(&a, err, NULL, "network", "show", "-w", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "node", "join", NULL), -EINVAL);
+	assert_string_equal(err, "node: unknown command 'join'");
 	assert_int_equal(parse(&a, err, NULL, "workload", NULL), -EINVAL);
 	assert_string_equal(err, "workload: missing command (list, get)");
 	assert_int_equal(parse(&a, err, NULL, "workload", "delete", NULL), -EINVAL);
@@ -301,7 +319,7 @@ static void test_args_watch(void **state)
 	assert_int_equal(parse(&a, err, NULL, "status", "-w", "--count", "2x", NULL), -EINVAL);
 	assert_int_equal(parse(&a, err, NULL, "status", "-w", "--count", NULL), -EINVAL);
 	assert_int_equal(parse(&a, err, NULL, "version", "-w", NULL), -EINVAL);
-	assert_string_equal(err, "option --watch works with status, subnet list and workload list");
+	assert_string_equal(err, "option --watch works with status, subnet list, host list and workload list");
 	assert_int_equal(parse(&a, err, NULL, "workload", "get", "x", "--watch", NULL), -EINVAL);
 	/* Help is always possible, whatever else the line holds. */
 	assert_int_equal(parse(&a, err, NULL, "version", "-w", "--help", NULL), 0);
@@ -395,21 +413,21 @@ static void test_format_workloads(void **state)
 static void test_format_subnets_wide(void **state)
 {
 	json_t *list = load(
-		"[{\"subnet\":\"10.244.3.0/24\",\"node\":\"n1\",\"publicIP\":\"198.18.0.1\",\"vtepMAC\":\"02:00:00:00:00:01\",\"lease\":7,\"leaseTTL\":600,\"self\":true},"
+		"[{\"subnet\":\"10.244.3.0/24\",\"node\":\"n1\",\"publicIP\":\"198.18.0.1\",\"vtepMAC\":\"02:00:00:00:00:01\",\"lease\":7,\"leaseTTL\":600,\"expiresIn\":599,\"live\":true,\"self\":true},"
 		" {\"subnet\":\"10.244.2.0/24\",\"node\":\"n2\",\"publicIP\":\"198.18.0.2\",\"vtepMAC\":\"02:00:00:00:00:02\",\"lease\":12,\"self\":false}]");
 	char *text = NULL;
 
 	CAPTURE(text, netctl_format_subnets(list, NETCTL_FORMAT_HEADERS | NETCTL_FORMAT_WIDE, out));
 	assert_string_equal(text,
-		"SUBNET          NODE   PUBLIC IP    VTEP MAC            LEASE TTL   SELF   LEASE ID\n"
-		"10.244.2.0/24   n2     198.18.0.2   02:00:00:00:00:02   -           no     12\n"
-		"10.244.3.0/24   n1     198.18.0.1   02:00:00:00:00:01   600         yes    7\n");
+		"SUBNET          NODE   UNDERLAY IP   VTEP MAC            EXPIRES   LIVE   SELF   LEASE TTL   LEASE ID\n"
+		"10.244.2.0/24   n2     198.18.0.2    02:00:00:00:00:02   -         -      no     -           12\n"
+		"10.244.3.0/24   n1     198.18.0.1    02:00:00:00:00:01   9m59s     yes    yes    600         7\n");
 	free(text);
-	/* Without wide the lease id stays out. */
+	/* Without wide the granted TTL and the lease id stay out. */
 	CAPTURE(text, netctl_format_subnets(list, 0, out));
 	assert_string_equal(text,
-		"10.244.2.0/24   n2   198.18.0.2   02:00:00:00:00:02   -     no\n"
-		"10.244.3.0/24   n1   198.18.0.1   02:00:00:00:00:01   600   yes\n");
+		"10.244.2.0/24   n2   198.18.0.2   02:00:00:00:00:02   -       -     no\n"
+		"10.244.3.0/24   n1   198.18.0.1   02:00:00:00:00:01   9m59s   yes   yes\n");
 	free(text);
 	json_decref(list);
 }
@@ -447,17 +465,18 @@ static void test_format_control_chars(void **state)
 static void test_format_subnets(void **state)
 {
 	json_t *list = load(
-		"[{\"subnet\":\"10.244.10.0/24\",\"node\":\"n3\",\"publicIP\":\"198.18.0.3\",\"vtepMAC\":\"02:00:00:00:00:03\",\"leaseTTL\":600,\"self\":false},"
-		" {\"subnet\":\"10.244.9.0/24\",\"node\":\"n2\",\"publicIP\":\"\",\"vtepMAC\":\"\",\"leaseTTL\":600,\"self\":true},"
-		" {\"subnet\":\"10.244.1.0/24\",\"node\":\"host-one\",\"publicIP\":\"198.18.0.1\",\"vtepMAC\":\"02:00:00:00:00:01\",\"leaseTTL\":45,\"self\":false}]");
+		"[{\"subnet\":\"10.244.10.0/24\",\"node\":\"n3\",\"publicIP\":\"198.18.0.3\",\"vtepMAC\":\"02:00:00:00:00:03\",\"leaseTTL\":10,\"expiresIn\":3,\"live\":false,\"self\":false},"
+		" {\"subnet\":\"10.244.9.0/24\",\"node\":\"n2\",\"publicIP\":\"\",\"vtepMAC\":\"\",\"leaseTTL\":600,\"expiresIn\":3599,\"live\":true,\"self\":true},"
+		" {\"subnet\":\"10.244.1.0/24\",\"node\":\"host-one\",\"publicIP\":\"198.18.0.1\",\"vtepMAC\":\"02:00:00:00:00:01\",\"leaseTTL\":45,\"expiresIn\":44,\"live\":true,\"self\":false}]");
 	char *text = NULL;
 
+	/* EXPIRES is each lease's own time left; VTEP MAC "-" where a node published none. */
 	CAPTURE(text, netctl_format_subnets(list, NETCTL_FORMAT_HEADERS, out));
 	assert_string_equal(text,
-		"SUBNET           NODE       PUBLIC IP    VTEP MAC            LEASE TTL   SELF\n"
-		"10.244.1.0/24    host-one   198.18.0.1   02:00:00:00:00:01   45          no\n"
-		"10.244.9.0/24    n2         -            -                   600         yes\n"
-		"10.244.10.0/24   n3         198.18.0.3   02:00:00:00:00:03   600         no\n");
+		"SUBNET           NODE       UNDERLAY IP   VTEP MAC            EXPIRES   LIVE   SELF\n"
+		"10.244.1.0/24    host-one   198.18.0.1    02:00:00:00:00:01   44s       yes    no\n"
+		"10.244.9.0/24    n2         -             -                   59m59s    yes    yes\n"
+		"10.244.10.0/24   n3         198.18.0.3    02:00:00:00:00:03   3s        no     no\n");
 	free(text);
 	json_decref(list);
 }
@@ -990,7 +1009,182 @@ static void test_run_request_and_json(void **state)
 	json_decref(req);
 	fake_stop(&f);
 	assert_int_equal(r.code, 0);
-	assert_string_equal(r.out, "SUBNET   NODE   PUBLIC IP   VTEP MAC   LEASE TTL   SELF\n");
+	assert_string_equal(r.out, "SUBNET   NODE   UNDERLAY IP   VTEP MAC   EXPIRES   LIVE   SELF\n");
+	run_free(&r);
+}
+
+/* The cluster commands: their words, arguments and options. */
+static void test_args_cluster_commands(void **state)
+{
+	struct netctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, NULL, "subnet", "release", "10.244.3.0/24", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_SUBNET_RELEASE);
+	assert_string_equal(a.subnet, "10.244.3.0/24");
+	assert_false(a.force);
+	assert_int_equal(parse(&a, err, NULL, "--force", "subnets", "release", "10.244.3.0/24", NULL), 0);
+	assert_true(a.force);
+	assert_int_equal(parse(&a, err, NULL, "host", "list", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_HOST_LIST);
+	assert_int_equal(parse(&a, err, NULL, "hosts", "ls", "-w", "--count", "2", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_HOST_LIST);
+	assert_int_equal(parse(&a, err, NULL, "network", "show", "-o", "yaml", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_NETWORK_SHOW);
+	assert_int_equal(parse(&a, err, NULL, "node", "leave", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_NODE_LEAVE);
+	/* Help without the argument the command needs. */
+	assert_int_equal(parse(&a, err, NULL, "subnet", "release", "--help", NULL), 0);
+	assert_int_equal(a.action, NETCTL_ACTION_HELP);
+	assert_int_equal(a.topic, NETCTL_TOPIC_SUBNET_RELEASE);
+	assert_int_equal(parse(&a, err, NULL, "help", "node", "leave", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_NODE_LEAVE);
+	/* The helps say what a user must know before running them. */
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_SUBNET_RELEASE), "--force"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_SUBNET_RELEASE), "live"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_NODE_LEAVE), "restart shoald"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_NODE_LEAVE), "--cleanup"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_SUBNET_LIST), "EXPIRES"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_HOST_LIST), "PROGRAMMED"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_NETWORK_SHOW), "VNI"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_TOP), "node leave"));
+}
+
+static void test_format_hosts(void **state)
+{
+	json_t *list = load(
+		"[{\"node\":\"h3\",\"subnet\":\"10.244.10.0/24\",\"publicIP\":\"198.18.0.3\",\"vtepMAC\":\"02:00:00:00:00:03\",\"mode\":\"vxlan\",\"programmed\":false,\"error\":\"failed to add route 10.244.10.0/24: Network is unreachable\"},"
+		" {\"node\":\"h2\",\"subnet\":\"10.244.2.0/24\",\"publicIP\":\"198.18.0.2\",\"vtepMAC\":\"02:00:00:00:00:02\",\"mode\":\"direct\",\"programmed\":true,\"error\":\"\"},"
+		" {\"node\":\"lone\",\"subnet\":\"10.244.4.0/24\",\"publicIP\":\"\",\"vtepMAC\":\"\",\"mode\":\"\",\"programmed\":false,\"error\":\"node lone published no publicIP (it has no underlay)\"}]");
+	json_t *empty = json_array();
+	char *text = NULL;
+
+	CAPTURE(text, netctl_format_hosts(list, NETCTL_FORMAT_HEADERS, out));
+	assert_string_equal(text,
+		"NODE   SUBNET           UNDERLAY IP   VTEP MAC            MODE     PROGRAMMED   ERROR\n"
+		"h2     10.244.2.0/24    198.18.0.2    02:00:00:00:00:02   direct   yes          -\n"
+		"lone   10.244.4.0/24    -             -                   -        no           node lone published no publicIP (it has no underlay)\n"
+		"h3     10.244.10.0/24   198.18.0.3    02:00:00:00:00:03   vxlan    no           failed to add route 10.244.10.0/24: Network is unreachable\n");
+	free(text);
+	CAPTURE(text, netctl_format_hosts(empty, NETCTL_FORMAT_HEADERS, out));
+	assert_string_equal(text, "NODE   SUBNET   UNDERLAY IP   VTEP MAC   MODE   PROGRAMMED   ERROR\n");
+	free(text);
+	json_decref(list);
+	json_decref(empty);
+}
+
+static void test_format_network(void **state)
+{
+	json_t *resp = load("{\"ok\":true,\"storeURL\":\"file:/var/lib/shoal/store\","
+			    "\"config\":{\"network\":\"10.244.0.0/16\",\"subnetLen\":24,\"vni\":1,\"port\":8472},"
+			    "\"node\":{\"node\":\"h1\",\"subnet\":\"10.244.3.0/24\",\"underlay\":\"eth0\",\"underlayIP\":\"198.18.0.1\","
+			    "\"mtu\":1450,\"vxlanDevice\":\"shoal.1\",\"directRouting\":false,\"left\":false,\"future\":7}}");
+	json_t *bad = load("{\"ok\":true,\"config\":{}}");
+	char *text = NULL;
+
+	CAPTURE(text, netctl_format_network(resp, out));
+	assert_string_equal(text,
+		"Network:        10.244.0.0/16\n"
+		"Subnet length:  24\n"
+		"VNI:            1\n"
+		"VXLAN port:     8472\n"
+		"Store:          file:/var/lib/shoal/store\n"
+		"Node:           h1\n"
+		"Subnet:         10.244.3.0/24\n"
+		"Underlay:       eth0\n"
+		"Underlay IP:    198.18.0.1\n"
+		"MTU:            1450\n"
+		"VXLAN device:   shoal.1\n"
+		"Direct routing: no\n"
+		"Left:           no\n"
+		"future:         7\n");
+	free(text);
+	assert_int_equal(netctl_format_network(bad, stdout), -EINVAL);
+	json_decref(resp);
+	json_decref(bad);
+}
+
+/* release and leave: what netctl asks, what it prints, how it exits. */
+static void test_run_release_leave(void **state)
+{
+	struct fake f;
+	struct run_out r;
+	json_t *req;
+
+	fake_start(&f, "{\"ok\":true,\"subnet\":\"10.244.3.0/24\",\"node\":\"h3\",\"lease\":42,\"leaseRevoked\":true,"
+		       "\"forced\":false,\"live\":false}", true);
+	run(&r, f.path, "subnet", "release", "10.244.3.0/24", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_string_equal(json_string_value(json_object_get(req, "op")), "release");
+	assert_string_equal(json_string_value(json_object_get(req, "subnet")), "10.244.3.0/24");
+	assert_true(json_is_false(json_object_get(req, "force")));
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "released subnet 10.244.3.0/24 of node h3 (lease 42 revoked)\n");
+	run_free(&r);
+
+	/* A live lease: shoald refuses; netctl passes its reason on and exits 1. */
+	fake_start(&f, "{\"ok\":false,\"code\":7,\"msg\":\"refused: the lease is live\",\"details\":\"... --force ...\"}", true);
+	run(&r, f.path, "subnet", "release", "10.244.3.0/24", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: shoald: refused: the lease is live: ... --force ... (code 7)\n");
+	run_free(&r);
+
+	fake_start(&f, "{\"ok\":true,\"subnet\":\"10.244.3.0/24\",\"node\":\"h3\",\"lease\":42,\"leaseRevoked\":true,"
+		       "\"forced\":true,\"live\":true}", true);
+	run(&r, f.path, "subnet", "release", "10.244.3.0/24", "--force", "-o", "json", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_true(json_is_true(json_object_get(req, "force")));
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "\"forced\": true"));
+	assert_null(strstr(r.out, "\"ok\""));
+	run_free(&r);
+
+	fake_start(&f, "{\"ok\":true,\"node\":\"h2\",\"subnet\":\"10.244.2.0/24\",\"lease\":9}", true);
+	run(&r, f.path, "node", "leave", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_string_equal(json_string_value(json_object_get(req, "op")), "leave");
+	assert_true(json_is_true(json_object_get(req, "confirm")));
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "node h2 left the cluster: subnet 10.244.2.0/24 given up (lease 9 revoked)"));
+	run_free(&r);
+
+	/* shoald unreachable: exit 3 as for every command. */
+	run(&r, "/nonexistent/shoald.sock", "node", "leave", NULL);
+	assert_int_equal(r.code, 3);
+	assert_non_null(strstr(r.err, "cannot reach shoald"));
+	run_free(&r);
+
+	fake_start(&f, "{\"ok\":true,\"hosts\":[{\"node\":\"h2\",\"subnet\":\"10.244.2.0/24\",\"mode\":\"vxlan\","
+		       "\"programmed\":true,\"error\":\"\"}],\"overlay\":true}", true);
+	run(&r, f.path, "host", "list", "--no-headers", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_string_equal(json_string_value(json_object_get(req, "op")), "hosts");
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "h2   10.244.2.0/24   -   -   vxlan   yes   -\n");
+	run_free(&r);
+
+	fake_start(&f, "{\"ok\":true,\"storeURL\":\"file:/s\",\"config\":{\"network\":\"10.244.0.0/16\"},\"node\":{\"node\":\"h1\"}}", true);
+	run(&r, f.path, "network", "show", "-o", "json", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "\"config\": {"));
+	run_free(&r);
+	/* An older shoald: the op is unknown to it. */
+	fake_start(&f, "{\"ok\":false,\"code\":6,\"msg\":\"invalid request\",\"details\":\"unknown op \\\"network\\\"\"}", true);
+	run(&r, f.path, "network", "show", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_non_null(strstr(r.err, "unknown op"));
 	run_free(&r);
 }
 
@@ -1293,10 +1487,10 @@ static void test_run_watch(void **state)
 	run(&r, f.path, "subnet", "list", "-w", "--interval=1ms", "--count=2", NULL);
 	fake_stop(&f);
 	assert_int_equal(r.code, 0);
-	assert_string_equal(r.out, "SUBNET          NODE   PUBLIC IP   VTEP MAC   LEASE TTL   SELF\n"
-				   "10.244.1.0/24   a      -           -          -           -\n"
+	assert_string_equal(r.out, "SUBNET          NODE   UNDERLAY IP   VTEP MAC   EXPIRES   LIVE   SELF\n"
+				   "10.244.1.0/24   a      -             -          -         -      -\n"
 				   "\n"
-				   "SUBNET   NODE   PUBLIC IP   VTEP MAC   LEASE TTL   SELF\n");
+				   "SUBNET   NODE   UNDERLAY IP   VTEP MAC   EXPIRES   LIVE   SELF\n");
 	run_free(&r);
 
 	/* -o yaml: one document per sample, each after "---". */
@@ -1380,6 +1574,10 @@ int main(void)
 		cmocka_unit_test(test_run_status),
 		cmocka_unit_test(test_run_request_and_json),
 		cmocka_unit_test(test_run_api_error),
+		cmocka_unit_test(test_args_cluster_commands),
+		cmocka_unit_test(test_format_hosts),
+		cmocka_unit_test(test_format_network),
+		cmocka_unit_test(test_run_release_leave),
 		cmocka_unit_test(test_run_unreachable),
 		cmocka_unit_test(test_run_version),
 		cmocka_unit_test(test_run_workload_get),

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lib/cnierr.h"
+#include "netd/netd.h"
 #include "netd/reconcile.h"
 #include "netd/request.h"
 
@@ -252,6 +253,53 @@ static void test_request_refused(void **state)
 	expect_code("{\"op\":\"gc\",\"network\":\"n\",\"valid\":[{\"containerId\":\"c\"}]}", CNI_ERR_DECODE, "valid");
 }
 
+/* The cluster operations: release names a subnet exactly; leave must be confirmed. */
+static void test_request_cluster_ops(void **state)
+{
+	struct request_error err = { 0 };
+	struct request q;
+
+	assert_int_equal(parse("{\"op\":\"release\",\"subnet\":\"10.244.3.0/24\"}", &q, &err), 0);
+	assert_int_equal(q.op, REQ_RELEASE);
+	assert_int_equal(q.subnet.addr, 0x0af40300);
+	assert_int_equal(q.subnet.len, 24);
+	assert_false(q.force);
+	assert_int_equal(parse("{\"op\":\"release\",\"subnet\":\"10.244.3.0/24\",\"force\":true}", &q, &err), 0);
+	assert_true(q.force);
+	expect_code("{\"op\":\"release\"}", CNI_ERR_DECODE, "subnet");
+	expect_code("{\"op\":\"release\",\"subnet\":5}", CNI_ERR_DECODE, "subnet");
+	expect_code("{\"op\":\"release\",\"subnet\":\"10.244.3.7/24\"}", CNI_ERR_DECODE, "10.244.3.7/24");
+	expect_code("{\"op\":\"release\",\"subnet\":\"10.244.3.0-24\"}", CNI_ERR_DECODE, "subnet");
+	expect_code("{\"op\":\"release\",\"subnet\":\"10.244.3.0/24\",\"force\":\"yes\"}", CNI_ERR_DECODE, "force");
+
+	assert_int_equal(parse("{\"op\":\"leave\",\"confirm\":true}", &q, &err), 0);
+	assert_int_equal(q.op, REQ_LEAVE);
+	expect_code("{\"op\":\"leave\"}", CNI_ERR_DECODE, "confirm");
+	expect_code("{\"op\":\"leave\",\"confirm\":false}", CNI_ERR_DECODE, "confirm");
+	expect_code("{\"op\":\"leave\",\"confirm\":1}", CNI_ERR_DECODE, "confirm");
+
+	assert_int_equal(parse("{\"op\":\"hosts\"}", &q, &err), 0);
+	assert_int_equal(q.op, REQ_HOSTS);
+	assert_int_equal(parse("{\"op\":\"network\"}", &q, &err), 0);
+	assert_int_equal(q.op, REQ_NETWORK);
+}
+
+/* LIVE: renewed within its interval (every TTL/3), i.e. more than 2/3 of the TTL left, less slack
+ * (2 s, or a tenth of the TTL when that is more). */
+static void test_lease_live(void **state)
+{
+	assert_true(subnet_lease_live(9, 10));     /* just renewed (etcd truncates: 9 of 10) */
+	assert_true(subnet_lease_live(6, 10));     /* just before the next renewal */
+	assert_true(subnet_lease_live(5, 10));     /* a renewal 1.7 s late */
+	assert_false(subnet_lease_live(4, 10));    /* two renewals missed: its host stopped */
+	assert_false(subnet_lease_live(0, 10));
+	assert_true(subnet_lease_live(400, 600));  /* renewed every 200 s */
+	assert_true(subnet_lease_live(341, 600));  /* slack 60 s */
+	assert_false(subnet_lease_live(340, 600));
+	assert_false(subnet_lease_live(5, 0));     /* no TTL known */
+	assert_false(subnet_lease_live(-1, 10));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +310,8 @@ int main(void)
 		cmocka_unit_test(test_plan_many),
 		cmocka_unit_test(test_request_add),
 		cmocka_unit_test(test_request_refused),
+		cmocka_unit_test(test_request_cluster_ops),
+		cmocka_unit_test(test_lease_live),
 	};
 
 	return cmocka_run_group_tests_name("netd", tests, NULL, NULL);

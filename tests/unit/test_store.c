@@ -400,6 +400,20 @@ static void test_lease_expiry(void **state)
 	put_str(s, "subnets/b", "b", id2);
 	put_str(s, "config", "c", 0);
 
+	/* Time to live: granted TTL and whole seconds left, read without renewing. */
+	int64_t left, granted;
+
+	assert_int_equal(store_lease_ttl(s, id2, &left, &granted), 0);
+	assert_int_equal(granted, 2);
+	assert_true(left >= 1 && left <= 2);
+	store_file_test_set_clock_offset(1200);
+	assert_int_equal(store_lease_ttl(s, id2, &left, &granted), 0);
+	assert_int_equal(left, 0);   /* 0.8 s left: truncated, as etcd does */
+	assert_int_equal(granted, 2);
+	assert_int_equal(store_lease_ttl(s, id, &left, &granted), -ENOENT);   /* expired at +1 s */
+	assert_int_equal(store_lease_ttl(s, 0, &left, &granted), -ENOENT);
+	assert_int_equal(store_lease_ttl(s, id2 + 100, &left, &granted), -ENOENT);
+
 	/* 1.5 s later: the 1 s lease is gone with its key, whoever looks first. */
 	store_file_test_set_clock_offset(1500);
 	assert_int_equal(store_lease_keepalive(s, id2, &ttl), 0);   /* id2 now expires at +3.5 s */
@@ -409,7 +423,12 @@ static void test_lease_expiry(void **state)
 	assert_int_equal(store_lease_keepalive(s2, id, &ttl), -ENOENT);
 	assert_int_equal(store_put(s2, "subnets/a", "x", 1, id, &rev), -ENOENT);
 
+	/* Renewed at +1.5 s: the time left starts again from the granted TTL, untouched by the query. */
+	assert_int_equal(store_lease_ttl(s2, id2, &left, &granted), 0);
+	assert_true(left >= 1 && left <= 2);
 	store_file_test_set_clock_offset(3000);
+	assert_int_equal(store_lease_ttl(s2, id2, &left, &granted), 0);
+	assert_int_equal(left, 0);
 	assert_int_equal(store_get(s, "subnets/b", &kv), 0);
 	store_kv_done(&kv);
 	store_file_test_set_clock_offset(3600);
@@ -841,6 +860,19 @@ static void lease_cb(void *userdata, int err, int64_t id, int64_t ttl)
 	r->ttl = ttl;
 }
 
+static void lease_ttl_cb(void *userdata, int err, int64_t remaining, int64_t granted)
+{
+	struct res *r = userdata;
+
+	res_seen(r, err);
+	if (err) {
+		assert_int_equal(remaining, 0);
+		assert_int_equal(granted, 0);
+	}
+	r->rev = remaining;
+	r->ttl = granted;
+}
+
 static void done_cb(void *userdata, int err)
 {
 	struct res *r = userdata;
@@ -960,6 +992,19 @@ static void test_async_ops(void **state)
 	run_for(&fx->loop, &r);
 	assert_int_equal(r.err, -ENOENT);
 
+	/* Time to live: (remaining, granted); unknown ids are -ENOENT through the callback. */
+	START(r, store_lease_ttl_async(s, id, lease_ttl_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, 0);
+	assert_true(r.rev >= 9 && r.rev <= 10);
+	assert_int_equal(r.ttl, 10);
+	START(r, store_lease_ttl_async(s, id + 1, lease_ttl_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ENOENT);
+	START(r, store_lease_ttl_async(s, 0, lease_ttl_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ENOENT);
+
 	START(r, store_put_async(s, "leased", "x", 1, id, rev_cb, &r));
 	run_for(&fx->loop, &r);
 	assert_int_equal(r.err, 0);
@@ -972,6 +1017,9 @@ static void test_async_ops(void **state)
 	START(r, store_lease_revoke_async(s, -1, done_cb, &r));
 	run_for(&fx->loop, &r);
 	assert_int_equal(r.err, -ENOENT);
+	START(r, store_lease_ttl_async(s, id, lease_ttl_cb, &r));
+	run_for(&fx->loop, &r);
+	assert_int_equal(r.err, -ENOENT);   /* revoked */
 
 	/* What the asynchronous calls did is what another handle sees. */
 	sync = open_sync(fx);
@@ -1006,6 +1054,7 @@ static void test_async_start_errors(void **state)
 	assert_int_equal(store_lease_grant_async(s, 0, lease_cb, &r), -EINVAL);
 	assert_int_equal(store_lease_grant_async(s, (int64_t)INT32_MAX + 1, lease_cb, &r), -EINVAL);
 	assert_int_equal(store_lease_keepalive_async(s, 1, NULL, &r), -EINVAL);
+	assert_int_equal(store_lease_ttl_async(s, 1, NULL, &r), -EINVAL);
 	assert_int_equal(store_lease_revoke_async(s, 1, NULL, &r), -EINVAL);
 	/* Without a loop there is nowhere to call back. */
 	assert_int_equal(store_get_async(nl, "k", kv_cb, &r), -EOPNOTSUPP);
