@@ -385,6 +385,18 @@ static int cmd_status(const struct cni_conf *conf, struct cni_plugin_reply *repl
 		cni_error_details(err, "ADD will fail with code %d until workloads are deleted", SHOAL_ERR_NO_ADDRESS);
 		goto out;
 	}
+	/* A node that left the cluster, or whose subnet another node took, refuses ADD. */
+	if (json_is_true(json_object_get(resp, "left"))) {
+		r = cni_error_set(err, CNI_ERR_NOT_AVAILABLE, "this node has left the cluster (netctl node leave)");
+		cni_error_details(err, "restart shoald to rejoin");
+		goto out;
+	}
+	if (json_string_length(json_object_get(resp, "subnetTakenBy")) > 0) {
+		r = cni_error_set(err, CNI_ERR_NOT_AVAILABLE, "this node's subnet is claimed by node %s",
+				  json_string_value(json_object_get(resp, "subnetTakenBy")));
+		cni_error_details(err, "ADD will fail with code %d until an operator releases it", SHOAL_ERR_SUBNET_TAKEN);
+		goto out;
+	}
 	/* A Linux bridge takes 1023 ports, whatever the subnet's size. */
 	free_ports = json_object_get(resp, "bridgePortsFree");
 	if (json_is_integer(free_ports) && json_integer_value(free_ports) <= 0) {

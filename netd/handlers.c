@@ -82,6 +82,11 @@ static json_t *handle_add(struct manager *m, const struct request *q, int fd)
 		return api_error(CNI_ERR_NOT_AVAILABLE, "this node has left the cluster; restart shoald to rejoin or run "
 		                 "shoald --cleanup", "node %s gave up its subnet (netctl node leave); existing workloads "
 		                 "keep local connectivity only", m->cfg.node);
+	if (m->subnet_taken_by[0])
+		return api_error(SHOAL_ERR_SUBNET_TAKEN, "this node's subnet is claimed by another node",
+		                 "subnet %s was claimed by node %s while this node's lease was lost; new workloads "
+		                 "could get that node's addresses until an operator releases it",
+		                 cidr4_format(&m->subnet, (char[CIDR4_STRLEN]){ 0 }), m->subnet_taken_by);
 	r = attach_add(m, &req, &res, err);
 	if (r == 0)
 		return result_json(m, &res);
@@ -205,6 +210,7 @@ static json_t *handle_status(struct manager *m)
 		json_object_set_new(j, "brNetfilter", json_boolean(m->fwd_br_netfilter));
 		json_object_set_new(j, "forwardAccept", json_boolean(m->cfg.forward_accept));
 		json_object_set_new(j, "left", json_boolean(m->left));
+		json_object_set_new(j, "subnetTakenBy", json_string(m->subnet_taken_by));
 	}
 	return j;
 }

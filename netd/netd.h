@@ -65,6 +65,7 @@ struct manager {
 	int64_t lease;
 	bool subnet_held;             /* our subnet key exists under m->lease */
 	bool lease_busy;              /* a keep-alive/re-claim chain of store callbacks is running */
+	char subnet_taken_by[64];     /* another node claimed our subnet while our lease was lost: no ADD */
 	uv_timer_t lease_timer;
 	struct cidr4 subnet;
 	char subnet_file[300];

@@ -331,6 +331,10 @@ static void reclaimed(struct manager *m)
 	char s[CIDR4_STRLEN];
 
 	m->subnet_held = true;
+	if (m->subnet_taken_by[0])
+		log_info("subnet %s is this node's again (node %s no longer holds it): ADD is accepted again",
+		         cidr4_format(&m->subnet, s), m->subnet_taken_by);
+	m->subnet_taken_by[0] = '\0';
 	log_info("re-claimed subnet %s under lease %lld", cidr4_format(&m->subnet, s), (long long)m->lease);
 	lease_done(m);
 }
@@ -341,8 +345,10 @@ static void reclaim_failed(struct manager *m, int err)
 
 	cidr4_format(&m->subnet, s);
 	if (err == -EEXIST)
-		log_error("subnet %s, in use by this node's workloads, is now claimed by another node: "
-		          "addresses may conflict; retrying", s);
+		log_error("subnet %s, in use by this node's workloads, is now claimed by another node (%s): "
+		          "addresses may conflict; new workloads are refused until it is released (netctl subnet "
+		          "release on that node's subnet, or shoald --cleanup there); retrying", s,
+		          m->subnet_taken_by[0] ? m->subnet_taken_by : "?");
 	else
 		log_error("failed to re-claim subnet %s: %s; retrying", s, strerror(-err));
 	lease_done(m);
@@ -379,8 +385,11 @@ static void on_reclaim_get(void *userdata, int err, const struct store_kv *kv)
 		reclaim_failed(m, err);
 		return;
 	}
-	/* Still ours (written under our previous lease): move it to the current one. */
+	/* Still ours (written under our previous lease): move it to the current one.  Another node's:
+	 * our workloads keep their addresses, but no new one may be handed out (it could be that node's
+	 * too) until an operator acts; every tick tries again, so its release is noticed. */
 	if (record_subnet_parse(kv->value, kv->value_len, &rec, rerr) < 0 || strcmp(rec.node, m->cfg.node) != 0) {
+		snprintf(m->subnet_taken_by, sizeof(m->subnet_taken_by), "%s", rec.node[0] ? rec.node : "?");
 		reclaim_failed(m, -EEXIST);
 		return;
 	}

@@ -44,5 +44,17 @@ for _ in $(seq 100); do grep -q "is now claimed by another node" "$LAB_TMP/shoal
 check "h1 reports that another node claimed its subnet" grep -q "subnet $subnet, in use by this node's workloads, is now claimed by another node" "$LAB_TMP/shoald-h1.log"
 check "h1 keeps serving" "$BUILD/netctl" --socket "$sock" status
 check "h1's workload keeps its network" ip netns exec "$LAB-c1" ping -c1 -W1 "$gw"
+expect_eq "status names the node that took the subnet" h2 "$("$BUILD/netctl" --socket "$sock" status -o json | jq -r .subnetTakenBy)"
+lab_netns c2 >/dev/null
+out=$(cni_conf h1 | cni ADD "$LAB-c2" "$(netns_path c2)" eth0); rc=$?
+expect_eq "h1 refuses new workloads (their addresses could be h2's) with error 106" "1 106" "$rc $(jq -r .code <<<"$out")"
+check "naming the subnet and the node" grep -q "subnet $subnet was claimed by node h2" <<<"$(jq -r .details <<<"$out")"
+out=$(cni_conf h1 1.1.0 | env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND=STATUS "$BUILD/shoal"); rc=$?
+expect_eq "CNI STATUS on h1 says not ready (50)" "1 50" "$rc $(jq -r .code <<<"$out")"
+# The operator frees it (h2 leaves); h1 re-claims its subnet at its next tick and accepts ADD again.
+"$BUILD/netctl" --socket "$LAB_TMP/h2.sock" node leave >/dev/null 2>&1 || shoald_stop h2
+for _ in $(seq 150); do [ -z "$("$BUILD/netctl" --socket "$sock" status -o json | jq -r .subnetTakenBy)" ] && break; sleep 0.1; done
+expect_eq "once released, h1 holds its subnet again" "" "$("$BUILD/netctl" --socket "$sock" status -o json | jq -r .subnetTakenBy)"
+check "and accepts new workloads" bash -c "$(declare -f cni cni_conf); LAB=$LAB LAB_TMP=$LAB_TMP BUILD=$BUILD; cni_conf h1 | cni ADD $LAB-c2 $(netns_path c2) eth0"
 [ -n "$key" ]
 lab_done
