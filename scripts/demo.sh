@@ -1,57 +1,111 @@
 #!/usr/bin/env bash
-# make demo: one simulated host (a network namespace, so nothing on this machine changes), shoald on
-# the embedded file store, three containers attached through the real CNI plugin, a look at
-# netctl, pings between them, then everything torn down.
+# make demo: three simulated hosts (network namespaces, so nothing on this machine changes) on an
+# underlay bridge, a real etcd, one shoald per host; a container on each host attached through the
+# real CNI plugin, pings across hosts over VXLAN, `netctl subnet list`; then one host leaves and the
+# others forget it; everything torn down.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 B=$PWD/${B:-build}
 P=shoal-demo-$$
 TMP=$(mktemp -d /tmp/$P.XXXX)
-SHOALD=""
+EP=198.18.0.254:2379
+PIDS=()
 cleanup() {
-	[ -n "$SHOALD" ] && kill "$SHOALD" 2>/dev/null && wait "$SHOALD" 2>/dev/null
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do ip netns del "$ns"; done
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
+		ip netns pids "$ns" | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns"
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 [ "$(id -u)" -eq 0 ] || { echo "make demo needs root (it creates network namespaces)"; exit 1; }
+if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
+	echo "make demo needs etcd and etcdctl (Debian: apt-get install etcd-server etcd-client;"
+	echo "scripts/install-deps.sh installs them). Nothing was changed."
+	exit 1
+fi
+etcdctl() { ip netns exec "$P-underlay" env ETCDCTL_API=3 etcdctl --endpoints="$EP" "$@"; }
+netctl() { local h=$1; shift; "$B/netctl" --socket "$TMP/$h.sock" "$@"; }
+routes() {   # routes HOST: shoal's routes to its peers, and how many FDB entries and neighbours back them
+	ip -n "$P-$1" route show proto 75 | sed "s/^/  $1: /"
+	printf '  %s: %d FDB entries, %d neighbours on shoal.1\n' "$1" "$(bridge -n "$P-$1" fdb show dev shoal.1 | grep -c ' dst ')" \
+		"$(ip -n "$P-$1" neigh show dev shoal.1 nud permanent | wc -l)"
+}
+n_routes() { [ "$(ip -n "$P-$1" route show proto 75 | wc -l)" -eq "$2" ]; }
+conf() { echo '{"cniVersion":"1.1.0","name":"demo","type":"shoal","socket":"'"$TMP/$1.sock"'","stateDir":"'"$TMP/state-$1"'"}'; }
+cni() {   # cni CMD HOST CONTAINER
+	conf "$2" | CNI_COMMAND=$1 CNI_CONTAINERID="$P-$3" CNI_NETNS="/var/run/netns/$P-$3" CNI_IFNAME=eth0 \
+		CNI_PATH="$B" "$B/shoal"
+}
+# settle HOST: wait until HOST's shoald has finished deferred deletions (a DEL completes in the background).
+settled() { [ "$(netctl "$1" status -o json | jq .pendingDeletes)" = 0 ]; }
+settle() { wait_for 10 settled "$1"; }
+ip_of() { jq -r '.ips[0].address' "$TMP/$1.json" | cut -d/ -f1; }
+# wait_for SECONDS CMD...: until CMD succeeds.
+wait_for() { local n=$(($1 * 10)); shift; while ! "$@" >/dev/null 2>&1; do n=$((n - 1)); [ $n -gt 0 ] || return 1; sleep 0.1; done; }
 
-step "A simulated host: network namespace $P-host"
-ip netns add "$P-host"
-ip -n "$P-host" link set lo up
-cat >"$TMP/shoald.json" <<EOC
-{ "node": "demo-host", "store": "file:$TMP/store", "network": "10.244.0.0/16", "subnetLen": 24,
-  "stateDir": "$TMP/state", "socket": "$TMP/shoald.sock" }
-EOC
-cat "$TMP/shoald.json"
+step "The underlay: namespace $P-underlay, bridge br0 198.18.0.254/24, etcd on $EP"
+ip netns add "$P-underlay"
+ip -n "$P-underlay" link set lo up
+ip -n "$P-underlay" link add br0 type bridge
+ip -n "$P-underlay" link set br0 up
+ip -n "$P-underlay" addr add 198.18.0.254/24 dev br0
+ip netns exec "$P-underlay" etcd --name demo --data-dir "$TMP/etcd" \
+	--listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
+	--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+	--initial-cluster demo=http://127.0.0.1:2380 >"$TMP/etcd.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 etcdctl endpoint health || { echo "etcd did not start:"; tail -5 "$TMP/etcd.log"; exit 1; }
+echo "  etcd $(etcd --version | sed -n 's/^etcd Version: //p') is serving"
 
-step "Start shoald on the embedded file store"
-ip netns exec "$P-host" "$B/shoald" --config "$TMP/shoald.json" 2>"$TMP/shoald.log" &
-SHOALD=$!
-for _ in $(seq 100); do [ -S "$TMP/shoald.sock" ] && break; sleep 0.05; done
-sed 's/^/  shoald | /' "$TMP/shoald.log"
-[ -S "$TMP/shoald.sock" ] || { echo "shoald did not start"; exit 1; }
-
-step "Attach three containers through the CNI plugin (CNI_COMMAND=ADD, config on stdin)"
-conf='{"cniVersion":"1.1.0","name":"demo","type":"shoal","socket":"'$TMP/shoald.sock'","stateDir":"'$TMP/state'"}'
-for c in web api db; do
-	ip netns add "$P-$c"
-	start=$(date +%s%N)
-	echo "$conf" | CNI_COMMAND=ADD CNI_CONTAINERID="$P-$c" CNI_NETNS="/var/run/netns/$P-$c" CNI_IFNAME=eth0 \
-		CNI_PATH="$B" "$B/shoal" >"$TMP/$c.json" || { cat "$TMP/$c.json"; exit 1; }
-	end=$(date +%s%N)
-	printf '  %-4s -> %-16s (ADD took %d.%03d ms including exec)\n' "$c" "$(jq -r '.ips[0].address' "$TMP/$c.json")" \
-		$(((end - start) / 1000000)) $((((end - start) / 1000) % 1000))
+hosts="host1 host2 host3"
+step "Three simulated hosts, each a namespace on the underlay with its own shoald"
+i=0
+for h in $hosts; do
+	i=$((i + 1))
+	ip netns add "$P-$h"
+	ip -n "$P-$h" link set lo up
+	ip -n "$P-underlay" link add "ul-$h" type veth peer name eth0 netns "$P-$h"
+	ip -n "$P-underlay" link set "ul-$h" master br0 up
+	ip -n "$P-$h" link set eth0 up
+	ip -n "$P-$h" addr add "198.18.0.$i/24" dev eth0
+	ip -n "$P-$h" route add default via 198.18.0.254
+	ip netns exec "$P-$h" sysctl -qw net.ipv4.ip_forward=1
+	cat >"$TMP/$h.json" <<-EOC
+	{ "node": "$h", "store": "etcd://$EP", "network": "10.244.0.0/16", "subnetLen": 24, "leaseTTL": 30,
+	  "stateDir": "$TMP/state-$h", "socket": "$TMP/$h.sock" }
+	EOC
+	ip netns exec "$P-$h" "$B/shoald" --config "$TMP/$h.json" 2>"$TMP/$h.log" &
+	PIDS+=($!)
+	eval "PID_$h=$!"
+done
+cat "$TMP/host1.json"
+for h in $hosts; do
+	wait_for 10 test -S "$TMP/$h.sock" || { echo "shoald on $h did not start:"; tail -5 "$TMP/$h.log"; exit 1; }
+	printf '  %s: 198.18.0.%s, shoald claimed %s\n' "$h" "${h#host}" "$(netctl "$h" status -o json | jq -r .subnet)"
 done
 
-step "netctl status / workload list"
-"$B/netctl" --socket "$TMP/shoald.sock" status
+step "netctl subnet list (on host1): the cluster, as etcd holds it"
+netctl host1 subnet list
 echo
-"$B/netctl" --socket "$TMP/shoald.sock" workload list
+etcdctl get --prefix --keys-only /shoal/subnets/ | grep . | sed 's/^/  etcdctl: /'
 
-step "Ping between containers"
-ip_of() { jq -r '.ips[0].address' "$TMP/$1.json" | cut -d/ -f1; }
+step "One container per host through the CNI plugin (CNI_COMMAND=ADD, config on stdin)"
+set -- web host1 api host2 db host3
+while [ $# -gt 0 ]; do
+	ip netns add "$P-$1"
+	cni ADD "$2" "$1" >"$TMP/$1.json" || { cat "$TMP/$1.json"; exit 1; }
+	printf '  %-4s on %s -> %s\n' "$1" "$2" "$(ip_of "$1")"
+	shift 2
+done
+
+step "Ping across hosts (VXLAN over the underlay)"
+for h in $hosts; do wait_for 10 n_routes "$h" 2; done
 for pair in "web api" "api db" "db web"; do
 	set -- $pair
 	if ip netns exec "$P-$1" ping -c1 -W2 "$(ip_of "$2")" >/dev/null; then
@@ -61,10 +115,39 @@ for pair in "web api" "api db" "db web"; do
 	fi
 done
 
-step "Tear down: CNI DEL for each container, stop shoald, remove the namespaces"
-for c in web api db; do
-	echo "$conf" | CNI_COMMAND=DEL CNI_CONTAINERID="$P-$c" CNI_NETNS="/var/run/netns/$P-$c" CNI_IFNAME=eth0 \
-		CNI_PATH="$B" "$B/shoal" && echo "  DEL $c: ok"
+step "Before host3 leaves: the routes host1 and host2 keep for their peers (ip route show proto 75)"
+routes host1; routes host2
+
+if "$B/shoald" --help | grep -q -- '--cleanup'; then
+	step "host3 leaves: DEL its container, stop its shoald, shoald --cleanup"
+	cni DEL host3 db && echo "  DEL db: ok"
+	settle host3
+	kill "$PID_host3"; wait "$PID_host3" 2>/dev/null
+	ip netns exec "$P-host3" "$B/shoald" --config "$TMP/host3.json" --cleanup 2>&1 |
+		grep -E 'route|VXLAN|store|--cleanup:' | sed 's/^/  cleanup | /'
+else
+	step "host3 leaves: DEL its container, stop its shoald, delete its subnet key and lease in etcd"
+	cni DEL host3 db && echo "  DEL db: ok"
+	settle host3
+	key=/shoal/subnets/$(netctl host3 status -o json | jq -r .subnet | tr / -)
+	lease=$(etcdctl get "$key" -w fields | sed -n 's/^"Lease" : //p')
+	kill "$PID_host3"; wait "$PID_host3" 2>/dev/null
+	etcdctl del "$key" | sed "s|^|  etcdctl del $key: |"
+	etcdctl lease revoke "$(printf %x "$lease")" | sed 's/^/  etcdctl: /'
+fi
+
+step "After: host1 and host2 forgot host3 (its route, FDB entry and neighbour are gone)"
+for h in host1 host2; do
+	wait_for 10 n_routes "$h" 1 || { echo "  $h still has host3's route"; exit 1; }
 done
+routes host1; routes host2
 echo
-echo "Demo complete: three containers attached, listed, pinged and detached."
+netctl host1 subnet list
+echo
+if ip netns exec "$P-web" ping -c1 -W2 "$(ip_of api)" >/dev/null; then echo "  web -> api: still ok"; else echo "  web -> api: FAILED"; exit 1; fi
+
+step "Tear down: CNI DEL, stop shoald and etcd, remove the namespaces"
+cni DEL host1 web && echo "  DEL web: ok"
+cni DEL host2 api && echo "  DEL api: ok"
+echo
+echo "Demo complete: three hosts on etcd, containers pinged across hosts, host3 left and was forgotten."

@@ -10,8 +10,8 @@
  *   error marks the endpoint dead for a backoff (1 s doubling to 16 s, with jitter): it costs one
  *   connect timeout (1 s), then it is skipped instead of costing a timeout per request.  A request
  *   that never left (connect failed) moves to the next endpoint; a write whose fate is unknown
- *   does not (it might have been applied).  When every endpoint is dead, requests fail at once
- *   with the last connection error.
+ *   does not (it might have been applied).  When every endpoint is dead, a request still makes one
+ *   attempt (at the endpoint whose backoff ends first), then fails with the connection error.
  * - Watches are one streaming POST /v3/watch each.  A broken stream reconnects from the last
  *   delivered revision + 1 after a backoff (200 ms doubling to 10 s, with jitter; reset only after
  *   a stream lived 10 s, so a stream that dies at once cannot spin).  Progress notifications move
@@ -153,6 +153,7 @@ static void etcd_handle_free_cb(uv_handle_t *h)
 static int etcd_endpoint_pick(struct store_etcd *e, uint32_t tried, int *ret)
 {
 	uint64_t now = etcd_now_ms();
+	int soonest = -1;
 
 	for (int i = 0; i < e->n_ep; i++) {
 		int k = (e->cur + i) % e->n_ep;
@@ -161,6 +162,16 @@ static int etcd_endpoint_pick(struct store_etcd *e, uint32_t tried, int *ret)
 			*ret = k;
 			return 0;
 		}
+		if (soonest < 0 || e->ep[k].dead_until < e->ep[soonest].dead_until)
+			soonest = k;
+	}
+	/* Every endpoint is in its backoff.  A request that has tried none still makes one real attempt,
+	 * at the one whose backoff ends first: refusing it unseen could let a lease expire although etcd
+	 * is back (after an outage the backoff is up to 16 s, and a restarted etcd gives each lease only
+	 * its TTL).  It costs one connect timeout while etcd is down; ADD and DEL never wait for it. */
+	if (tried == 0 && soonest >= 0) {
+		*ret = soonest;
+		return 0;
 	}
 	return e->last_err ? e->last_err : -EHOSTUNREACH;
 }
