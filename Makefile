@@ -36,7 +36,7 @@ DEB_libmnl   := libmnl-dev
 DEB_libnftnl := libnftnl-dev
 DEB_cmocka   := libcmocka-dev
 DEB_libcurl  := libcurl4-openssl-dev
-ifeq ($(filter deps check demo bench clean fuzz check-fuzz,$(MAKECMDGOALS)),)
+ifeq ($(filter deps check demo bench clean fuzz check-fuzz man,$(MAKECMDGOALS)),)
 MISSING_PC := $(shell for p in $(sort $(PKG_DAEMON) $(PKG_PLUGIN) $(PKG_NETCTL) $(PKG_TEST)); do \
                 pkg-config --exists $$p 2>/dev/null || echo $$p; done)
 ifneq ($(MISSING_PC),)
@@ -105,6 +105,25 @@ $(B)/tests/fw_tool: tests/integration/fw_tool.c $(B)/obj/fw/fw.o $(B)/obj/fw/bat
 
 TEST_HELPERS := $(B)/tests/fw_tool
 
+# Man pages: docs/man/NAME.SECTION.scd -> $(B)/man/NAME.SECTION, by scdoc (Debian package scdoc),
+# with @VERSION@ replaced by lib/version.h's.  scdoc is only needed for `make man` and install.
+SCDOC        ?= scdoc
+SHOAL_VERSION := $(shell sed -n 's/^\#define SHOAL_VERSION "\(.*\)"$$/\1/p' lib/version.h)
+MAN_SRC      := $(wildcard docs/man/*.scd)
+MAN_PAGES    := $(patsubst docs/man/%.scd,$(B)/man/%,$(MAN_SRC))
+# The pages carry the date of the last commit, not of the build: reproducible output.
+MAN_DATE     := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),0)
+
+.PHONY: man
+man: $(MAN_PAGES)
+
+$(B)/man/%: docs/man/%.scd lib/version.h
+	@command -v $(SCDOC) >/dev/null 2>&1 || { echo "make man: $(SCDOC) not found: the man pages are built with scdoc (Debian package scdoc; make deps installs it)" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	sed 's/@VERSION@/$(SHOAL_VERSION)/g' $< >$@.scd.tmp
+	SOURCE_DATE_EPOCH=$(MAN_DATE) $(SCDOC) <$@.scd.tmp >$@.tmp
+	rm -f $@.scd.tmp && mv -f $@.tmp $@
+
 deps:
 	@scripts/install-deps.sh
 
@@ -142,10 +161,14 @@ SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 INSTALL_DOCS := README.md LICENSE $(wildcard docs/*.md)
 INSTALL_EXAMPLES := conf/shoald.json conf/10-shoal.conflist conf/10-shoal-chained.conflist
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 # Every directory install may create, deepest first (uninstall removes the ones left empty).
-INSTALL_DIRS = $(DOCDIR)/examples $(DOCDIR) $(SYSCONFDIR)/shoal $(SYSTEMDUNITDIR) $(CNI_DIRS) $(SBINDIR) $(BINDIR)
+INSTALL_DIRS = $(DOCDIR)/examples $(DOCDIR) $(MANDIR)/man8 $(MANDIR)/man5 $(BASHCOMPDIR) $(ZSHCOMPDIR) \
+               $(SYSCONFDIR)/shoal $(SYSTEMDUNITDIR) $(CNI_DIRS) $(SBINDIR) $(BINDIR)
 
-install: all
+install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(B)/shoald $(DESTDIR)$(SBINDIR)/shoald
 	install -m 0755 $(B)/netctl $(DESTDIR)$(BINDIR)/netctl
@@ -159,6 +182,12 @@ install: all
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 $(INSTALL_DOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(INSTALL_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 conf/completion/netctl.bash $(DESTDIR)$(BASHCOMPDIR)/netctl
+	install -m 0644 conf/completion/_netctl $(DESTDIR)$(ZSHCOMPDIR)/_netctl
 	@echo "installed; a real install (no DESTDIR) is started with: systemctl daemon-reload && systemctl enable --now shoald"
 
 # Removes exactly what install put there, never the configuration an administrator wrote
@@ -173,6 +202,9 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/shoald.service
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(INSTALL_DOCS)))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(INSTALL_EXAMPLES)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MAN_PAGES))))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/netctl $(DESTDIR)$(ZSHCOMPDIR)/_netctl
 	for d in $(DOCDIR)/examples $(DOCDIR) $(SYSCONFDIR)/shoal; do rmdir $(DESTDIR)$$d 2>/dev/null || true; done
 	@root='$(DESTDIR)'; root=$${root%/}; [ -n "$$root" ] || exit 0; \
 	for d in $(INSTALL_DIRS); do \

@@ -15,6 +15,9 @@ pkgs=(
 	# Tests: the Kubernetes manifests are parsed with PyYAML; the unit's hardening is scored by
 	# systemd-analyze (a fresh container image has no systemd package).
 	python3-yaml systemd
+	# Man pages are built with scdoc; the docs test renders them with man (man-db) and loads the
+	# bash and zsh completions.
+	scdoc man-db zsh
 )
 missing=()
 for p in "${pkgs[@]}"; do
