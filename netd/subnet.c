@@ -85,10 +85,12 @@ static char *subnet_record_json(struct manager *m)
 	char *out;
 
 	snprintf(s.node, sizeof(s.node), "%s", m->cfg.node);
-	if (peers_public_ip(m))
+	/* Without an underlay there is no VXLAN device: announce neither its address nor its MAC. */
+	if (peers_public_ip(m)) {
 		ip4_format(peers_public_ip(m), s.public_ip);
-	manager_node_mac(m, "vtep", mac);
-	rtlink_format_mac(mac, s.vtep_mac);
+		manager_node_mac(m, "vtep", mac);
+		rtlink_format_mac(mac, s.vtep_mac);
+	}
 	j = record_subnet_to_json(&s);
 	out = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(j);

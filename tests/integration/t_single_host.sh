@@ -117,6 +117,12 @@ cni_conf h1 | cni DEL "$LAB-pod1" "$(netns_path pod1)" eth0 >/dev/null
 check "one info line per DEL names container, pod and address" \
 	grep -qE "info: DEL $LAB-pod1/eth0 pod prod/web-0: releasing 10\.244\.[0-9.]+ on shv" "$LAB_TMP/shoald-h1.log"
 
+# --- no underlay (this lab host has no default route): no VXLAN device, nothing announced for it
+expect_eq "no VXLAN device without an underlay" 0 "$(ip -n "$H" -o link show type vxlan | wc -l)"
+expect_eq "the lease announces no underlay address and no VTEP MAC" '"" ""' \
+	"$("$BUILD/netctl" --socket "$LAB_TMP/h1.sock" subnet list -o json | jq -r '.[0] | "\"\(.publicIP)\" \"\(.vtepMAC)\""')"
+check "netctl subnet list shows - for both" bash -c "\"$BUILD/netctl\" --socket $LAB_TMP/h1.sock subnet list | awk 'NR == 2 { exit !(\$3 == \"-\" && \$4 == \"-\") }'"
+
 # --- SIGHUP: logLevel applies at once; a key that needs a restart is named as such
 jq '.logLevel = "debug" | .vni = 7' "$LAB_TMP/h1.json" >"$LAB_TMP/h1.json.new" && mv "$LAB_TMP/h1.json.new" "$LAB_TMP/h1.json"
 kill -HUP "$(shoald_pid h1)"
