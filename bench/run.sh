@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # `make bench`: CNI ADD/DEL latency of shoal against the reference chain (bridge + host-local +
 # bandwidth from Debian's containernetworking-plugins), measured in the same run on the same
-# machine.  Prints figures and PASS/MISS against the targets; the exit code says only whether the
-# benchmark could run, never whether a target was met (TESTING.md: benchmarks are not tests).
+# machine; then the many-hosts benchmarks (bench/many.sh: convergence, start-up, overlay
+# throughput, store cost).  Prints figures and PASS/MISS against the targets; the exit code says
+# only whether the benchmark could run, never whether a target was met (TESTING.md: benchmarks are
+# not tests).
 #
 #   BENCH_N=500   containers of the sequential run     BENCH_P=32   concurrent ADDs
-#   BENCH_ONLY=reference|shoal   run one half only      BENCH_KEEP_LOGS=1  keep $LAB_TMP
-#   BENCH_TIMEOUT=900  seconds allowed per driver run
+#   BENCH_ONLY=SECTION[,SECTION...]   run only these: reference, shoal (the two CNI halves), cni
+#       (both), converge, startup, throughput, storecost, many (all four); unset = everything
+#   BENCH_KEEP_LOGS=1  keep $LAB_TMP     BENCH_TIMEOUT=900  seconds allowed per driver run
+#   bench/many.sh lists its own knobs (BENCH_STORES, BENCH_PEERS, ...).
 #
 # Method (docs/benchmarks.md): the lab has its own namespaces, prefix $LAB, removed on exit.  The
 # container namespaces are created before anything is timed.  build/bench/cnibench executes the
@@ -14,23 +18,47 @@
 # the plugins' current one; CNI_NETNS is the container's namespace path.
 set -u
 export LAB=${LAB:-shb$$}
+# `make bench B=dir` builds into dir: use that build (lib.sh only knows BUILD).
+if [ -z "${BUILD:-}" ] && [ -n "${B:-}" ]; then
+	case $B in /*) BUILD=$B ;; *) BUILD=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/$B ;; esac
+fi
+export BUILD
 # shellcheck source=../tests/integration/lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/integration/lib.sh"
 
 N=${BENCH_N:-500}
 P=${BENCH_P:-32}
-ONLY=${BENCH_ONLY:-}
+ONLY=" $(echo "${BENCH_ONLY:-}" | tr ',' ' ') "
+# sel SECTION...: whether BENCH_ONLY selects any of them (everything when it is unset).
+sel() {
+	local s
+	[ -z "${BENCH_ONLY:-}" ] && return 0
+	for s in "$@"; do case $ONLY in *" $s "*) return 0 ;; esac; done
+	return 1
+}
+RUN_REF=0 RUN_SHOAL=0 MANY=""
+sel reference cni && RUN_REF=1
+sel shoal cni && RUN_SHOAL=1
+for s in converge startup throughput storecost; do sel "$s" many && MANY="$MANY $s"; done
+for s in $ONLY; do
+	case $s in reference|shoal|cni|converge|startup|throughput|storecost|many) ;;
+	*) echo "bench: unknown section \"$s\" in BENCH_ONLY" >&2; exit 1 ;; esac
+done
 DRIVER=${CNIBENCH:-$BUILD/bench/cnibench}
 REF_CNI_PATH=/usr/lib/cni
 OUT=$LAB_TMP/results.jsonl
 
 die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (it builds a lab of network namespaces)"
-[ -x "$DRIVER" ] || die "$DRIVER is missing: run make"
-[ "$N" -ge 2 ] && [ "$P" -ge 1 ] && [ "$P" -le "$N" ] || die "need BENCH_N >= 2 and 1 <= BENCH_P <= BENCH_N"
-for p in bridge host-local bandwidth; do
-	[ -x "$REF_CNI_PATH/$p" ] || die "$REF_CNI_PATH/$p is missing (Debian package containernetworking-plugins)"
-done
+if [ $RUN_REF = 1 ] || [ $RUN_SHOAL = 1 ]; then
+	[ -x "$DRIVER" ] || die "$DRIVER is missing: run make"
+	[ "$N" -ge 2 ] && [ "$P" -ge 1 ] && [ "$P" -le "$N" ] || die "need BENCH_N >= 2 and 1 <= BENCH_P <= BENCH_N"
+fi
+if [ $RUN_REF = 1 ]; then
+	for p in bridge host-local bandwidth; do
+		[ -x "$REF_CNI_PATH/$p" ] || die "$REF_CNI_PATH/$p is missing (Debian package containernetworking-plugins)"
+	done
+fi
 
 # Which halves have containers that may need a DEL when we are interrupted.
 REF_ACTIVE=0
@@ -64,9 +92,11 @@ echo "# shoal benchmark: N=$N sequential containers, P=$P concurrent; lab prefix
 echo "# $(nproc) CPUs, kernel $(uname -r), plugins $(dpkg-query -W -f '${Version}' containernetworking-plugins 2>/dev/null || echo '?')"
 
 # Container namespaces first, in one `ip` process: not part of any figure.
-start=$SECONDS
-for i in $(seq 0 $((N - 1))); do echo "netns add $LAB-c$i"; done | ip -batch - || die "cannot create namespaces"
-echo "# created $N container namespaces in $((SECONDS - start)) s"
+if [ $RUN_REF = 1 ] || [ $RUN_SHOAL = 1 ]; then
+	start=$SECONDS
+	for i in $(seq 0 $((N - 1))); do echo "netns add $LAB-c$i"; done | ip -batch - || die "cannot create namespaces"
+	echo "# created $N container namespaces in $((SECONDS - start)) s"
+fi
 
 # run_driver HOSTNS CNI_PATH MODE IDPREFIX CONFLIST LABEL: one driver run; its JSON line is
 # appended to $OUT, the human text shown.
@@ -147,11 +177,12 @@ EOF
 }
 
 : >"$OUT"
-ref_rc=0 shoal_rc=0
-if [ "$ONLY" != shoal ]; then run_reference; ref_rc=$?; fi
-if [ "$ONLY" != reference ]; then run_shoal; shoal_rc=$?; fi
+ref_rc=0 shoal_rc=0 many_rc=0
+if [ $RUN_REF = 1 ]; then run_reference; ref_rc=$?; fi
+if [ $RUN_SHOAL = 1 ]; then run_shoal; shoal_rc=$?; fi
 
 # --- summary -----------------------------------------------------------------------------------
+cni_summary() {
 # fig LABEL MODE JQPATH: one figure from the JSON lines, empty when that run did not happen.
 fig() { jq -r --arg l "$1" --arg m "$2" "select(.label == \$l and .mode == \$m) | $3" "$OUT" 2>/dev/null | tail -1; }
 fmt() { [ -n "$1" ] && printf '%.2f' "$1" || printf -- '-'; }
@@ -189,7 +220,17 @@ echo "  PASS/MISS are information, not a test result; run again on a quiet machi
 # One line for machines.
 jq -cn --argjson n "$N" --argjson p "$P" --slurpfile runs "$OUT" \
 	'{bench: "summary", n: $n, parallel: $p, runs: $runs}'
+}
+if [ $RUN_REF = 1 ] || [ $RUN_SHOAL = 1 ]; then cni_summary; fi
 
-[ $ref_rc -eq 0 ] || [ "$ONLY" = shoal ] || exit 1
+# --- many hosts: a lab of its own (prefix shm<pid>), after the CNI figures ---------------------
+if [ -n "$MANY" ]; then
+	echo
+	# shellcheck disable=SC2086
+	"$ROOT/bench/many.sh" $MANY || many_rc=1
+fi
+
+[ $ref_rc -eq 0 ] || exit 1
 [ $shoal_rc -eq 0 ] || [ $shoal_rc -eq 2 ] || exit 1
+[ $many_rc -eq 0 ] || exit 1
 exit 0

@@ -18,6 +18,8 @@ pkgs=(
 	# Man pages are built with scdoc; the docs test renders them with man (man-db) and loads the
 	# bash and zsh completions.
 	scdoc man-db zsh
+	# make bench: the overlay's throughput against a hand-built VXLAN path.
+	iperf3
 )
 missing=()
 for p in "${pkgs[@]}"; do
