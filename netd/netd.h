@@ -3,6 +3,7 @@
  *
  *   manager.c    lifecycle: locks, start order, timers, reload, stop
  *   subnet.c     network config in the store, this node's subnet and its lease
+ *   cluster.c    every node's lease as the API shows and changes it: list, release, network, leave
  *   attach.c     attachments: ADD/DEL/CHECK/GC, their state-dir records, restore after a restart
  *   reconcile.c  the pure plan (attachments against observed links) and its application
  *   peers.c      the underlay, the VXLAN device and every other node's entries (netd/peers.h)
