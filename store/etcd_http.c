@@ -935,14 +935,15 @@ static void etcd_watch_schedule(struct etcd_watch *w)
 /* The stream is over (broken, ended, or etcd canceled it): reconnect later. */
 static void etcd_watch_restart(struct etcd_watch *w, int err, const char *why)
 {
-	if (w->xfer)
-		etcd_xfer_free(w->xfer);
-	etcd_stream_reset(&w->st);
+	/* Logged first: why may point into the transfer (its error buffer), freed below. */
 	if (w->attempts == 0 || etcd_now_ms() - w->started >= ETCD_WATCH_STABLE_MS)
 		log_info("etcd watch on %s broke (%s%s%s); resuming from revision %" PRId64, w->key, strerror(-err),
 		         why && *why ? ": " : "", why ? why : "", w->rev + 1);
 	else
 		log_debug("etcd watch on %s: %s; retrying", w->key, strerror(-err));
+	if (w->xfer)
+		etcd_xfer_free(w->xfer);
+	etcd_stream_reset(&w->st);
 	etcd_watch_schedule(w);
 }
 
