@@ -21,6 +21,7 @@
  *   keeps a stuck watch from holding up a keep-alive. */
 #include "store/store_int.h"
 #include "store/etcd_codec.h"
+#include "store/etcd_curl.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -44,6 +45,9 @@
 #define ETCD_WATCH_STABLE_MS     10000
 #define ETCD_TCP_KEEPIDLE_S      30
 #define ETCD_TCP_KEEPINTVL_S     10
+
+/* libcurl's entry points, resolved by the first open (etcd_curl.h). */
+static const struct etcd_curl *cu;
 
 struct etcd_endpoint {
 	char *name;            /* HOST:PORT, for messages */
@@ -253,7 +257,7 @@ static int etcd_easy_init(struct store_etcd *e, CURL *easy, bool stream)
 {
 	CURLcode c = CURLE_OK;
 
-#define SET(opt, val) do { if (c == CURLE_OK) c = curl_easy_setopt(easy, opt, val); } while (0)
+#define SET(opt, val) do { if (c == CURLE_OK) c = cu->easy_setopt(easy, opt, val); } while (0)
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_HTTPHEADER, e->hdrs);
 	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -284,9 +288,9 @@ static int etcd_easy_target(struct store_etcd *e, CURL *easy, int ep, const char
 	if (snprintf(url, sizeof(url), "%s%s", e->ep[ep].base, path) >= (int)sizeof(url))
 		return -EINVAL;
 	/* POSTFIELDS is not copied: body lives as long as the transfer. */
-	if (curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) != CURLE_OK ||
-	    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body) != CURLE_OK)
+	if (cu->easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK ||
+	    cu->easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) != CURLE_OK ||
+	    cu->easy_setopt(easy, CURLOPT_POSTFIELDS, body) != CURLE_OK)
 		return -ENOMEM;
 	return 0;
 }
@@ -337,12 +341,12 @@ static int etcd_outcome(struct store_etcd *e, CURL *easy, CURLcode code, int k, 
 
 		/* A configuration problem, the same on every endpoint: no fail-over, said once. */
 		if (!ep->tls_logged)
-			log_error("TLS handshake with etcd %s failed: %s", ep->name, *errbuf ? errbuf : curl_easy_strerror(code));
+			log_error("TLS handshake with etcd %s failed: %s", ep->name, *errbuf ? errbuf : cu->easy_strerror(code));
 		ep->tls_logged = true;
 		return cert ? -EACCES : -EIO;
 	}
-	curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
-	curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &oserr);
+	cu->easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
+	cu->easy_getinfo(easy, CURLINFO_OS_ERRNO, &oserr);
 	switch (code) {
 	case CURLE_COULDNT_CONNECT:
 		r = oserr > 0 ? -(int)oserr : -ECONNREFUSED;
@@ -362,7 +366,7 @@ static int etcd_outcome(struct store_etcd *e, CURL *easy, CURLcode code, int k, 
 		r = oserr > 0 ? -(int)oserr : -ECONNRESET;
 		break;
 	default:
-		log_warn("etcd %s: %s", e->ep[k].name, *errbuf ? errbuf : curl_easy_strerror(code));
+		log_warn("etcd %s: %s", e->ep[k].name, *errbuf ? errbuf : cu->easy_strerror(code));
 		return -EIO;
 	}
 	etcd_endpoint_dead(e, k, r, errbuf);
@@ -521,12 +525,12 @@ static int etcd_sync_call(struct store_etcd *e, const struct store_req *req, str
 	int k, r;
 
 	if (!e->sync) {
-		e->sync = curl_easy_init();
+		e->sync = cu->easy_init();
 		if (!e->sync)
 			return -ENOMEM;
 		r = etcd_easy_init(e, e->sync, false);
 		if (r < 0) {
-			curl_easy_cleanup(e->sync);
+			cu->easy_cleanup(e->sync);
 			e->sync = NULL;
 			return r;
 		}
@@ -534,9 +538,9 @@ static int etcd_sync_call(struct store_etcd *e, const struct store_req *req, str
 	r = etcd_build(e, req, &path, &body);
 	if (r < 0)
 		return r;
-	curl_easy_setopt(e->sync, CURLOPT_WRITEFUNCTION, etcd_buf_write);
-	curl_easy_setopt(e->sync, CURLOPT_WRITEDATA, &buf);
-	curl_easy_setopt(e->sync, CURLOPT_ERRORBUFFER, errbuf);
+	cu->easy_setopt(e->sync, CURLOPT_WRITEFUNCTION, etcd_buf_write);
+	cu->easy_setopt(e->sync, CURLOPT_WRITEDATA, &buf);
+	cu->easy_setopt(e->sync, CURLOPT_ERRORBUFFER, errbuf);
 	for (;;) {
 		CURLcode code;
 		bool failover;
@@ -551,20 +555,20 @@ static int etcd_sync_call(struct store_etcd *e, const struct store_req *req, str
 			break;
 		etcd_buf_reset(&buf);
 		errbuf[0] = '\0';
-		code = curl_easy_perform(e->sync);
+		code = cu->easy_perform(e->sync);
 		r = etcd_outcome(e, e->sync, code, k, errbuf, &buf, etcd_idempotent(req), &failover);
 		if (r < 0 && failover)
 			continue;
 		if (r == 0) {
-			curl_easy_getinfo(e->sync, CURLINFO_RESPONSE_CODE, &status);
+			cu->easy_getinfo(e->sync, CURLINFO_RESPONSE_CODE, &status);
 			r = etcd_interpret(e, req, k, status, buf.data ? buf.data : "", buf.len, res);
 		}
 		break;
 	}
 	/* The handle outlives this frame: nothing of it may point here. */
-	curl_easy_setopt(e->sync, CURLOPT_WRITEDATA, NULL);
-	curl_easy_setopt(e->sync, CURLOPT_ERRORBUFFER, NULL);
-	curl_easy_setopt(e->sync, CURLOPT_POSTFIELDS, NULL);
+	cu->easy_setopt(e->sync, CURLOPT_WRITEDATA, NULL);
+	cu->easy_setopt(e->sync, CURLOPT_ERRORBUFFER, NULL);
+	cu->easy_setopt(e->sync, CURLOPT_POSTFIELDS, NULL);
 	free(buf.data);
 	free(body);
 	return r;
@@ -676,7 +680,7 @@ static void etcd_poll_cb(uv_poll_t *h, int status, int events)
 		if (events & UV_WRITABLE)
 			flags |= CURL_CSELECT_OUT;
 	}
-	curl_multi_socket_action(ps->e->multi, ps->fd, flags, &running);
+	cu->multi_socket_action(ps->e->multi, ps->fd, flags, &running);
 	etcd_dispatch(ps->e);
 }
 
@@ -702,7 +706,7 @@ static int etcd_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, v
 		return 0;   /* the store is being destroyed; it closes the polls itself */
 	if (what == CURL_POLL_REMOVE) {
 		if (ps) {
-			curl_multi_assign(e->multi, fd, NULL);
+			cu->multi_assign(e->multi, fd, NULL);
 			etcd_sock_close(e, ps);
 		}
 		return 0;
@@ -721,7 +725,7 @@ static int etcd_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, v
 		if (e->socks)
 			e->socks->prev = ps;
 		e->socks = ps;
-		curl_multi_assign(e->multi, fd, ps);
+		cu->multi_assign(e->multi, fd, ps);
 	}
 	if (what & CURL_POLL_IN)
 		events |= UV_READABLE;
@@ -738,7 +742,7 @@ static void etcd_timer_cb(uv_timer_t *t)
 
 	if (!e)
 		return;
-	curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	cu->multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	etcd_dispatch(e);
 }
 
@@ -776,8 +780,8 @@ static void etcd_xfer_free(struct etcd_xfer *x)
 	if (x->next)
 		x->next->prev = x->prev;
 	if (x->in_multi)
-		curl_multi_remove_handle(e->multi, x->easy);
-	curl_easy_cleanup(x->easy);
+		cu->multi_remove_handle(e->multi, x->easy);
+	cu->easy_cleanup(x->easy);
 	if (x->watch)
 		x->watch->xfer = NULL;
 	free(x->body);
@@ -797,25 +801,25 @@ static int etcd_xfer_new(struct store_etcd *e, struct store_req *req, struct etc
 	x->e = e;
 	x->req = req;
 	x->watch = w;
-	x->easy = curl_easy_init();
+	x->easy = cu->easy_init();
 	if (!x->easy) {
 		free(x);
 		return -ENOMEM;
 	}
 	r = etcd_easy_init(e, x->easy, w != NULL);
 	if (r < 0) {
-		curl_easy_cleanup(x->easy);
+		cu->easy_cleanup(x->easy);
 		free(x);
 		return r;
 	}
-	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	cu->easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	cu->easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
 	if (w) {
-		curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, etcd_watch_write);
-		curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+		cu->easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, etcd_watch_write);
+		cu->easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
 	} else {
-		curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, etcd_buf_write);
-		curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, &x->resp);
+		cu->easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, etcd_buf_write);
+		cu->easy_setopt(x->easy, CURLOPT_WRITEDATA, &x->resp);
 	}
 	x->next = e->xfers;
 	if (e->xfers)
@@ -833,7 +837,7 @@ static void etcd_xfer_start(struct etcd_xfer *x)
 	int r;
 
 	if (x->in_multi) {
-		curl_multi_remove_handle(e->multi, x->easy);
+		cu->multi_remove_handle(e->multi, x->easy);
 		x->in_multi = false;
 	}
 	r = etcd_endpoint_pick(e, x->tried, &x->ep);
@@ -844,7 +848,7 @@ static void etcd_xfer_start(struct etcd_xfer *x)
 	if (r == 0) {
 		etcd_buf_reset(&x->resp);
 		x->errbuf[0] = '\0';
-		r = curl_multi_add_handle(e->multi, x->easy) == CURLM_OK ? 0 : -ENOMEM;
+		r = cu->multi_add_handle(e->multi, x->easy) == CURLM_OK ? 0 : -ENOMEM;
 	}
 	if (r < 0) {
 		x->fail = r;
@@ -861,7 +865,7 @@ static void etcd_req_finish(struct etcd_xfer *x, int r)
 	long status = 0;
 
 	if (r == 0) {
-		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		cu->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 		r = etcd_interpret(x->e, req, x->ep, status, x->resp.data ? x->resp.data : "", x->resp.len, &res);
 	}
 	etcd_xfer_free(x);
@@ -967,7 +971,7 @@ static void etcd_watch_connect(struct etcd_watch *w)
 	if (r < 0)
 		goto drop;
 	etcd_stream_reset(&w->st);
-	if (curl_multi_add_handle(e->multi, x->easy) != CURLM_OK) {
+	if (cu->multi_add_handle(e->multi, x->easy) != CURLM_OK) {
 		r = -ENOMEM;
 		goto drop;
 	}
@@ -1143,13 +1147,13 @@ static void etcd_dispatch(struct store_etcd *e)
 	for (struct etcd_watch *w = e->watches; w && !e->free_pending; w = w->next)
 		if (!w->dead && !w->stopped)
 			etcd_watch_drain(w);
-	while (!e->free_pending && (msg = curl_multi_info_read(e->multi, &left))) {
+	while (!e->free_pending && (msg = cu->multi_info_read(e->multi, &left))) {
 		bool failover;
 		int r;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		cu->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		r = etcd_outcome(e, x->easy, msg->data.result, x->ep, x->errbuf, &x->resp, x->req && etcd_idempotent(x->req),
 		                 &failover);
 		if (x->watch) {
@@ -1200,9 +1204,9 @@ static void etcd_destroy(struct store_etcd *e)
 		etcd_watch_free(e->watches);
 	if (e->multi) {
 		/* Cleanup may still report sockets: the callbacks find no store and leave them to us. */
-		curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, NULL);
-		curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, NULL);
-		curl_multi_cleanup(e->multi);
+		cu->multi_setopt(e->multi, CURLMOPT_SOCKETDATA, NULL);
+		cu->multi_setopt(e->multi, CURLMOPT_TIMERDATA, NULL);
+		cu->multi_cleanup(e->multi);
 	}
 	while (e->socks)
 		etcd_sock_close(e, e->socks);
@@ -1215,8 +1219,8 @@ static void etcd_destroy(struct store_etcd *e)
 		uv_close((uv_handle_t *)e->kick, etcd_handle_free_cb);
 	}
 	if (e->sync)
-		curl_easy_cleanup(e->sync);
-	curl_slist_free_all(e->hdrs);
+		cu->easy_cleanup(e->sync);
+	cu->slist_free_all(e->hdrs);
 	for (int i = 0; i < e->n_ep; i++) {
 		free(e->ep[i].name);
 		free(e->ep[i].base);
@@ -1325,18 +1329,20 @@ static int etcd_tls_file(const char *what, const char *path, char **ret)
 static int etcd_open_common(uv_loop_t *loop, const char *location, const struct store_tls *tls, bool https,
                             struct store **ret, const struct store_ops *ops)
 {
-	static bool curl_ready;
 	struct store_etcd *e;
 	int r;
 
-	if (!curl_ready) {
-		/* Process-wide and not thread-safe; shoald is single-threaded when it opens its store. */
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return -ENOMEM;
-		curl_ready = true;
+	if (!cu) {
+		char why[256];
+
+		cu = etcd_curl_load(why, sizeof(why));
+		if (!cu) {
+			log_error("%s: %s", https ? "etcds://" : "etcd://", why);
+			return -ELIBACC;
+		}
 		srandom((unsigned)getpid() ^ (unsigned)etcd_now_ms());
 	}
-	if (https && !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_SSL)) {
+	if (https && !(cu->version_info(CURLVERSION_NOW)->features & CURL_VERSION_SSL)) {
 		log_error("etcds:// needs a libcurl with TLS support");
 		return -EOPNOTSUPP;
 	}
@@ -1366,9 +1372,9 @@ static int etcd_open_common(uv_loop_t *loop, const char *location, const struct 
 			goto fail;
 	}
 	/* "Expect:" off: curl would wait for a 100-continue on bodies over 1 KiB. */
-	e->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	e->hdrs = cu->slist_append(NULL, "Content-Type: application/json");
 	if (e->hdrs)
-		e->hdrs = curl_slist_append(e->hdrs, "Expect:");
+		e->hdrs = cu->slist_append(e->hdrs, "Expect:");
 	if (!e->hdrs) {
 		r = -ENOMEM;
 		goto fail;
@@ -1376,7 +1382,7 @@ static int etcd_open_common(uv_loop_t *loop, const char *location, const struct 
 	if (loop) {
 		e->timer = calloc(1, sizeof(*e->timer));
 		e->kick = calloc(1, sizeof(*e->kick));
-		e->multi = curl_multi_init();
+		e->multi = cu->multi_init();
 		if (!e->timer || !e->kick || !e->multi) {
 			free(e->timer);
 			free(e->kick);
@@ -1387,10 +1393,10 @@ static int etcd_open_common(uv_loop_t *loop, const char *location, const struct 
 		uv_timer_init(loop, e->timer);
 		uv_timer_init(loop, e->kick);
 		e->timer->data = e->kick->data = e;
-		curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, etcd_socket_cb);
-		curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
-		curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, etcd_curl_timer_cb);
-		curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+		cu->multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, etcd_socket_cb);
+		cu->multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+		cu->multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, etcd_curl_timer_cb);
+		cu->multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
 	}
 	*ret = &e->base;
 	return 0;

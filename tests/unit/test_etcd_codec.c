@@ -14,6 +14,7 @@
 
 #include "lib/base64.h"
 #include "store/etcd_codec.h"
+#include "store/etcd_curl.h"
 #include "store/store.h"
 
 #define HDR(rev) "\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":\"10276657743932975437\"," \
@@ -611,6 +612,21 @@ static void test_etcd_urls(void **state)
 	store_free(s);
 }
 
+/* libcurl is loaded once, every entry point resolved, and the same table returned again. */
+static void test_curl_load(void **state)
+{
+	char err[256] = "";
+	const struct etcd_curl *a = etcd_curl_load(err, sizeof(err));
+	void *const *slot;
+
+	assert_non_null(a);
+	assert_string_equal(err, "");
+	for (slot = (void *const *)a; slot < (void *const *)(a + 1); slot++)
+		assert_non_null(*slot);
+	assert_ptr_equal(etcd_curl_load(err, sizeof(err)), a);
+	assert_true(a->version_info(CURLVERSION_NOW)->version_num >= 0x074400);   /* >= 7.68: bookworm has 7.88 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_stream_split),
 		cmocka_unit_test(test_stream_broken),
 		cmocka_unit_test(test_etcd_urls),
+		cmocka_unit_test(test_curl_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
