@@ -115,10 +115,22 @@ ifx=$(ip -n "$LAB-h2" -o link show shoal.1 | cut -d: -f1)
 before=$(for h in h1 h2 h3 h4; do peer_counts "$h"; done)
 ip netns exec "$LAB-c11" ping -i 0.1 -c 50 -W 1 "$(container_ip c21)" >"$LAB_TMP/restart-ping.txt" 2>&1 &
 pinger=$!
+# and an iperf3 TCP stream c11 -> c21 through h2, its receiver reporting every 0.2 s
+ip netns exec "$LAB-c21" iperf3 -s -1 -J -i 0.2 -B "$(container_ip c21)" >"$LAB_TMP/restart-iperf.json" 2>&1 &
+iperf_srv=$!
+sleep 0.5
+ip netns exec "$LAB-c11" iperf3 -c "$(container_ip c21)" -t 5 >/dev/null 2>&1 &
+iperf_cli=$!
 sleep 1
 mark=$(log_mark h2)
 shoald_stop h2 && shoald_start h2 || not_ok "shoald h2 restarts"
-wait "$pinger"
+wait "$pinger" "$iperf_cli" "$iperf_srv"
+# The longest run of 0.2 s receiver intervals with no byte received, in intervals.
+stall=$(jq '[.intervals[].sum.bytes] | reduce .[] as $b ({run: 0, max: 0};
+	if $b == 0 then .run += 1 | .max = ([.max, .run] | max) else .run = 0 end) | .max' "$LAB_TMP/restart-iperf.json" 2>/dev/null)
+got=$(jq '.end.sum_received.bytes // 0' "$LAB_TMP/restart-iperf.json" 2>/dev/null)
+check "an iperf3 stream across the restart received data (${got:-0} bytes)" test "${got:-0}" -gt 1000000
+check "and never stalled 1 s or more (longest stall $((${stall:-99} * 200)) ms)" test "${stall:-99}" -lt 5
 lost=$(grep -o '[0-9]* received' "$LAB_TMP/restart-ping.txt" | cut -d' ' -f1)
 check "at most 3 of 50 pings lost across a restart (received ${lost:-0})" test "${lost:-0}" -ge 47
 expect_eq "the restarted shoald adopted shoal.1 (same ifindex)" "$ifx" "$(ip -n "$LAB-h2" -o link show shoal.1 | cut -d: -f1)"
