@@ -391,7 +391,7 @@ static void on_network_config(void *userdata, int err, const struct store_kv *kv
 	struct subnet_op *op = userdata;
 	struct manager *m = op->m;
 	struct record_netconf nc;
-	char rerr[RECORD_ERRLEN], n[CIDR4_STRLEN], s[CIDR4_STRLEN], u[IP4_STRLEN] = "";
+	char rerr[RECORD_ERRLEN], n[CIDR4_STRLEN], s[CIDR4_STRLEN], u[IPADDR_STRLEN] = "";
 	json_t *store, *node;
 
 	if (err == -ECANCELED) {
@@ -407,8 +407,7 @@ static void on_network_config(void *userdata, int err, const struct store_kv *kv
 		op_fail(op, -EBADMSG, "the network config in store %s is invalid: %s", m->cfg.store, rerr);
 		return;
 	}
-	if (peers_public_ip(m))
-		ip4_format(peers_public_ip(m), u);
+	peers_public_addr(m, u);
 	store = json_pack("{s:s, s:i, s:I, s:i}", "network", cidr4_format(&nc.network, n), "subnetLen",
 	                  (int)nc.subnet_len, "vni", (json_int_t)nc.vni, "port", (int)nc.port);
 	node = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:b, s:b}", "node", m->cfg.node, "subnet",

@@ -320,7 +320,7 @@ static void format_value(const struct netd_config *c, const char *key, char *buf
 		str = c->bridge;
 	else if (strcmp(key, "mtu") == 0) {
 		snprintf(buf, size, "%u", c->mtu);
-		*ret_note = c->mtu ? "" : ": the underlay's MTU - 50";
+		*ret_note = c->mtu ? "" : ": the underlay's MTU - 50 (IPv4) or - 70 (IPv6)";
 	} else if (strcmp(key, "stateDir") == 0)
 		str = c->state_dir;
 	else if (strcmp(key, "socket") == 0)

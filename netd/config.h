@@ -16,13 +16,13 @@ struct netd_config {
 	struct cidr4 network;
 	uint8_t subnet_len;
 	char bridge[16];
-	uint32_t mtu;               /* 0 = auto (underlay MTU - 50) */
+	uint32_t mtu;               /* 0 = auto (underlay MTU - 50, or - 70 over IPv6) */
 	char state_dir[256];
 	char socket[108];
 	char socket_group[64];      /* "" = root only */
 	int64_t lease_ttl;          /* seconds */
 	int64_t reconcile_interval; /* seconds */
-	char underlay[64];          /* interface name or IPv4 address; "" = the default route's device */
+	char underlay[64];          /* interface name or IPv4/IPv6 address; "" = the default route's device */
 	bool direct_routing;        /* peers on the underlay's own subnet: plain routes, no VXLAN */
 	uint32_t vni;               /* VXLAN network identifier (the store's network config wins) */
 	uint16_t vxlan_port;        /* VXLAN UDP port */

@@ -68,14 +68,16 @@ static int take_locks(struct manager *m)
 	return 0;
 }
 
-/* The MTU this node's pods get.  Without "mtu" in the config it is derived from the underlay, but a
- * node keeps the MTU its pods already have: a restart after the underlay's MTU changed must not give
- * new pods another MTU than the running ones (large packets between them would vanish).  Only an
- * operator's explicit "mtu" changes it. */
+/* The MTU this node's pods get.  Without "mtu" in the config it is derived from the underlay (minus
+ * the VXLAN overhead of its family: 50 bytes over IPv4, 70 over IPv6), but a node keeps the MTU its
+ * pods already have: a restart after the underlay's MTU changed must not give new pods another MTU
+ * than the running ones (large packets between them would vanish).  Only an operator's explicit
+ * "mtu" changes it. */
 static uint32_t pick_mtu(struct manager *m)
 {
 	char err[OVERLAY_ERRLEN];
 	uint32_t mtu, kept = m->mtu_remembered;
+	int family = peers_underlay_family(m);
 
 	if (m->cfg.mtu) {
 		if (kept && kept != m->cfg.mtu)
@@ -84,20 +86,30 @@ static uint32_t pick_mtu(struct manager *m)
 		return m->cfg.mtu;
 	}
 	mtu = peers_underlay_mtu(m);
-	if (!mtu && overlay_underlay_mtu(m->nl, &mtu, err) < 0) {
+	if (!mtu && overlay_underlay_mtu(m->nl, &mtu, &family, err) < 0) {
 		log_warn("no underlay MTU (%s); assuming 1500 (set \"mtu\" in the config)", err);
 		mtu = 1500;
+		family = AF_INET;
 	}
-	mtu -= VXLAN_OVERHEAD_IPV4;
+	mtu -= family == AF_INET6 ? VXLAN_OVERHEAD_IPV6 : VXLAN_OVERHEAD_IPV4;
 	if (mtu < 576 || mtu > 65535) {
-		log_warn("derived MTU %u is implausible; using 1450 (set \"mtu\" in the config)", mtu);
-		mtu = 1450;
+		uint32_t fallback = 1500 - (family == AF_INET6 ? VXLAN_OVERHEAD_IPV6 : VXLAN_OVERHEAD_IPV4);
+
+		log_warn("derived MTU %u is implausible; using %u (set \"mtu\" in the config)", mtu, fallback);
+		mtu = fallback;
 	}
-	if (kept && kept != mtu) {
+	/* A larger underlay MTU: keep the pods' (pods with two MTUs lose large packets between them).
+	 * A smaller one (or an IPv6 underlay replacing an IPv4 one): the old MTU cannot cross it any
+	 * more (the kernel refuses it on the VXLAN device), so the new one wins and the old pods are
+	 * named as needing re-creation. */
+	if (kept && kept < mtu) {
 		log_warn("the underlay now gives pods an MTU of %u, but this node's pods have %u: keeping %u (set "
 		         "\"mtu\": %u in the config and re-create the pods to change it)", mtu, kept, kept, mtu);
 		return kept;
 	}
+	if (kept && kept > mtu)
+		log_error("the underlay now gives pods an MTU of %u, below the %u this node's pods have: new pods get %u; "
+		          "re-create the pods made before (their large packets to other hosts are lost)", mtu, kept, mtu);
 	return mtu;
 }
 

@@ -26,7 +26,7 @@
 struct peer_status {
 	char node[64];
 	struct cidr4 subnet;
-	char public_ip[IP4_STRLEN];
+	char public_ip[RECORD_PUBLIC_IP_SIZE];
 	char vtep_mac[18];
 	const char *mode;            /* "vxlan", "direct", "" (unusable record) */
 	bool programmed;             /* every entry it needs is in the kernel */
@@ -68,12 +68,6 @@ static int mac_parse(const char *s, uint8_t ret[PEER_MAC_LEN])
 	return 0;
 }
 
-/* A VTEP address must be one a packet can be sent to: not 0/8, loopback, multicast or broadcast. */
-static bool vtep_addr_ok(uint32_t a)
-{
-	return (a >> 24) != 0 && (a >> 24) != 127 && (a >> 28) < 14;
-}
-
 static int reject(struct peers_reject **v, size_t *n, size_t *cap, size_t kv, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
@@ -113,8 +107,8 @@ int peers_desired(const struct peers_self *self, const struct store_kv *kvs, siz
 		struct record_subnet rec;
 		char err[RECORD_ERRLEN];
 		struct peer_want p = { 0 };
+		char self_ip[IPADDR_STRLEN];
 		struct cidr4 c;
-		uint32_t mask;
 		bool dup = false;
 
 		if (strncmp(key, SUBNETS_PREFIX, strlen(SUBNETS_PREFIX)) != 0 ||
@@ -144,10 +138,22 @@ int peers_desired(const struct peers_self *self, const struct store_kv *kvs, siz
 		}
 		p.subnet = c.addr;
 		p.len = c.len;
-		if (ip4_parse(rec.public_ip, &p.public_ip) < 0 || !vtep_addr_ok(p.public_ip) ||
-		    p.public_ip == self->underlay_addr) {
+		/* A VTEP address must be one a packet can be sent to (no 0/8, loopback, multicast,
+		 * broadcast; no IPv6 link-local, which would need a scope). */
+		if (ipaddr_parse(rec.public_ip, &p.public_ip) < 0 || !ipaddr_is_unicast(&p.public_ip) ||
+		    ipaddr_equal(&p.public_ip, &self->underlay_addr)) {
 			if (reject(&rej, &nr, &cr, i, "node %s: publicIP %s is not a peer's address", rec.node,
 			           rec.public_ip) < 0)
+				goto fail;
+			continue;
+		}
+		/* shoal.<vni> is an IPv4 or an IPv6 device (IFLA_VXLAN_LOCAL or _LOCAL6): it has a socket of
+		 * that family only and cannot reach a VTEP of the other. */
+		if (self->underlay_addr.family && p.public_ip.family != self->underlay_addr.family) {
+			if (reject(&rej, &nr, &cr, i, "node %s: publicIP %s is %s but this node's underlay %s is %s; VXLAN "
+			           "cannot cross address families", rec.node, rec.public_ip,
+			           ipaddr_family_name(&p.public_ip), ipaddr_format(&self->underlay_addr, self_ip),
+			           ipaddr_family_name(&self->underlay_addr)) < 0)
 				goto fail;
 			continue;
 		}
@@ -164,9 +170,10 @@ int peers_desired(const struct peers_self *self, const struct store_kv *kvs, siz
 				goto fail;
 			continue;
 		}
-		mask = cidr4_mask(self->underlay_prefixlen);
-		p.direct = self->direct_routing && self->underlay_addr &&
-		           (p.public_ip & mask) == (self->underlay_addr & mask);
+		/* Direct routing needs the peer on the underlay's own link: inside its prefix (so also of
+		 * its family).  An IPv6 peer gets an IPv4 route via inet6 (RTA_VIA). */
+		p.direct = self->direct_routing &&
+		           ipaddr_same_prefix(&self->underlay_addr, &p.public_ip, self->underlay_prefixlen);
 		w[nw++] = p;
 	}
 	*ret = w;
@@ -554,7 +561,7 @@ static int vxlan_up(struct manager *m, bool startup)
 	struct peers *p = P(m);
 	struct vxlan_link v = { .vni = m->vni, .local = p->underlay.addr, .link = p->underlay.ifindex,
 	                        .port = m->vxlan_port, .mtu = m->mtu, .up = true };
-	char err[OVERLAY_ERRLEN], ip[IP4_STRLEN];
+	char err[OVERLAY_ERRLEN], ip[IPADDR_STRLEN];
 	bool replaced;
 	int r, ifindex;
 
@@ -567,13 +574,13 @@ static int vxlan_up(struct manager *m, bool startup)
 		return r;
 	}
 	if (replaced)
-		log_warn("%s; replaced it (vni %u local %s dev %s dstport %u)", err, v.vni, ip4_format(v.local, ip),
+		log_warn("%s; replaced it (vni %u local %s dev %s dstport %u)", err, v.vni, ipaddr_format(&v.local, ip),
 		         p->underlay.name, v.port);
 	else if (!startup && ifindex != p->vxlan_ifindex)
 		log_warn("VXLAN device %s was gone; recreated it (ifindex %d)", v.name, ifindex);
 	if (startup)
 		log_info("VXLAN device %s (ifindex %d): vni %u, local %s dev %s, port %u, MTU %u", v.name, ifindex, v.vni,
-		         ip4_format(v.local, ip), p->underlay.name, v.port, v.mtu);
+		         ipaddr_format(&v.local, ip), p->underlay.name, v.port, v.mtu);
 	p->vxlan_ifindex = ifindex;
 	return 0;
 }
@@ -583,7 +590,7 @@ static int vxlan_up(struct manager *m, bool startup)
 int peers_underlay(struct manager *m)
 {
 	struct peers *p = calloc(1, sizeof(*p));
-	char err[OVERLAY_ERRLEN], ip[IP4_STRLEN];
+	char err[OVERLAY_ERRLEN], ip[IPADDR_STRLEN];
 	int r;
 
 	if (!p)
@@ -599,14 +606,25 @@ int peers_underlay(struct manager *m)
 		return r;
 	}
 	p->enabled = true;
-	log_info("underlay %s, address %s/%u, MTU %u", p->underlay.name, ip4_format(p->underlay.addr, ip),
-	         p->underlay.prefixlen, p->underlay.mtu);
+	log_info("underlay %s, %s address %s/%u, MTU %u", p->underlay.name, ipaddr_family_name(&p->underlay.addr),
+	         ipaddr_format(&p->underlay.addr, ip), p->underlay.prefixlen, p->underlay.mtu);
 	return 0;
 }
 
 uint32_t peers_public_ip(const struct manager *m)
 {
-	return P(m) && P(m)->enabled ? P(m)->underlay.addr : 0;
+	return peers_underlay_family(m) == AF_INET ? P(m)->underlay.addr.v4 : 0;
+}
+
+const char *peers_public_addr(const struct manager *m, char buf[IPADDR_STRLEN])
+{
+	buf[0] = '\0';
+	return peers_enabled(m) ? ipaddr_format(&P(m)->underlay.addr, buf) : buf;
+}
+
+int peers_underlay_family(const struct manager *m)
+{
+	return peers_enabled(m) ? P(m)->underlay.addr.family : 0;
 }
 
 uint32_t peers_underlay_mtu(const struct manager *m)

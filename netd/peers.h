@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "lib/cidr.h"
+#include "lib/ipaddr.h"
 #include "overlay/peer.h"
 #include "store/store.h"
 
@@ -22,8 +23,13 @@ struct manager;
  * and no default route the node runs alone (no VXLAN device, no peers): a warning and 0.  A
  * configured underlay that cannot be found is an error. */
 int peers_underlay(struct manager *m);
-/* The underlay's address (0 = none) and MTU (0 = unknown). */
+/* The underlay's address when it is IPv4 (0 = none, or an IPv6 underlay: see peers_public_addr). */
 uint32_t peers_public_ip(const struct manager *m);
+/* The underlay's address of either family as text, what the subnet record publishes ("" = none). */
+const char *peers_public_addr(const struct manager *m, char buf[IPADDR_STRLEN]);
+/* AF_INET or AF_INET6 (the VXLAN overhead differs: VXLAN_OVERHEAD_IPV4/6); 0 = no underlay. */
+int peers_underlay_family(const struct manager *m);
+/* The underlay's MTU (0 = unknown). */
 uint32_t peers_underlay_mtu(const struct manager *m);
 /* Create or adopt shoal.<vni>, program every peer from one listing, start the watch.  After the
  * bridge, before the API. */
@@ -54,20 +60,23 @@ struct peers_self {
 	struct cidr4 network;
 	uint8_t subnet_len;
 	struct cidr4 own_subnet;
-	uint32_t underlay_addr;      /* host byte order */
+	struct ipaddr underlay_addr; /* family 0: none */
 	uint8_t underlay_prefixlen;
 	bool direct_routing;
 };
 
-#define PEERS_WHY_SIZE 160
+#define PEERS_WHY_SIZE 224
 struct peers_reject {
 	size_t kv;                   /* index into kvs */
 	char why[PEERS_WHY_SIZE];
 };
 
 /* One peer_want per valid record of another node.  Records that are not valid (a key that is no
- * subnet of the network, a value that does not parse, no publicIP or vtepMAC, this node's own
- * underlay address, a VTEP MAC an earlier record has) go to *ret_rejects with the reason; this
- * node's own record is skipped silently.  Arrays are malloc'd (free them); -ENOMEM only. */
+ * subnet of the network, a value that does not parse, no publicIP or vtepMAC, a publicIP no packet
+ * can be sent to, this node's own underlay address, a VTEP MAC an earlier record has) go to
+ * *ret_rejects with the reason, and so does a publicIP of the other address family than this
+ * node's underlay (VXLAN cannot cross families: a device is IPv4 or IPv6).  This node's own record
+ * is skipped silently.  Direct routing applies to peers inside the underlay's own prefix, which
+ * implies the same family.  Arrays are malloc'd (free them); -ENOMEM only. */
 int peers_desired(const struct peers_self *self, const struct store_kv *kvs, size_t n, struct peer_want **ret,
                   size_t *ret_n, struct peers_reject **ret_rejects, size_t *ret_n_rejects);

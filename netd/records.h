@@ -46,9 +46,12 @@ struct record_netconf {
 	uint16_t port;
 };
 
+/* publicIP: the node's underlay address, IPv4 (dotted quad) or IPv6 (inet_pton's text, no zone);
+ * "" when it has no underlay.  Kept as written: peers compare addresses, not texts. */
+#define RECORD_PUBLIC_IP_SIZE 46     /* INET6_ADDRSTRLEN */
 struct record_subnet {
 	char node[64];
-	char public_ip[IP4_STRLEN];
+	char public_ip[RECORD_PUBLIC_IP_SIZE];
 	char vtep_mac[18];
 	int64_t created;
 };

@@ -85,9 +85,9 @@ static char *subnet_record_json(struct manager *m)
 	char *out;
 
 	snprintf(s.node, sizeof(s.node), "%s", m->cfg.node);
-	/* Without an underlay there is no VXLAN device: announce neither its address nor its MAC. */
-	if (peers_public_ip(m)) {
-		ip4_format(peers_public_ip(m), s.public_ip);
+	/* Without an underlay there is no VXLAN device: announce neither its address nor its MAC.  The
+	 * address is IPv4 or IPv6, as the underlay is; peers of the other family skip this record. */
+	if (peers_public_addr(m, s.public_ip)[0]) {
 		manager_node_mac(m, "vtep", mac);
 		rtlink_format_mac(mac, s.vtep_mac);
 	}

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/if.h>
+#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -71,7 +72,7 @@ static int default_route_cb(const struct nlmsghdr *nlh, void *data)
 	struct default_route *d = data;
 	struct rtroute r;
 
-	if (rtroute_parse(nlh, &r) < 0 || r.table != RT_TABLE_MAIN || r.dst_len != 0 || r.type != RTN_UNICAST ||
+	if (rtroute_parse_any(nlh, &r) < 0 || r.table != RT_TABLE_MAIN || r.dst_len != 0 || r.type != RTN_UNICAST ||
 	    r.oif <= 0)
 		return MNL_CB_OK;
 	if (!d->found || r.priority < d->best.priority) {
@@ -86,9 +87,14 @@ static void default_route_reset(void *data)
 	((struct default_route *)data)->found = false;
 }
 
-/* The device and MTU of the best default route (see overlay_underlay_mtu). */
-static int default_route_link(struct nlsock *s, struct rtlink_info *ret_link, uint32_t *ret_mtu,
-                              char err[OVERLAY_ERRLEN])
+static const char *family_name(int family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/* The device and MTU of the best default route of family (see overlay_underlay_mtu). */
+static int default_route_family(struct nlsock *s, int family, struct rtlink_info *ret_link, uint32_t *ret_mtu,
+                                char err[OVERLAY_ERRLEN])
 {
 	struct default_route d = { 0 };
 	char buf[64] = { 0 }, kerr[NLSOCK_ERRLEN];
@@ -96,20 +102,21 @@ static int default_route_link(struct nlsock *s, struct rtlink_info *ret_link, ui
 	uint32_t mtu;
 	int r;
 
-	r = rtroute_build_dump(buf, sizeof(buf), 0);
+	r = rtroute_build_dump_family(buf, sizeof(buf), 0, family);
 	if (r >= 0)
 		r = nlsock_query(s, buf, default_route_cb, default_route_reset, &d, kerr);
 	if (r < 0) {
-		overlay_fmt_err(err, r, kerr, "dump IPv4 routes");
+		overlay_fmt_err(err, r, kerr, "dump %s routes", family_name(family));
 		return r;
 	}
 	if (!d.found) {
-		snprintf(err, OVERLAY_ERRLEN, "no IPv4 default route in the main table");
+		snprintf(err, OVERLAY_ERRLEN, "no %s default route in the main table", family_name(family));
 		return -ENOENT;
 	}
 	r = overlay_link_get_index(s, d.best.oif, &link);
 	if (r < 0) {
-		overlay_fmt_err(err, r, NULL, "look up ifindex %d of the default route", d.best.oif);
+		overlay_fmt_err(err, r, NULL, "look up ifindex %d of the %s default route", d.best.oif,
+		                family_name(family));
 		return r;
 	}
 	/* A route MTU ("ip route ... mtu 1400") is what the kernel sizes packets by on that path.  One
@@ -122,32 +129,77 @@ static int default_route_link(struct nlsock *s, struct rtlink_info *ret_link, ui
 	return 0;
 }
 
-int overlay_underlay_mtu(struct nlsock *s, uint32_t *ret_mtu, char err[OVERLAY_ERRLEN])
+/* The IPv4 default route's, else the IPv6 one's: an IPv4 underlay wins where both exist, so a host
+ * that gains IPv6 keeps its underlay. */
+static int default_route_link(struct nlsock *s, struct rtlink_info *ret_link, uint32_t *ret_mtu, int *ret_family,
+                              char err[OVERLAY_ERRLEN])
+{
+	int r = default_route_family(s, AF_INET, ret_link, ret_mtu, err);
+
+	if (r != -ENOENT) {
+		if (r == 0)
+			*ret_family = AF_INET;
+		return r;
+	}
+	r = default_route_family(s, AF_INET6, ret_link, ret_mtu, err);
+	if (r == 0)
+		*ret_family = AF_INET6;
+	else if (r == -ENOENT)
+		snprintf(err, OVERLAY_ERRLEN, "no IPv4 or IPv6 default route in the main table");
+	return r;
+}
+
+int overlay_underlay_mtu(struct nlsock *s, uint32_t *ret_mtu, int *ret_family, char err[OVERLAY_ERRLEN])
 {
 	struct rtlink_info link;
 
-	return default_route_link(s, &link, ret_mtu, err);
+	return default_route_link(s, &link, ret_mtu, ret_family, err);
 }
 
-/* The first IPv4 address of ifindex (the primary: the kernel lists primaries before their
- * secondaries), or the address `want` wherever it is. */
+/* An address of one family on ifindex, or the address `want` wherever it is.  IPv4: the first one
+ * (the primary: the kernel lists primaries before their secondaries).  IPv6: the first global one,
+ * preferring those neither deprecated nor tentative (rank 0). */
 struct addr_find {
+	int family;
 	int ifindex;         /* 0 = any */
-	uint32_t want;       /* 0 = the first one */
+	struct ipaddr want;  /* family 0 = the first usable one */
 	bool found;
-	struct rtaddr_info hit;
+	int rank;
+	struct rtaddr_any hit;
 };
+
+static int addr_rank(const struct rtaddr_any *a)
+{
+	if (a->addr.family == AF_INET)
+		return 0;
+	/* Link-local needs a scope a peer cannot know; a temporary (privacy) address expires; a
+	 * DAD-failed one is not ours. */
+	if (a->scope != RT_SCOPE_UNIVERSE || (a->flags & (IFA_F_TEMPORARY | IFA_F_DADFAILED)) ||
+	    !ipaddr_is_unicast(&a->addr))
+		return -1;
+	return (a->flags & IFA_F_DEPRECATED ? 2 : 0) + (a->flags & IFA_F_TENTATIVE ? 1 : 0);
+}
 
 static int addr_find_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct addr_find *f = data;
-	struct rtaddr_info a;
+	struct rtaddr_any a;
+	int rank;
 
-	if (f->found || rtaddr_parse(nlh, &a) < 0)
+	if (rtaddr_parse_any(nlh, &a) < 0 || a.addr.family != f->family || (f->ifindex && a.ifindex != f->ifindex))
 		return MNL_CB_OK;
-	if ((f->ifindex && a.ifindex != f->ifindex) || (f->want && a.addr != f->want))
+	if (f->want.family) {
+		if (!f->found && ipaddr_equal(&a.addr, &f->want)) {
+			f->hit = a;
+			f->found = true;
+		}
+		return MNL_CB_OK;
+	}
+	rank = addr_rank(&a);
+	if (rank < 0 || (f->found && rank >= f->rank))
 		return MNL_CB_OK;
 	f->hit = a;
+	f->rank = rank;
 	f->found = true;
 	return MNL_CB_OK;
 }
@@ -162,11 +214,37 @@ static int addr_find(struct nlsock *s, struct addr_find *f, char err[OVERLAY_ERR
 	char buf[64] = { 0 }, kerr[NLSOCK_ERRLEN];
 	int r;
 
-	r = rtaddr_build_dump(buf, sizeof(buf), 0);
+	r = rtaddr_build_dump_family(buf, sizeof(buf), 0, f->family);
 	if (r >= 0)
 		r = nlsock_query(s, buf, addr_find_cb, addr_find_reset, f, kerr);
 	if (r < 0)
-		overlay_fmt_err(err, r, kerr, "dump IPv4 addresses");
+		overlay_fmt_err(err, r, kerr, "dump %s addresses", family_name(f->family));
+	return r;
+}
+
+/* The address of the configured one, and its interface. */
+static int underlay_by_addr(struct nlsock *s, const char *underlay, const struct ipaddr *want, struct addr_find *f,
+                            struct rtlink_info *ret_link, char err[OVERLAY_ERRLEN])
+{
+	int r;
+
+	if (want->family == AF_INET6 && !ipaddr_is_unicast(want)) {
+		snprintf(err, OVERLAY_ERRLEN, "underlay %s: a link-local, loopback or multicast address cannot be a "
+		         "VXLAN endpoint other hosts reach", underlay);
+		return -EADDRNOTAVAIL;
+	}
+	f->family = want->family;
+	f->want = *want;
+	r = addr_find(s, f, err);
+	if (r < 0)
+		return r;
+	if (!f->found) {
+		snprintf(err, OVERLAY_ERRLEN, "underlay %s: no interface has this address", underlay);
+		return -EADDRNOTAVAIL;
+	}
+	r = overlay_link_get_index(s, f->hit.ifindex, ret_link);
+	if (r < 0)
+		overlay_fmt_err(err, r, NULL, "underlay %s: look up ifindex %d", underlay, f->hit.ifindex);
 	return r;
 }
 
@@ -175,22 +253,14 @@ int overlay_underlay_addr(struct nlsock *s, const char *underlay, struct overlay
 {
 	struct addr_find f = { 0 };
 	struct rtlink_info link;
+	struct ipaddr want;
 	uint32_t mtu = 0;
-	int r;
+	int r, family = AF_INET;
 
-	if (underlay[0] && ip4_parse(underlay, &f.want) == 0) {
-		r = addr_find(s, &f, err);
+	if (underlay[0] && ipaddr_parse(underlay, &want) == 0) {
+		r = underlay_by_addr(s, underlay, &want, &f, &link, err);
 		if (r < 0)
 			return r;
-		if (!f.found) {
-			snprintf(err, OVERLAY_ERRLEN, "underlay %s: no interface has this address", underlay);
-			return -EADDRNOTAVAIL;
-		}
-		r = overlay_link_get_index(s, f.hit.ifindex, &link);
-		if (r < 0) {
-			overlay_fmt_err(err, r, NULL, "underlay %s: look up ifindex %d", underlay, f.hit.ifindex);
-			return r;
-		}
 	} else {
 		if (underlay[0]) {
 			r = overlay_link_get(s, underlay, &link);
@@ -199,16 +269,26 @@ int overlay_underlay_addr(struct nlsock *s, const char *underlay, struct overlay
 				return r;
 			}
 		} else {
-			r = default_route_link(s, &link, &mtu, err);
+			r = default_route_link(s, &link, &mtu, &family, err);
 			if (r < 0)
 				return r;
 		}
 		f.ifindex = link.ifindex;
+		f.family = family;
 		r = addr_find(s, &f, err);
 		if (r < 0)
 			return r;
+		/* A named interface without IPv4 is an IPv6 underlay. */
+		if (!f.found && underlay[0]) {
+			f.family = AF_INET6;
+			r = addr_find(s, &f, err);
+			if (r < 0)
+				return r;
+		}
 		if (!f.found) {
-			snprintf(err, OVERLAY_ERRLEN, "underlay interface %s has no IPv4 address", link.name);
+			snprintf(err, OVERLAY_ERRLEN, "underlay interface %s has no %s", link.name,
+			         underlay[0] ? "IPv4 or global IPv6 address"
+			                     : family == AF_INET ? "IPv4 address" : "global IPv6 address");
 			return -EADDRNOTAVAIL;
 		}
 	}

@@ -3,6 +3,7 @@
 #pragma once
 #include <stdint.h>
 
+#include "lib/ipaddr.h"
 #include "overlay/nlsock.h"
 #include "overlay/rtlink.h"
 
@@ -23,13 +24,15 @@ int overlay_bridge_ensure(struct nlsock *host, const struct overlay_bridge *b, i
                           char err[OVERLAY_ERRLEN]);
 
 /* The MTU of the device holding the namespace's IPv4 default route in the main table (of the best
- * one, by metric, when there are several), or the route's own MTU metric when that is smaller.
- * -ENOENT when there is no default route (no underlay to size the overlay by). */
-int overlay_underlay_mtu(struct nlsock *s, uint32_t *ret_mtu, char err[OVERLAY_ERRLEN]);
+ * one, by metric, when there are several), or the route's own MTU metric when that is smaller;
+ * without an IPv4 default route, the same of the IPv6 default route.  *ret_family says which
+ * (AF_INET or AF_INET6: the VXLAN overhead differs).  -ENOENT when there is neither (no underlay to
+ * size the overlay by). */
+int overlay_underlay_mtu(struct nlsock *s, uint32_t *ret_mtu, int *ret_family, char err[OVERLAY_ERRLEN]);
 
 /* The underlay: where VXLAN packets leave this node. */
 struct overlay_underlay {
-	uint32_t addr;       /* host byte order */
+	struct ipaddr addr;  /* IPv4 or IPv6: the VXLAN device's family, and what peers must be */
 	uint8_t prefixlen;   /* of addr: peers inside addr/prefixlen share the underlay's L2 */
 	int ifindex;
 	char name[RTLINK_NAME_SIZE];
@@ -37,11 +40,16 @@ struct overlay_underlay {
 };
 
 /* Find the underlay from the config's "underlay" value:
- *   an interface name  -> that interface and its first IPv4 address;
- *   an IPv4 address    -> the interface holding it;
- *   ""                 -> the device of the IPv4 default route (as overlay_underlay_mtu) and its
- *                         first IPv4 address.
+ *   an interface name  -> that interface and its first IPv4 address, or when it has none its first
+ *                         global IPv6 address;
+ *   an IPv4 or IPv6 address -> the interface holding it (an IPv6 one must be global: not
+ *                         link-local, loopback or multicast);
+ *   ""                 -> the device of the IPv4 default route and its first IPv4 address; without
+ *                         an IPv4 default route, the device of the IPv6 default route and its first
+ *                         global IPv6 address (as overlay_underlay_mtu).
+ * Global IPv6 addresses exclude temporary (privacy) ones and those that failed DAD; deprecated and
+ * tentative ones are taken only when there is no other.
  * -ENODEV (no such interface), -EADDRNOTAVAIL (no interface holds the address, or the interface
- * has no IPv4 address), -ENOENT (no default route), with err saying which. */
+ * has no usable address), -ENOENT (no default route), with err saying which. */
 int overlay_underlay_addr(struct nlsock *s, const char *underlay, struct overlay_underlay *ret,
                           char err[OVERLAY_ERRLEN]);

@@ -55,9 +55,9 @@ static const struct key_index *index_find(const struct key_index *idx, size_t n,
 	return bsearch(&k, idx, n, sizeof(*idx), cmp_key);
 }
 
-static uint32_t gateway_of(const struct peer_want *w)
+static struct ipaddr gateway_of(const struct peer_want *w)
 {
-	return w->direct ? w->public_ip : w->subnet;
+	return w->direct ? w->public_ip : IPADDR_V4(w->subnet);
 }
 
 struct plan {
@@ -109,12 +109,13 @@ int peer_plan(const struct peer_ctx *ctx, const struct peer_want *wants, size_t 
 	for (size_t w = 0; w < n_wants; w++) {
 		const struct peer_want *pw = &wants[w];
 		int oif = pw->direct ? ctx->underlay_ifindex : ctx->vxlan_ifindex;
+		const struct ipaddr gw = gateway_of(pw);
 		const struct key_index *hit;
 
 		hit = index_find(ri, nr, prefix_key(pw->subnet, pw->len));
 		if (hit)
 			r_claimed[hit->i] = true;
-		if (!hit || obs->routes[hit->i].gw != gateway_of(pw) || obs->routes[hit->i].onlink != !pw->direct ||
+		if (!hit || !ipaddr_equal(&obs->routes[hit->i].gw, &gw) || obs->routes[hit->i].onlink != !pw->direct ||
 		    obs->routes[hit->i].oif != oif)
 			need[w] |= 4;
 		if (pw->direct)
@@ -127,7 +128,7 @@ int peer_plan(const struct peer_ctx *ctx, const struct peer_want *wants, size_t 
 		hit = index_find(fi, obs->n_fdbs, mac_key(pw->mac));
 		if (hit)
 			f_claimed[hit->i] = true;
-		if (!hit || !obs->fdbs[hit->i].permanent || obs->fdbs[hit->i].dst != pw->public_ip)
+		if (!hit || !obs->fdbs[hit->i].permanent || !ipaddr_equal(&obs->fdbs[hit->i].dst, &pw->public_ip))
 			need[w] |= 2;
 	}
 	for (size_t i = 0; i < obs->n_routes; i++)
@@ -223,7 +224,13 @@ static int fdb_cb(const struct nlmsghdr *nlh, void *data)
 		ob->oom = true;
 		return MNL_CB_STOP;
 	}
-	o->fdbs[o->n_fdbs] = (struct peer_fdb){ .dst = n.dst, .permanent = n.state & NUD_PERMANENT };
+	o->fdbs[o->n_fdbs] = (struct peer_fdb){ .permanent = n.state & NUD_PERMANENT };
+	if (n.dst_v6) {
+		o->fdbs[o->n_fdbs].dst.family = AF_INET6;
+		memcpy(o->fdbs[o->n_fdbs].dst.v6, n.dst6, 16);
+	} else if (n.dst) {
+		o->fdbs[o->n_fdbs].dst = IPADDR_V4(n.dst);
+	}
 	memcpy(o->fdbs[o->n_fdbs].mac, n.mac, PEER_MAC_LEN);
 	o->n_fdbs++;
 	return MNL_CB_OK;
@@ -242,7 +249,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 		ob->oom = true;
 		return MNL_CB_STOP;
 	}
-	o->routes[o->n_routes++] = (struct peer_route){ .dst = r.dst, .len = r.dst_len, .gw = r.gw, .oif = r.oif,
+	o->routes[o->n_routes++] = (struct peer_route){ .dst = r.dst, .len = r.dst_len,
+	                                                .gw = r.gw ? IPADDR_V4(r.gw) : r.via, .oif = r.oif,
 	                                                .onlink = r.onlink, .priority = r.priority };
 	return MNL_CB_OK;
 }
@@ -304,11 +312,23 @@ void peer_observed_done(struct peer_observed *o)
 #define BATCH_MSGS 128
 #define BATCH_BYTES (BATCH_MSGS * 128)
 
+/* gw into an IPv4 route: RTA_GATEWAY, or RTA_VIA for an IPv6 one. */
+static void route_set_gw(struct rtroute *r, const struct ipaddr *gw)
+{
+	if (gw->family == AF_INET)
+		r->gw = gw->v4;
+	else if (gw->family == AF_INET6)
+		r->via = *gw;
+}
+
 static void route_of_want(const struct peer_ctx *ctx, const struct peer_want *w, struct rtroute *r)
 {
-	*r = (struct rtroute){ .dst = w->subnet, .dst_len = w->len, .gw = gateway_of(w),
+	const struct ipaddr gw = gateway_of(w);
+
+	*r = (struct rtroute){ .dst = w->subnet, .dst_len = w->len,
 	                       .oif = w->direct ? ctx->underlay_ifindex : ctx->vxlan_ifindex,
 	                       .protocol = RTROUTE_PROTO_SHOAL, .onlink = !w->direct };
+	route_set_gw(r, &gw);
 }
 
 static int build_action(void *buf, size_t buflen, uint32_t seq, const struct peer_ctx *ctx,
@@ -322,19 +342,20 @@ static int build_action(void *buf, size_t buflen, uint32_t seq, const struct pee
 		const struct peer_route *o = &obs->routes[a->obs];
 
 		/* The protocol is part of the match: the kernel deletes this route only if it is ours. */
-		r = (struct rtroute){ .dst = o->dst, .dst_len = o->len, .gw = o->gw, .oif = o->oif,
-		                      .protocol = RTROUTE_PROTO_SHOAL, .onlink = o->onlink, .priority = o->priority };
+		r = (struct rtroute){ .dst = o->dst, .dst_len = o->len, .oif = o->oif, .protocol = RTROUTE_PROTO_SHOAL,
+		                      .onlink = o->onlink, .priority = o->priority };
+		route_set_gw(&r, &o->gw);
 		return rtroute_build(buf, buflen, seq, RTM_DELROUTE, &r);
 	}
 	case PEER_NEIGH_DEL:
 		return rtneigh_build_neigh(buf, buflen, seq, RTM_DELNEIGH, ctx->vxlan_ifindex, obs->neighs[a->obs].addr,
 		                           obs->neighs[a->obs].mac);
 	case PEER_FDB_DEL:
-		return rtneigh_build_fdb(buf, buflen, seq, RTM_DELNEIGH, ctx->vxlan_ifindex, obs->fdbs[a->obs].mac, 0);
+		return rtneigh_build_fdb(buf, buflen, seq, RTM_DELNEIGH, ctx->vxlan_ifindex, obs->fdbs[a->obs].mac, NULL);
 	case PEER_NEIGH_SET:
 		return rtneigh_build_neigh(buf, buflen, seq, RTM_NEWNEIGH, ctx->vxlan_ifindex, w->subnet, w->mac);
 	case PEER_FDB_SET:
-		return rtneigh_build_fdb(buf, buflen, seq, RTM_NEWNEIGH, ctx->vxlan_ifindex, w->mac, w->public_ip);
+		return rtneigh_build_fdb(buf, buflen, seq, RTM_NEWNEIGH, ctx->vxlan_ifindex, w->mac, &w->public_ip);
 	case PEER_ROUTE_SET:
 		route_of_want(ctx, w, &r);
 		return rtroute_build(buf, buflen, seq, RTM_NEWROUTE, &r);
@@ -394,16 +415,18 @@ int peer_apply(struct nlsock *s, const struct peer_ctx *ctx, const struct peer_w
 void peer_action_format(const struct peer_action *a, const struct peer_want *wants, const struct peer_observed *obs,
                         const char *vxlan_name, const char *underlay_name, char *out, size_t len)
 {
-	char ip1[IP4_STRLEN], ip2[IP4_STRLEN], mac[18];
+	char ip1[IP4_STRLEN], ip2[IPADDR_STRLEN], mac[18];
 	const struct peer_want *w = wants ? &wants[a->want] : NULL;
 	const uint8_t *m = NULL;
+	struct ipaddr gw;
 
 	switch (a->op) {
 	case PEER_ROUTE_DEL: {
 		const struct peer_route *o = &obs->routes[a->obs];
 
-		snprintf(out, len, "delete route %s/%u via %s (ifindex %d)%s", ip4_format(o->dst, ip1), o->len,
-		         ip4_format(o->gw, ip2), o->oif, o->onlink ? " onlink" : "");
+		snprintf(out, len, "delete route %s/%u%s%s%s (ifindex %d)%s", ip4_format(o->dst, ip1), o->len,
+		         o->gw.family ? " via " : "", o->gw.family == AF_INET6 ? "inet6 " : "", ipaddr_format(&o->gw, ip2),
+		         o->oif, o->onlink ? " onlink" : "");
 		return;
 	}
 	case PEER_NEIGH_DEL:
@@ -421,11 +444,13 @@ void peer_action_format(const struct peer_action *a, const struct peer_want *wan
 		if (a->op == PEER_NEIGH_SET)
 			snprintf(out, len, "add neighbour %s lladdr %s dev %s", ip4_format(w->subnet, ip1), mac, vxlan_name);
 		else
-			snprintf(out, len, "add FDB entry %s dst %s dev %s", mac, ip4_format(w->public_ip, ip1), vxlan_name);
+			snprintf(out, len, "add FDB entry %s dst %s dev %s", mac, ipaddr_format(&w->public_ip, ip2), vxlan_name);
 		return;
 	case PEER_ROUTE_SET:
-		snprintf(out, len, "add route %s/%u via %s dev %s%s", ip4_format(w->subnet, ip1), w->len,
-		         ip4_format(gateway_of(w), ip2), w->direct ? underlay_name : vxlan_name, w->direct ? "" : " onlink");
+		gw = gateway_of(w);
+		snprintf(out, len, "add route %s/%u via %s%s dev %s%s", ip4_format(w->subnet, ip1), w->len,
+		         gw.family == AF_INET6 ? "inet6 " : "", ipaddr_format(&gw, ip2),
+		         w->direct ? underlay_name : vxlan_name, w->direct ? "" : " onlink");
 		return;
 	}
 	snprintf(out, len, "unknown action %d", (int)a->op);

@@ -8,6 +8,10 @@
  *   route      <subnet> via <subnet>.0 dev shoal.<vni> onlink proto shoal
  * or, for a peer on the underlay's own L2 with direct routing:
  *   route      <subnet> via <public IP> dev <underlay> proto shoal
+ * (an IPv4 route via an IPv6 public IP is "via inet6 <public IP>": RTA_VIA).
+ *
+ * The public IP (the underlay) is IPv4 or IPv6 and of the same family as this node's underlay
+ * (the VXLAN device has one family); the subnet, the neighbour and the route are IPv4.
  *
  * What is ours: routes of protocol RTROUTE_PROTO_SHOAL in the main table; permanent neighbours and
  * unicast FDB entries on the VXLAN device (we own the device, learning is off).  Nothing else is
@@ -18,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/ipaddr.h"
 #include "overlay/host.h"
 #include "overlay/nlsock.h"
 
@@ -26,7 +31,7 @@
 struct peer_want {
 	uint32_t subnet;             /* host byte order, the network address */
 	uint8_t len;
-	uint32_t public_ip;          /* the peer's underlay address (its VTEP) */
+	struct ipaddr public_ip;     /* the peer's underlay address (its VTEP) */
 	uint8_t mac[PEER_MAC_LEN];   /* the peer's VTEP MAC */
 	bool direct;                 /* a plain route via public_ip on the underlay: no neighbour, no FDB */
 };
@@ -39,14 +44,14 @@ struct peer_neigh {
 
 struct peer_fdb {
 	uint8_t mac[PEER_MAC_LEN];
-	uint32_t dst;                /* 0 = none (or an IPv6 remote) */
+	struct ipaddr dst;           /* the remote VTEP; family 0 = none */
 	bool permanent;
 };
 
 struct peer_route {
 	uint32_t dst;
 	uint8_t len;
-	uint32_t gw;
+	struct ipaddr gw;            /* RTA_GATEWAY (IPv4) or RTA_VIA (IPv6); family 0 = none */
 	int oif;
 	bool onlink;
 	uint32_t priority;

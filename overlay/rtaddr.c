@@ -5,9 +5,12 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include <stdbool.h>
+#include <string.h>
 #include <sys/socket.h>
 
-static struct nlmsghdr *put_addr_header(void *buf, size_t buflen, uint16_t type, uint16_t flags, uint32_t seq)
+static struct nlmsghdr *put_addr_header(void *buf, size_t buflen, uint16_t type, uint16_t flags, uint32_t seq,
+                                        int family)
 {
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
@@ -19,7 +22,7 @@ static struct nlmsghdr *put_addr_header(void *buf, size_t buflen, uint16_t type,
 	nlh->nlmsg_flags = flags;
 	nlh->nlmsg_seq = seq;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = (uint8_t)family;
 	return nlh;
 }
 
@@ -32,7 +35,7 @@ int rtaddr_build(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, int ifind
 
 	if (cmd == RTM_NEWADDR)
 		flags |= NLM_F_CREATE | NLM_F_REPLACE;
-	nlh = put_addr_header(buf, buflen, cmd, flags, seq);
+	nlh = put_addr_header(buf, buflen, cmd, flags, seq, AF_INET);
 	if (!nlh)
 		return -ENOBUFS;
 	ifa = mnl_nlmsg_get_payload(nlh);
@@ -50,11 +53,16 @@ int rtaddr_build(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, int ifind
 	return (int)nlh->nlmsg_len;
 }
 
-int rtaddr_build_dump(void *buf, size_t buflen, uint32_t seq)
+int rtaddr_build_dump_family(void *buf, size_t buflen, uint32_t seq, int family)
 {
-	struct nlmsghdr *nlh = put_addr_header(buf, buflen, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, seq);
+	struct nlmsghdr *nlh = put_addr_header(buf, buflen, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, seq, family);
 
 	return nlh ? (int)nlh->nlmsg_len : -ENOBUFS;
+}
+
+int rtaddr_build_dump(void *buf, size_t buflen, uint32_t seq)
+{
+	return rtaddr_build_dump_family(buf, buflen, seq, AF_INET);
 }
 
 static int addr_attr_cb(const struct nlattr *a, void *data)
@@ -83,5 +91,57 @@ int rtaddr_parse(const struct nlmsghdr *nlh, struct rtaddr_info *ret)
 	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, &info) < 0)
 		return -EBADMSG;
 	*ret = info;
+	return 0;
+}
+
+struct any_parse {
+	struct rtaddr_any a;
+	bool has_local;
+};
+
+static int any_attr_cb(const struct nlattr *a, void *data)
+{
+	struct any_parse *p = data;
+	uint16_t type = mnl_attr_get_type(a);
+	size_t want = p->a.addr.family == AF_INET ? 4 : 16;
+
+	switch (type) {
+	case IFA_LOCAL:
+	case IFA_ADDRESS:
+		/* IFA_LOCAL wins: IFA_ADDRESS is the peer on point-to-point links. */
+		if (mnl_attr_get_payload_len(a) != want || (type == IFA_ADDRESS && p->has_local))
+			break;
+		if (want == 4)
+			p->a.addr.v4 = ntohl(*(const uint32_t *)mnl_attr_get_payload(a));
+		else
+			memcpy(p->a.addr.v6, mnl_attr_get_payload(a), 16);
+		p->has_local |= type == IFA_LOCAL;
+		break;
+	case IFA_FLAGS:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			p->a.flags = mnl_attr_get_u32(a);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+int rtaddr_parse_any(const struct nlmsghdr *nlh, struct rtaddr_any *ret)
+{
+	const struct ifaddrmsg *ifa;
+	struct any_parse p = { 0 };
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+		return -EBADMSG;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	p.a.ifindex = (int)ifa->ifa_index;
+	p.a.addr.family = ifa->ifa_family;
+	p.a.prefixlen = ifa->ifa_prefixlen;
+	p.a.scope = ifa->ifa_scope;
+	p.a.flags = ifa->ifa_flags;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), any_attr_cb, &p) < 0)
+		return -EBADMSG;
+	*ret = p.a;
 	return 0;
 }

@@ -54,18 +54,24 @@ int rtneigh_build_neigh(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, in
 
 /* A VXLAN device keeps its own FDB (vxlan_fdb_add): NTF_SELF sends the request to the device
  * instead of to a bridge master it does not have.  NLM_F_REPLACE swaps the entry's only remote; the
- * default (NLM_F_APPEND absent) never adds a second remote, which would flood to both. */
+ * default (NLM_F_APPEND absent) never adds a second remote, which would flood to both.  The
+ * remote's family is told by NDA_DST's length alone (vxlan_nla_get_addr): 4 bytes IPv4, 16 IPv6.
+ * The device must be of the same family (IFLA_VXLAN_LOCAL6 for an IPv6 remote): it has a socket of
+ * one family only and could not send to the other. */
 int rtneigh_build_fdb(void *buf, size_t buflen, uint32_t seq, uint16_t cmd, int ifindex,
-                      const uint8_t mac[RTNEIGH_MAC_LEN], uint32_t dst)
+                      const uint8_t mac[RTNEIGH_MAC_LEN], const struct ipaddr *dst)
 {
-	uint32_t be = htonl(dst);
+	uint32_t be = dst ? htonl(dst->v4) : 0;
 	struct nlmsghdr *nlh;
 
 	nlh = put_neigh_header(buf, buflen, cmd, change_flags(cmd), seq, AF_BRIDGE, ifindex,
 	                       cmd == RTM_NEWNEIGH ? NUD_PERMANENT : 0, NTF_SELF);
 	if (!nlh || !mnl_attr_put_check(nlh, buflen, NDA_LLADDR, RTNEIGH_MAC_LEN, mac))
 		return -ENOBUFS;
-	if (cmd == RTM_NEWNEIGH && !mnl_attr_put_check(nlh, buflen, NDA_DST, 4, &be))
+	if (cmd == RTM_NEWNEIGH && dst && dst->family == AF_INET && !mnl_attr_put_check(nlh, buflen, NDA_DST, 4, &be))
+		return -ENOBUFS;
+	if (cmd == RTM_NEWNEIGH && dst && dst->family == AF_INET6 &&
+	    !mnl_attr_put_check(nlh, buflen, NDA_DST, 16, dst->v6))
 		return -ENOBUFS;
 	return (int)nlh->nlmsg_len;
 }
@@ -86,8 +92,10 @@ static int neigh_attr_cb(const struct nlattr *a, void *data)
 	case NDA_DST:
 		if (mnl_attr_get_payload_len(a) == 4)
 			n->dst = ntohl(*(const uint32_t *)mnl_attr_get_payload(a));
-		else if (mnl_attr_get_payload_len(a) == 16)
+		else if (mnl_attr_get_payload_len(a) == 16) {
 			n->dst_v6 = true;
+			memcpy(n->dst6, mnl_attr_get_payload(a), 16);
+		}
 		break;
 	case NDA_LLADDR:
 		if (mnl_attr_get_payload_len(a) == RTNEIGH_MAC_LEN) {

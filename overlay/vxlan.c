@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "lib/cidr.h"
 #include "overlay/internal.h"
 
 void vxlan_name(uint32_t vni, char name[RTLINK_NAME_SIZE])
@@ -40,11 +39,13 @@ static struct nlmsghdr *put_link_header(void *buf, size_t buflen, uint16_t flags
 
 /* IFLA_VXLAN_LOCAL and _PORT are in network byte order, _ID and _LINK in host order.  LEARNING is
  * sent explicitly: the kernel's default is on, and a learning VTEP would answer a peer's moved MAC
- * from its own guess instead of our FDB. */
+ * from its own guess instead of our FDB.  An IPv6 local address goes in IFLA_VXLAN_LOCAL6, which
+ * makes the device an IPv6 one (VXLAN_F_IPV6: its socket, its remotes and its MTU headroom of 70
+ * bytes are IPv6's); IFLA_VXLAN_LOCAL must then be absent. */
 int vxlan_build(void *buf, size_t buflen, uint32_t seq, const struct vxlan_link *v)
 {
 	const uint16_t flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-	uint32_t local = htonl(v->local);
+	uint32_t local = htonl(v->local.v4);
 	struct nlattr *linkinfo, *data;
 	struct nlmsghdr *nlh;
 
@@ -61,7 +62,8 @@ int vxlan_build(void *buf, size_t buflen, uint32_t seq, const struct vxlan_link 
 		return -ENOBUFS;
 	data = mnl_attr_nest_start_check(nlh, buflen, IFLA_INFO_DATA);
 	if (!data || !mnl_attr_put_u32_check(nlh, buflen, IFLA_VXLAN_ID, v->vni) ||
-	    (v->local && !mnl_attr_put_check(nlh, buflen, IFLA_VXLAN_LOCAL, 4, &local)) ||
+	    (v->local.family == AF_INET && !mnl_attr_put_check(nlh, buflen, IFLA_VXLAN_LOCAL, 4, &local)) ||
+	    (v->local.family == AF_INET6 && !mnl_attr_put_check(nlh, buflen, IFLA_VXLAN_LOCAL6, 16, v->local.v6)) ||
 	    (v->link > 0 && !mnl_attr_put_u32_check(nlh, buflen, IFLA_VXLAN_LINK, (uint32_t)v->link)) ||
 	    !mnl_attr_put_u16_check(nlh, buflen, IFLA_VXLAN_PORT, htons(v->port)) ||
 	    !mnl_attr_put_u8_check(nlh, buflen, IFLA_VXLAN_LEARNING, v->learning ? 1 : 0))
@@ -94,8 +96,16 @@ static int data_cb(const struct nlattr *a, void *data)
 			v->vni = mnl_attr_get_u32(a);
 		break;
 	case IFLA_VXLAN_LOCAL:
-		if (mnl_attr_get_payload_len(a) == 4)
-			v->local = ntohl(*(const uint32_t *)mnl_attr_get_payload(a));
+		if (mnl_attr_get_payload_len(a) == 4) {
+			v->local.family = AF_INET;
+			v->local.v4 = ntohl(*(const uint32_t *)mnl_attr_get_payload(a));
+		}
+		break;
+	case IFLA_VXLAN_LOCAL6:
+		if (mnl_attr_get_payload_len(a) == 16) {
+			v->local.family = AF_INET6;
+			memcpy(v->local.v6, mnl_attr_get_payload(a), 16);
+		}
 		break;
 	case IFLA_VXLAN_LINK:
 		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
@@ -150,7 +160,7 @@ int vxlan_parse(const struct nlmsghdr *nlh, struct vxlan_info *ret)
 
 bool vxlan_same_params(const struct vxlan_link *have, const struct vxlan_link *want)
 {
-	return have->vni == want->vni && have->local == want->local && have->link == want->link &&
+	return have->vni == want->vni && ipaddr_equal(&have->local, &want->local) && have->link == want->link &&
 	       have->port == want->port && have->learning == want->learning;
 }
 
@@ -179,19 +189,20 @@ static int vxlan_get(struct nlsock *s, const char *name, struct vxlan_info *ret)
 
 static void describe(const struct vxlan_info *i, char *out, size_t len)
 {
-	char ip[IP4_STRLEN];
+	char ip[IPADDR_STRLEN];
 
 	if (!i->is_vxlan)
 		snprintf(out, len, "a %s device", i->link.kind[0] ? i->link.kind : "plain");
 	else
-		snprintf(out, len, "vni %u local %s dev #%d dstport %u%s", i->v.vni, ip4_format(i->v.local, ip), i->v.link,
-		         i->v.port, i->v.learning ? " learning" : "");
+		snprintf(out, len, "vni %u local %s dev #%d dstport %u%s", i->v.vni,
+		         i->v.local.family ? ipaddr_format(&i->v.local, ip) : "none", i->v.link, i->v.port,
+		         i->v.learning ? " learning" : "");
 }
 
 int vxlan_ensure(struct nlsock *s, const struct vxlan_link *want, int *ret_ifindex, bool *ret_replaced,
                  char err[OVERLAY_ERRLEN])
 {
-	char buf[512] = { 0 }, kerr[NLSOCK_ERRLEN], old[160] = "";
+	char buf[512] = { 0 }, kerr[NLSOCK_ERRLEN], old[200] = "";
 	struct vxlan_info have;
 	bool replaced = false;
 	int r;
@@ -211,10 +222,10 @@ int vxlan_ensure(struct nlsock *s, const struct vxlan_link *want, int *ret_ifind
 	if (r == -ENODEV) {
 		r = overlay_transact1(s, buf, vxlan_build(buf, sizeof(buf), nlsock_next_seq(s), want), kerr);
 		if (r < 0) {
-			char ip[IP4_STRLEN];
+			char ip[IPADDR_STRLEN];
 
 			overlay_fmt_err(err, r, kerr, "create vxlan %s (vni %u local %s dev #%d dstport %u)", want->name,
-			                want->vni, ip4_format(want->local, ip), want->link, want->port);
+			                want->vni, ipaddr_format(&want->local, ip), want->link, want->port);
 			return r;
 		}
 		r = vxlan_get(s, want->name, &have);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <linux/netlink.h>
 
+#include "lib/ipaddr.h"
 #include "overlay/host.h"
 #include "overlay/nlsock.h"
 #include "overlay/rtlink.h"
@@ -19,7 +20,7 @@
 struct vxlan_link {
 	char name[RTLINK_NAME_SIZE];
 	uint32_t vni;
-	uint32_t local;          /* host byte order: the underlay address VXLAN packets leave from */
+	struct ipaddr local;     /* the underlay address VXLAN packets leave from; its family is the device's */
 	int link;                /* the underlay device's ifindex */
 	uint16_t port;           /* UDP destination port */
 	bool learning;           /* learning of remote MACs from received packets (we keep it off) */
@@ -44,8 +45,8 @@ int vxlan_build(void *buf, size_t buflen, uint32_t seq, const struct vxlan_link 
 int vxlan_build_set(void *buf, size_t buflen, uint32_t seq, int ifindex, const uint8_t mac[RTLINK_MAC_LEN],
                     uint32_t mtu);
 int vxlan_parse(const struct nlmsghdr *nlh, struct vxlan_info *ret);
-/* Whether an existing device carries the parameters that need a new device to change (VNI, local,
- * underlay device, port, learning). */
+/* Whether an existing device carries the parameters that need a new device to change (VNI, local
+ * address and its family, underlay device, port, learning). */
 bool vxlan_same_params(const struct vxlan_link *have, const struct vxlan_link *want);
 
 /* Create the device or adopt it when it exists with the same parameters (never recreated: peers'

@@ -3,6 +3,7 @@
  * read, and a record that changes on the way loses or corrupts state. */
 // SOURCES: netd/records.c lib/cidr.c lib/names.c
 // PKGS: jansson
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -117,6 +118,7 @@ static void subnet(const char *d, size_t n)
 	struct record_subnet a, b;
 	char err[RECORD_ERRLEN], *s;
 	uint32_t ip;
+	uint8_t ip6[16];
 
 	err[0] = '\0';
 	if (record_subnet_parse(d, n, &a, err) < 0) {
@@ -124,7 +126,7 @@ static void subnet(const char *d, size_t n)
 		return;
 	}
 	must(a.node[0] != '\0');
-	must(a.public_ip[0] == '\0' || ip4_parse(a.public_ip, &ip) == 0);
+	must(a.public_ip[0] == '\0' || ip4_parse(a.public_ip, &ip) == 0 || inet_pton(AF_INET6, a.public_ip, ip6) == 1);
 	must(a.vtep_mac[0] == '\0' || strlen(a.vtep_mac) == 17);
 	s = dump(record_subnet_to_json(&a));
 	must(record_subnet_parse(s, strlen(s), &b, err) == 0);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # MTU drift: without "mtu" in the config the pods' MTU derives from the underlay (minus VXLAN's 50),
-# but a node keeps the MTU its pods already have when the underlay's changes across a restart
+# but a node keeps the MTU its pods already have when the underlay's grows across a restart
 # (new pods with another MTU than the running ones would lose large packets between them), and
-# says so.  Only an explicit "mtu" changes it, and CHECK then reports the pods made before.
+# says so.  Only an explicit "mtu" changes it, and CHECK then reports the pods made before.  An
+# underlay that shrank below the pods' MTU cannot carry it: the smaller MTU wins, with an error.
 . "$(dirname "$0")/lib.sh"
 H=$(lab_host h1)
 # The underlay: a veth (this kernel has no dummy driver) holding the default route.
@@ -45,4 +46,16 @@ expect_eq "CHECK reports a pod whose MTU differs from the node's" "1 104" "$rc $
 check "naming both MTUs" grep -q "MTU 1450 differs from the node's 8950" <<<"$(jq -r .details <<<"$out")"
 check "CHECK of the new pod passes" check_pod c3
 expect_eq "subnet.json remembers the new MTU" 8950 "$(jq -r .mtu "$LAB_TMP/state-h1/subnet.json")"
+
+# A smaller underlay cannot carry the pods' MTU any more: the new one wins, loudly.
+shoald_stop h1
+shoald_conf h1 >/dev/null
+ip -n "$H" link set up0 mtu 1400
+ip -n "$H" link set up0p mtu 1400
+shoald_start h1 || not_ok "shoald restarts after the underlay's MTU shrank"
+expect_eq "a shrunk underlay lowers the node's MTU (1400 - 50)" 1350 "$(status_mtu)"
+check "and says the pods made before must be re-created" grep -q "the underlay now gives pods an MTU of 1350, below the 8950 this node's pods have" \
+	"$LAB_TMP/shoald-h1.log"
+container_add h1 c4 || not_ok "ADD c4"
+expect_eq "a new pod gets the smaller MTU" 1350 "$(pod_mtu c4)"
 lab_done

@@ -424,7 +424,7 @@ static void test_describe_defaults(void **state)
 			fail_msg("key %s missing from:\n%s", config_key_name(i), text);
 	}
 	assert_non_null(strstr(text, "node: \"n1\" (default: the host name)\n"));
-	assert_non_null(strstr(text, "mtu: 0 (default: the underlay's MTU - 50)\n"));
+	assert_non_null(strstr(text, "mtu: 0 (default: the underlay's MTU - 50 (IPv4) or - 70 (IPv6))\n"));
 	assert_non_null(strstr(text, "network: \"10.244.0.0/16\" (default)\n"));
 	assert_non_null(strstr(text, "subnetLen: 24 (default)\n"));
 	assert_non_null(strstr(text, "masquerade: true (default)\n"));

@@ -449,6 +449,20 @@ static void test_subnet_round_trip(void **state)
 	assert_string_equal(b.vtep_mac, "");
 	free(s);
 
+	/* an IPv6 underlay, up to the longest text inet_ntop writes, kept as written */
+	static const char *v6[] = { "fd00:5a::2", "2001:db8:0:0:0:0:0:1", "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255" };
+
+	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+		snprintf(a.public_ip, sizeof(a.public_ip), "%s", v6[i]);
+		snprintf(a.vtep_mac, sizeof(a.vtep_mac), "02:5e:aa:bb:cc:0d");
+		s = dump(record_subnet_to_json(&a));
+		memset(&b, 0x5a, sizeof(b));
+		assert_int_equal(record_subnet_parse(s, strlen(s), &b, err), 0);
+		assert_string_equal(b.public_ip, v6[i]);
+		assert_string_equal(b.vtep_mac, a.vtep_mac);
+		free(s);
+	}
+
 	const char *bare = "{\"node\": \"n1\"}";
 
 	assert_int_equal(record_subnet_parse(bare, strlen(bare), &b, err), 0);
@@ -473,6 +487,14 @@ static void test_subnet_bad(void **state)
 		{ "{\"node\": \"n1\", \"publicIP\": \"198.018.0.2\"}", "publicIP" },
 		{ "{\"node\": \"n1\", \"publicIP\": \"255.255.255.2555\"}", "publicIP" },
 		{ "{\"node\": \"n1\", \"publicIP\": 3323068418}", "publicIP" },
+		/* IPv6: no zone, no prefix, no garbage, nothing longer than an address */
+		{ "{\"node\": \"n1\", \"publicIP\": \"fd00:5a::zz\"}", "publicIP" },
+		{ "{\"node\": \"n1\", \"publicIP\": \"fe80::1%eth0\"}", "publicIP" },
+		{ "{\"node\": \"n1\", \"publicIP\": \"fd00:5a::2/64\"}", "publicIP" },
+		{ "{\"node\": \"n1\", \"publicIP\": \":::\"}", "publicIP" },
+		{ "{\"node\": \"n1\", \"publicIP\": \"fd00:5a::1:2:3:4:5:6:7\"}", "publicIP" },
+		{ "{\"node\": \"n1\", \"publicIP\": \"0000:0000:0000:0000:0000:0000:0000:0000:1\"}", "publicIP" },
+		{ "{\"node\": \"n1\", \"publicIP\": \"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.2555\"}", "publicIP" },
 		{ "{\"node\": \"n1\", \"vtepMAC\": \"02:5e:aa:bb:cc:0d:ee\"}", "vtepMAC" },
 		{ "{\"node\": \"n1\", \"vtepMAC\": 1}", "vtepMAC" },
 	};

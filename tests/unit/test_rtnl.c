@@ -901,6 +901,109 @@ static void test_addr_parse_kernel_answers(void **state)
 	assert_int_equal(rtaddr_parse(nlh, &info), -EBADMSG);
 }
 
+/* The underlay search reads addresses of both families: an IPv6 one as the kernel reports it
+ * (IFA_ADDRESS only, scope and flags; IFA_FLAGS carries the bits above 8), an IPv4 one as ours. */
+static void test_addr_parse_any(void **state)
+{
+	_Alignas(8) char buf[256] = { 0 };
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct rtaddr_any a;
+	const uint8_t v6[16] = { 0xfd, 0x00, 0x00, 0x5a, [15] = 1 }, peer6[16] = { 0xfd, 0x00, 0x00, 0x5a, [15] = 9 };
+	uint32_t local = htonl(IP(10, 0, 0, 1)), peer = htonl(IP(10, 0, 0, 2));
+	struct ifa_cacheinfo ci = { 0 };
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = 64;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_flags = IFA_F_PERMANENT;
+	ifa->ifa_index = 4;
+	mnl_attr_put(nlh, IFA_ADDRESS, 16, v6);
+	mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+	mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_PERMANENT | IFA_F_NODAD);
+	memset(&a, 0x5a, sizeof(a));
+	assert_int_equal(rtaddr_parse_any(nlh, &a), 0);
+	assert_int_equal(a.ifindex, 4);
+	assert_int_equal(a.addr.family, AF_INET6);
+	assert_memory_equal(a.addr.v6, v6, 16);
+	assert_int_equal(a.prefixlen, 64);
+	assert_int_equal(a.scope, RT_SCOPE_UNIVERSE);
+	assert_int_equal(a.flags, IFA_F_PERMANENT | IFA_F_NODAD);   /* IFA_FLAGS wins over the 8 bits */
+	/* rtaddr_parse stays IPv4-only */
+	assert_int_equal(rtaddr_parse(nlh, &(struct rtaddr_info){ 0 }), -EAFNOSUPPORT);
+
+	/* point-to-point IPv6: IFA_LOCAL is ours, whatever the order */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = 128;
+	ifa->ifa_flags = IFA_F_TENTATIVE;
+	mnl_attr_put(nlh, IFA_LOCAL, 16, v6);
+	mnl_attr_put(nlh, IFA_ADDRESS, 16, peer6);
+	mnl_attr_put(nlh, IFA_ADDRESS + 100, 4, &local);   /* unknown attributes are skipped */
+	assert_int_equal(rtaddr_parse_any(nlh, &a), 0);
+	assert_memory_equal(a.addr.v6, v6, 16);
+	assert_int_equal(a.flags, IFA_F_TENTATIVE);
+
+	/* an IPv4 address as our builder writes it, and a point-to-point one as the kernel does */
+	assert_true(rtaddr_build(buf, sizeof(buf), SEQ, RTM_NEWADDR, 5, IP(198, 18, 0, 1), 24) > 0);
+	nlh = (struct nlmsghdr *)buf;
+	assert_int_equal(rtaddr_parse_any(nlh, &a), 0);
+	assert_int_equal(a.addr.family, AF_INET);
+	assert_int_equal(a.addr.v4, IP(198, 18, 0, 1));
+	assert_int_equal(a.prefixlen, 24);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 32;
+	mnl_attr_put(nlh, IFA_ADDRESS, 4, &peer);
+	mnl_attr_put(nlh, IFA_LOCAL, 4, &local);
+	mnl_attr_put(nlh, IFA_BROADCAST, 16, v6);   /* a wrong length is not read */
+	assert_int_equal(rtaddr_parse_any(nlh, &a), 0);
+	assert_int_equal(a.addr.v4, IP(10, 0, 0, 1));
+
+	/* an IPv6 address attribute of the wrong length is not read; other families are not ours */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	mnl_attr_put(nlh, IFA_ADDRESS, 4, &local);
+	assert_int_equal(rtaddr_parse_any(nlh, &a), 0);
+	assert_memory_equal(a.addr.v6, (const uint8_t[16]){ 0 }, 16);
+	ifa->ifa_family = AF_PACKET;
+	memset(&a, 0x5a, sizeof(a));
+	assert_int_equal(rtaddr_parse_any(nlh, &a), -EAFNOSUPPORT);
+	assert_int_equal(a.prefixlen, 0x5a);
+	ifa->ifa_family = AF_INET6;
+	nlh->nlmsg_type = RTM_DELADDR;
+	assert_int_equal(rtaddr_parse_any(nlh, &a), -EBADMSG);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_len = MNL_NLMSG_HDRLEN + 4;
+	assert_int_equal(rtaddr_parse_any(nlh, &a), -EBADMSG);
+}
+
+static void test_addr_dump_family(void **state)
+{
+	_Alignas(8) char buf[64] = { 0 };
+	const struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct attrs top;
+	int len = rtaddr_build_dump_family(buf, sizeof(buf), SEQ, AF_INET6);
+
+	assert_header(nlh, len, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
+	assert_int_equal(ifa->ifa_family, AF_INET6);
+	collect_msg(nlh, sizeof(*ifa), &top);
+	assert_int_equal(top.total, 0);
+	/* the IPv4 dump is the same request with AF_INET */
+	assert_int_equal(rtaddr_build_dump_family(buf, sizeof(buf), SEQ, AF_INET), rtaddr_build_dump(buf, sizeof(buf), SEQ));
+	assert_int_equal(ifa->ifa_family, AF_INET);
+}
+
 /* ------------------------------------------------------------------ routes */
 
 static void check_route_flags(const struct nlmsghdr *nlh, int len, uint16_t cmd, uint16_t flags,
@@ -918,8 +1021,8 @@ static void check_route_flags(const struct nlmsghdr *nlh, int len, uint16_t cmd,
 	assert_int_equal(rtm->rtm_tos, 0);
 	assert_int_equal(rtm->rtm_table, table < 256 ? table : RT_TABLE_UNSPEC);
 	assert_int_equal(rtm->rtm_protocol, r->protocol ? r->protocol : RTPROT_BOOT);
-	/* a gateway route is global; a device route reaches only the link */
-	assert_int_equal(rtm->rtm_scope, r->gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+	/* a gateway route (IPv4 or IPv6 nexthop) is global; a device route reaches only the link */
+	assert_int_equal(rtm->rtm_scope, r->gw || r->via.family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
 	assert_int_equal(rtm->rtm_type, r->type ? r->type : RTN_UNICAST);
 	assert_int_equal(rtm->rtm_flags, r->onlink ? RTNH_F_ONLINK : 0);
 	collect_msg(nlh, sizeof(*rtm), &top);
@@ -938,6 +1041,18 @@ static void check_route_flags(const struct nlmsghdr *nlh, int len, uint16_t cmd,
 		n++;
 	} else {
 		assert_null(top.tb[RTA_GATEWAY]);
+	}
+	/* RTA_VIA is struct rtvia: the family (2 bytes, host order) and the address */
+	if (!r->gw && r->via.family == AF_INET6) {
+		uint8_t via[2 + 16];
+		uint16_t fam = AF_INET6;
+
+		memcpy(via, &fam, 2);
+		memcpy(via + 2, r->via.v6, 16);
+		assert_bytes_attr(top.tb[RTA_VIA], via, sizeof(via));
+		n++;
+	} else {
+		assert_null(top.tb[RTA_VIA]);
 	}
 	if (r->oif) {
 		assert_u32_attr(top.tb[RTA_OIF], (uint32_t)r->oif);
@@ -979,24 +1094,31 @@ static void check_route(const struct nlmsghdr *nlh, int len, uint16_t cmd, const
 	check_route_flags(nlh, len, cmd, flags, r);
 }
 
+/* fd00:5a::2 and fe80::1 as struct ipaddr */
+#define V6_VIA { .family = AF_INET6, .v6 = { 0xfd, 0x00, 0x00, 0x5a, [15] = 2 } }
+#define V6_VIA_LL { .family = AF_INET6, .v6 = { 0xfe, 0x80, [15] = 1 } }
+
 static const struct rtroute route_cases[] = {
 	/* the overlay route to another node's subnet via its VTEP address, onlink */
-	{ IP(10, 244, 7, 0), 24, IP(10, 244, 7, 0), 4, 0, RTROUTE_PROTO_SHOAL, true, 0, 0, 0 },
+	{ IP(10, 244, 7, 0), 24, IP(10, 244, 7, 0), 4, 0, RTROUTE_PROTO_SHOAL, true, 0, 0, 0, { 0 }, 0 },
 	/* the container's default route via the gateway */
-	{ 0, 0, IP(10, 244, 3, 1), 2, 0, 0, false, 0, 0, 0 },
+	{ 0, 0, IP(10, 244, 3, 1), 2, 0, 0, false, 0, 0, 0, { 0 }, 0 },
 	/* a device route */
-	{ IP(10, 244, 3, 0), 24, 0, 5, 0, RTROUTE_PROTO_SHOAL, false, 0, 0, 0 },
+	{ IP(10, 244, 3, 0), 24, 0, 5, 0, RTROUTE_PROTO_SHOAL, false, 0, 0, 0, { 0 }, 0 },
 	/* tables below and above 255 */
-	{ IP(10, 244, 8, 0), 24, IP(198, 18, 0, 3), 0, 100, RTROUTE_PROTO_SHOAL, false, 0, 0, 0 },
-	{ IP(10, 244, 9, 128), 25, IP(198, 18, 0, 4), 6, 1000, RTROUTE_PROTO_SHOAL, true, 0, 0, 0 },
-	{ IP(10, 244, 10, 0), 24, IP(198, 18, 0, 5), 0, 255, RTROUTE_PROTO_SHOAL, false, 0, 0, 0 },   /* RT_TABLE_LOCAL */
-	{ IP(10, 244, 11, 0), 24, IP(198, 18, 0, 6), 0, 256, RTROUTE_PROTO_SHOAL, false, 0, 0, 0 },   /* first that needs RTA_TABLE */
-	{ IP(192, 0, 2, 1), 32, 0, 6, 0x7fffffff, 200, false, 0, 0, 0 },
+	{ IP(10, 244, 8, 0), 24, IP(198, 18, 0, 3), 0, 100, RTROUTE_PROTO_SHOAL, false, 0, 0, 0, { 0 }, 0 },
+	{ IP(10, 244, 9, 128), 25, IP(198, 18, 0, 4), 6, 1000, RTROUTE_PROTO_SHOAL, true, 0, 0, 0, { 0 }, 0 },
+	{ IP(10, 244, 10, 0), 24, IP(198, 18, 0, 5), 0, 255, RTROUTE_PROTO_SHOAL, false, 0, 0, 0, { 0 }, 0 },   /* RT_TABLE_LOCAL */
+	{ IP(10, 244, 11, 0), 24, IP(198, 18, 0, 6), 0, 256, RTROUTE_PROTO_SHOAL, false, 0, 0, 0, { 0 }, 0 },   /* first that needs RTA_TABLE */
+	{ IP(192, 0, 2, 1), 32, 0, 6, 0x7fffffff, 200, false, 0, 0, 0, { 0 }, 0 },
 	/* an underlay default route with a metric and a route MTU */
-	{ 0, 0, IP(198, 18, 0, 1), 3, 0, 0, false, 0, 100, 1400 },
-	{ IP(10, 0, 0, 0), 8, IP(10, 244, 3, 1), 2, 0, 0, false, RTN_UNICAST, 0xffffffff, 65535 },
+	{ 0, 0, IP(198, 18, 0, 1), 3, 0, 0, false, 0, 100, 1400, { 0 }, 0 },
+	{ IP(10, 0, 0, 0), 8, IP(10, 244, 3, 1), 2, 0, 0, false, RTN_UNICAST, 0xffffffff, 65535, { 0 }, 0 },
 	/* another type: only that rtm_type round-trips (the builder is for unicast routes) */
-	{ IP(10, 99, 0, 0), 16, 0, 0, 0, RTROUTE_PROTO_SHOAL, false, RTN_BLACKHOLE, 0, 0 },
+	{ IP(10, 99, 0, 0), 16, 0, 0, 0, RTROUTE_PROTO_SHOAL, false, RTN_BLACKHOLE, 0, 0, { 0 }, 0 },
+	/* direct routing over an IPv6 underlay: an IPv4 route via an IPv6 nexthop (RTA_VIA) */
+	{ IP(10, 244, 12, 0), 24, 0, 3, 0, RTROUTE_PROTO_SHOAL, false, 0, 0, 0, V6_VIA, 0 },
+	{ IP(10, 244, 13, 0), 24, 0, 3, 0, RTROUTE_PROTO_SHOAL, false, 0, 7, 0, V6_VIA_LL, 0 },
 };
 
 static void test_route_build(void **state)
@@ -1073,6 +1195,10 @@ static void test_route_parse_back(void **state)
 		assert_int_equal(got.onlink, want->onlink);
 		assert_int_equal(got.priority, want->priority);
 		assert_int_equal(got.mtu, want->mtu);
+		assert_int_equal(got.family, AF_INET);
+		assert_int_equal(got.via.family, want->via.family);
+		if (want->via.family)
+			assert_memory_equal(got.via.v6, want->via.v6, 16);
 
 		/* the kernel always adds RTA_TABLE, also for tables below 256 */
 		assert_true(rtroute_build(buf, sizeof(buf), SEQ, RTM_DELROUTE, want) > 0);
@@ -1151,6 +1277,130 @@ static void test_route_parse_kernel_multipath(void **state)
 	assert_int_equal(rtroute_parse(nlh, &got), 0);
 	assert_int_equal(got.oif, 0);
 	assert_int_equal(got.gw, 0);
+}
+
+/* What the underlay search reads: an IPv6 default route as the kernel dumps it (RA or static), the
+ * same as a multipath route, and an IPv4 route with an IPv6 nexthop inside RTA_MULTIPATH. */
+static void test_route_parse_ipv6(void **state)
+{
+	_Alignas(8) char buf[512] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	struct rtnexthop *nh;
+	struct nlattr *mp, *metrics;
+	struct rtroute got;
+	const uint8_t gw[16] = { 0xfd, 0x00, 0x00, 0x5a, [15] = 0xfe }, gw2[16] = { 0xfe, 0x80, [15] = 1 };
+	uint8_t via[2 + 16];
+	uint16_t fam = AF_INET6;
+	size_t start;
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, 1024);
+	mnl_attr_put(nlh, RTA_GATEWAY, 16, gw);
+	mnl_attr_put_u32(nlh, RTA_OIF, 4);
+	metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
+	mnl_attr_put_u32(nlh, RTAX_MTU, 1400);
+	mnl_attr_nest_end(nlh, metrics);
+
+	assert_int_equal(rtroute_parse(nlh, &got), -EAFNOSUPPORT);   /* the IPv4 parser stays IPv4 */
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(rtroute_parse_any(nlh, &got), 0);
+	assert_int_equal(got.family, AF_INET6);
+	assert_int_equal(got.dst_len, 0);
+	assert_int_equal(got.dst, 0);
+	assert_int_equal(got.gw, 0);
+	assert_int_equal(got.via.family, AF_INET6);
+	assert_memory_equal(got.via.v6, gw, 16);
+	assert_int_equal(got.oif, 4);
+	assert_int_equal(got.table, RT_TABLE_MAIN);
+	assert_int_equal(got.priority, 1024);
+	assert_int_equal(got.mtu, 1400);
+	assert_int_equal(got.type, RTN_UNICAST);
+
+	/* multipath (two routers): the first nexthop stands for the route */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_type = RTN_UNICAST;
+	mp = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
+	for (int i = 0; i < 2; i++) {
+		start = nlh->nlmsg_len;
+		nh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nh));
+		nh->rtnh_ifindex = 7 + i;
+		mnl_attr_put(nlh, RTA_GATEWAY, 16, i ? gw2 : gw);
+		nh = (struct rtnexthop *)(buf + start);
+		nh->rtnh_len = (unsigned short)(nlh->nlmsg_len - start);
+	}
+	mnl_attr_nest_end(nlh, mp);
+	assert_int_equal(rtroute_parse_any(nlh, &got), 0);
+	assert_int_equal(got.oif, 7);
+	assert_int_equal(got.via.family, AF_INET6);
+	assert_memory_equal(got.via.v6, gw, 16);
+
+	/* an IPv4 route whose nexthops are IPv6 (RTA_VIA in RTA_MULTIPATH) */
+	memcpy(via, &fam, 2);
+	memcpy(via + 2, gw2, 16);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 24;
+	mnl_attr_put_u32(nlh, RTA_DST, htonl(IP(10, 244, 3, 0)));
+	mp = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
+	start = nlh->nlmsg_len;
+	nh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nh));
+	nh->rtnh_ifindex = 3;
+	mnl_attr_put(nlh, RTA_VIA, sizeof(via), via);
+	nh = (struct rtnexthop *)(buf + start);
+	nh->rtnh_len = (unsigned short)(nlh->nlmsg_len - start);
+	mnl_attr_nest_end(nlh, mp);
+	assert_int_equal(rtroute_parse(nlh, &got), 0);
+	assert_int_equal(got.dst, IP(10, 244, 3, 0));
+	assert_int_equal(got.oif, 3);
+	assert_int_equal(got.gw, 0);
+	assert_int_equal(got.via.family, AF_INET6);
+	assert_memory_equal(got.via.v6, gw2, 16);
+
+	/* RTA_VIA of another family or a wrong length is not read as an IPv6 nexthop */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	fam = AF_INET;
+	memcpy(via, &fam, 2);
+	mnl_attr_put(nlh, RTA_VIA, sizeof(via), via);
+	mnl_attr_put(nlh, RTA_VIA, 6, via);   /* truncated */
+	assert_int_equal(rtroute_parse(nlh, &got), 0);
+	assert_int_equal(got.via.family, 0);
+	/* an IPv4 route's 16-byte RTA_GATEWAY is no IPv6 nexthop either */
+	mnl_attr_put(nlh, RTA_GATEWAY, 16, gw);
+	assert_int_equal(rtroute_parse(nlh, &got), 0);
+	assert_int_equal(got.via.family, 0);
+	assert_int_equal(got.gw, 0);
+}
+
+static void test_route_dump_family(void **state)
+{
+	_Alignas(8) char buf[64] = { 0 };
+	const struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct attrs top;
+	int len = rtroute_build_dump_family(buf, sizeof(buf), SEQ, AF_INET6);
+
+	assert_header(nlh, len, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);
+	assert_int_equal(rtm->rtm_family, AF_INET6);
+	assert_int_equal(rtm->rtm_table, 0);
+	collect_msg(nlh, sizeof(*rtm), &top);
+	assert_int_equal(top.total, 0);
 }
 
 static void test_route_parse_rejects(void **state)
@@ -1283,6 +1533,16 @@ static int b_route_dump(void *buf, size_t len, const void *arg)
 	return rtroute_build_dump(buf, len, SEQ);
 }
 
+static int b_route_dump6(void *buf, size_t len, const void *arg)
+{
+	return rtroute_build_dump_family(buf, len, SEQ, AF_INET6);
+}
+
+static int b_addr_dump6(void *buf, size_t len, const void *arg)
+{
+	return rtaddr_build_dump_family(buf, len, SEQ, AF_INET6);
+}
+
 static void test_short_buffers_link(void **state)
 {
 	struct rtlink_veth full = veth_full();
@@ -1329,6 +1589,8 @@ static void test_short_buffers_addr_route(void **state)
 		check_short_buffers(b_route_add, &route_cases[i]);
 	}
 	check_short_buffers(b_route_dump, NULL);
+	check_short_buffers(b_route_dump6, NULL);
+	check_short_buffers(b_addr_dump6, NULL);
 }
 
 int main(void)
@@ -1353,12 +1615,16 @@ int main(void)
 		cmocka_unit_test(test_addr_dump),
 		cmocka_unit_test(test_addr_parse_back),
 		cmocka_unit_test(test_addr_parse_kernel_answers),
+		cmocka_unit_test(test_addr_parse_any),
+		cmocka_unit_test(test_addr_dump_family),
 		cmocka_unit_test(test_route_build),
 		cmocka_unit_test(test_route_build_add),
 		cmocka_unit_test(test_route_dump),
 		cmocka_unit_test(test_route_parse_back),
 		cmocka_unit_test(test_route_parse_rejects),
 		cmocka_unit_test(test_route_parse_kernel_multipath),
+		cmocka_unit_test(test_route_parse_ipv6),
+		cmocka_unit_test(test_route_dump_family),
 		cmocka_unit_test(test_short_buffers_link),
 		cmocka_unit_test(test_short_buffers_addr_route),
 	};
