@@ -84,8 +84,9 @@ $(B)/obj/%.o: %.c $(FLAGS_STAMP)
 $(B)/shoald: $(B)/obj/netd/main.o $(DAEMON_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_DAEMON_LINK)) -lpthread -ldl
 
-# The plugin is exec'd for every container: jansson + libc only (no libcurl, no libuv).
-$(B)/shoal: $(B)/obj/cni-plugin/main.o $(PLUGIN_OBJ) $(LIB_OBJ)
+# The plugin is exec'd for every container: jansson + libc only (no libcurl, no libuv).  tc/quota.o
+# (libc only) parses the rates of CNI_ARGS with tc's units.
+$(B)/shoal: $(B)/obj/cni-plugin/main.o $(PLUGIN_OBJ) $(LIB_OBJ) $(B)/obj/tc/quota.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_PLUGIN))
 
 $(B)/netctl: $(B)/obj/netctl/main.o $(NETCTL_OBJ) $(LIB_OBJ)

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,7 +389,7 @@ fail:
 	return -EINVAL;
 }
 
-static const char *json_type_name(const json_t *j)
+const char *cni_json_type_name(const json_t *j)
 {
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: return "an object";
@@ -426,7 +427,7 @@ static int conf_bool(json_t *root, const char *key, bool def, bool *ret, struct 
 	}
 	if (!json_is_boolean(j)) {
 		cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"%s\" must be a boolean, not %s", key,
-			      json_type_name(j));
+			      cni_json_type_name(j));
 		return -EINVAL;
 	}
 	*ret = json_is_true(j);
@@ -444,7 +445,7 @@ static int conf_string(json_t *root, const char *key, const char *def, const cha
 	}
 	if (!json_is_string(j)) {
 		cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"%s\" must be a string, not %s", key,
-			      json_type_name(j));
+			      cni_json_type_name(j));
 		return -EINVAL;
 	}
 	*ret = json_string_value(j);
@@ -487,7 +488,7 @@ static int conf_int(json_t *root, const char *key, int def, long long min, long 
 	}
 	if (!json_is_integer(j)) {
 		cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"%s\" must be an integer, not %s", key,
-			      json_type_name(j));
+			      cni_json_type_name(j));
 		return -EINVAL;
 	}
 	v = json_integer_value(j);
@@ -509,7 +510,7 @@ static int conf_attachments(const json_t *a, const char *key, struct cni_error *
 
 	if (!json_is_array(a)) {
 		cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"%s\" must be an array, not %s", key,
-			      json_type_name(a));
+			      cni_json_type_name(a));
 		return -EINVAL;
 	}
 	json_array_foreach(a, i, e) {
@@ -517,7 +518,7 @@ static int conf_attachments(const json_t *a, const char *key, struct cni_error *
 
 		if (!json_is_object(e)) {
 			cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"%s\": entry %zu must be an object, not %s",
-				      key, i, json_type_name(e));
+				      key, i, cni_json_type_name(e));
 			return -EINVAL;
 		}
 		if (!json_is_string(id) || !json_is_string(ifn)) {
@@ -529,9 +530,66 @@ static int conf_attachments(const json_t *a, const char *key, struct cni_error *
 	return 0;
 }
 
+/* The first number in j whose magnitude is 2^63 or more (j parsed with JSON_DECODE_INT_AS_REAL),
+ * its path ("runtimeConfig.bandwidth.ingressRate") in path[len..].  As doubles, integers just below
+ * 2^63 (within 512) round to 2^63 too: one of those earlier in the document would be named instead,
+ * a value that is as good as out of range anyway. */
+static bool find_huge_number(const json_t *j, char *path, size_t len, size_t size, double *ret)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_real(j)) {
+		double d = json_real_value(j);
+
+		if (d >= 9223372036854775808.0 || d <= -9223372036854775808.0) {
+			*ret = d;
+			return true;
+		}
+		return false;
+	}
+	if (json_is_object(j)) {
+		json_object_foreach((json_t *)j, k, v) {
+			snprintf(path + len, size - len, "%s%s", len ? "." : "", k);
+			if (find_huge_number(v, path, strlen(path), size, ret))
+				return true;
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) {
+			snprintf(path + len, size - len, "[%zu]", i);
+			if (find_huge_number(v, path, strlen(path), size, ret))
+				return true;
+		}
+	}
+	path[len] = '\0';
+	return false;
+}
+
+/* jansson refuses a whole document for one integer beyond int64 ("too big integer"), though it is
+ * valid JSON and Go's uint64 fields take up to 2^64 - 1.  Say which key it is: 7, like any other
+ * value of the config we cannot take.  0 when it was something else. */
+static int huge_integer_error(const char *data, size_t len, struct cni_error *err)
+{
+	json_t *root = json_loadb(data, len, JSON_DECODE_INT_AS_REAL, NULL);
+	char path[256] = "", q[CNI_QUOTE_SIZE];
+	double d;
+	int r = 0;
+
+	if (root && find_huge_number(root, path, 0, sizeof(path), &d)) {
+		r = cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key %s: the integer %.4g is larger than "
+				  "%lld, the largest shoal reads", cni_quote(path, q, sizeof(q)), d, (long long)INT64_MAX);
+		cni_error_details(err, "shoal reads JSON integers as signed 64-bit numbers; bandwidth rates are bit/s and "
+				  "bursts bits, and 9223372036854775807 bit/s is more than any link");
+	}
+	json_decref(root);
+	return r;
+}
+
 enum cni_version cni_conf_peek_version(const char *data, size_t len)
 {
-	json_t *root = json_loadb(data, len, 0, NULL);
+	/* Numbers as reals: a huge integer elsewhere must not hide the version. */
+	json_t *root = json_loadb(data, len, JSON_DECODE_INT_AS_REAL, NULL);
 	enum cni_version v = CNI_VERSION_UNKNOWN;
 
 	if (json_is_object(root))
@@ -551,6 +609,8 @@ int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct cn
 	if (len == 0)
 		return cni_error_set(err, CNI_ERR_DECODE, "network config on stdin is empty");
 	c.root = json_loadb(data, len, 0, &jerr);
+	if (!c.root && json_error_code(&jerr) == json_error_numeric_overflow && huge_integer_error(data, len, err) < 0)
+		return -EINVAL;
 	if (!c.root) {
 		cni_error_set(err, CNI_ERR_DECODE, "network config on stdin is not valid JSON: %s at line %d column %d",
 			      jerr.text, jerr.line, jerr.column);
@@ -558,7 +618,7 @@ int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct cn
 		return -EINVAL;
 	}
 	if (!json_is_object(c.root)) {
-		cni_error_set(err, CNI_ERR_DECODE, "network config must be a JSON object, not %s", json_type_name(c.root));
+		cni_error_set(err, CNI_ERR_DECODE, "network config must be a JSON object, not %s", cni_json_type_name(c.root));
 		r = -EINVAL;
 		goto fail;
 	}
@@ -574,7 +634,7 @@ int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct cn
 	}
 	if (!json_is_string(j)) {
 		cni_error_set(err, CNI_ERR_INCOMPATIBLE_VERSION, "network config key \"cniVersion\" must be a string, not %s",
-			      json_type_name(j));
+			      cni_json_type_name(j));
 		cni_error_details(err, "plugin supports %s", cni_versions_supported_text());
 		r = -EINVAL;
 		goto fail;
@@ -595,7 +655,7 @@ int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct cn
 	}
 	if (!json_is_string(j)) {
 		r = cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"name\" must be a string, not %s",
-				  json_type_name(j));
+				  cni_json_type_name(j));
 		goto fail;
 	}
 	c.name = json_string_value(j);
@@ -654,7 +714,7 @@ int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct cn
 	if (j && !json_is_null(j)) {
 		if (!json_is_object(j)) {
 			r = cni_error_set(err, CNI_ERR_INVALID_CONFIG, "network config key \"prevResult\" must be an object, not %s",
-					  json_type_name(j));
+					  cni_json_type_name(j));
 			goto fail;
 		}
 		c.prev_result = j;

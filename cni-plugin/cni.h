@@ -56,6 +56,9 @@ json_t *cni_error_json(const struct cni_error *err, enum cni_version v);
 const char *cni_quote(const char *s, char *buf, size_t size);
 #define CNI_QUOTE_SIZE 300
 
+/* "an object", "an integer", "a number", "null", ... for messages. */
+const char *cni_json_type_name(const json_t *j);
+
 enum cni_version cni_version_parse(const char *s);
 const char *cni_version_string(enum cni_version v);
 /* "0.3.0, 0.3.1, ..." for messages. */
@@ -112,7 +115,8 @@ struct cni_conf {
 };
 
 /* Parse and validate len bytes of configuration.  Codes: 6 not JSON / not an object, 1 missing or
- * unsupported cniVersion, 7 everything else (missing name/type, wrong types or values of our keys).
+ * unsupported cniVersion, 7 everything else (missing name/type, wrong types or values of our keys,
+ * an integer anywhere beyond what jansson holds, int64: the message names its key).
  * Keys we do not know are ignored. */
 int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct cni_error *err);
 void cni_conf_done(struct cni_conf *conf);

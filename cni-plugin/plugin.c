@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cni-plugin/bandwidth.h"
 #include "cni-plugin/result.h"
 #include "lib/cnierr.h"
 #include "lib/ipc.h"
@@ -178,10 +179,25 @@ static int prev_result_valid(const struct cni_conf *conf, struct cni_error *err)
 	return 0;
 }
 
+/* The workload's bandwidth settings (runtimeConfig.bandwidth, SHOAL_* of CNI_ARGS) as the request's
+ * "bandwidth" object; *ret_obj NULL when there are none. */
+static int bandwidth_request(const struct cni_conf *conf, const json_t *args, json_t **ret_obj, struct cni_error *err)
+{
+	struct cni_bandwidth bw;
+	int r;
+
+	r = cni_bandwidth_parse(conf->root, args, &bw, err);
+	if (r < 0)
+		return r;
+	if (cni_bandwidth_json(&bw, ret_obj) < 0)
+		return cni_error_set(err, SHOAL_ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
 static int cmd_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_plugin_reply *reply)
 {
 	struct cni_error *err = &reply->err;
-	json_t *args = NULL, *req = NULL, *resp = NULL, *merged = NULL;
+	json_t *args = NULL, *req = NULL, *resp = NULL, *merged = NULL, *bw = NULL;
 	char msg[256];
 	int fd = -1, r;
 
@@ -189,6 +205,9 @@ static int cmd_add(const struct cni_env *env, const struct cni_conf *conf, struc
 	r = cni_args_parse(env->args, &args, err);
 	if (r < 0)
 		return r;
+	r = bandwidth_request(conf, args, &bw, err);
+	if (r < 0)
+		goto out;
 	if (conf->prev_result) {
 		r = prev_result_valid(conf, err);
 		if (r < 0)
@@ -209,6 +228,11 @@ static int cmd_add(const struct cni_env *env, const struct cni_conf *conf, struc
 	/* Sent only when false: shoald's default is a default route, and older shoalds know no key. */
 	if (!conf->default_route)
 		json_object_set_new(req, "defaultRoute", json_false());
+	/* Only when there is something to say: a request without settings stays as it was. */
+	if (bw && json_object_set(req, "bandwidth", bw) < 0) {
+		r = cni_error_set(err, SHOAL_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
 	r = ipc_call(conf->socket, req, fd, conf->timeout_ms, &resp);
 	if (r < 0) {
 		transport_error(err, CNI_ERR_TRY_AGAIN_LATER, conf, r);
@@ -238,6 +262,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	json_decref(args);
+	json_decref(bw);
 	json_decref(req);
 	json_decref(resp);
 	json_decref(merged);
@@ -303,7 +328,7 @@ static int cmd_del(const struct cni_env *env, const struct cni_conf *conf, struc
 static int cmd_check(const struct cni_env *env, const struct cni_conf *conf, struct cni_plugin_reply *reply)
 {
 	struct cni_error *err = &reply->err;
-	json_t *req = NULL, *resp = NULL, *prev = NULL;
+	json_t *req = NULL, *resp = NULL, *prev = NULL, *args = NULL, *bw = NULL;
 	int fd = -1, r;
 
 	r = need_version(conf, CNI_VERSION_0_4_0, "CHECK", err);
@@ -317,10 +342,21 @@ static int cmd_check(const struct cni_env *env, const struct cni_conf *conf, str
 	r = prev_result_valid(conf, err);
 	if (r < 0)
 		return r;
+	/* The bandwidth settings ADD was given (the runtime passes CHECK the same CNI_ARGS and
+	 * runtimeConfig), so that shoald can compare them with what it set up. */
+	r = cni_args_parse(env->args, &args, err);
+	if (r < 0)
+		return r;
+	r = bandwidth_request(conf, args, &bw, err);
+	json_decref(args);
+	if (r < 0)
+		return r;
 	/* shoald speaks 1.1.0 results only. */
 	r = cni_result_convert(conf->prev_result, CNI_VERSION_1_1_0, &prev);
-	if (r < 0)
-		return cni_error_set(err, SHOAL_ERR_INTERNAL, "out of memory");
+	if (r < 0) {
+		r = cni_error_set(err, SHOAL_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
 	r = netns_open(env->netns, err, &fd);
 	if (r < 0)
 		goto out;
@@ -335,6 +371,10 @@ static int cmd_check(const struct cni_env *env, const struct cni_conf *conf, str
 		json_object_set_new(req, "defaultRoute", json_false());
 	if (conf->mtu)
 		json_object_set_new(req, "mtu", json_integer(conf->mtu));
+	if (bw && json_object_set(req, "bandwidth", bw) < 0) {
+		r = cni_error_set(err, SHOAL_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
 	r = ipc_call(conf->socket, req, fd, conf->timeout_ms, &resp);
 	if (r < 0) {
 		transport_error(err, CNI_ERR_TRY_AGAIN_LATER, conf, r);
@@ -344,6 +384,7 @@ static int cmd_check(const struct cni_env *env, const struct cni_conf *conf, str
 out:
 	if (fd >= 0)
 		close(fd);
+	json_decref(bw);
 	json_decref(prev);
 	json_decref(req);
 	json_decref(resp);

@@ -14,6 +14,23 @@ enum request_op {
 	REQ_RELEASE, REQ_HOSTS, REQ_NETWORK, REQ_LEAVE,
 };
 
+/* A workload's bandwidth in one direction (ingress = to the workload, egress = from it); 0 = not set. */
+struct request_bandwidth_dir {
+	uint64_t guarantee;         /* bit/s, HTB rate; 0: shoald's default guarantee */
+	uint64_t limit;             /* bit/s, HTB ceil; 0: the host's capacity in that direction */
+	uint64_t burst;             /* bits; 0: htb's rule alone.  Only ever lowers the burst/cburst
+	                             * tc/htb.c computes, never raises it (runtimes send 2^32 - 1) */
+};
+
+/* The "bandwidth" object of add and check (docs/api.md).  Every value <= INT64_MAX (JSON's int64),
+ * guarantee <= limit where both are set. */
+struct request_bandwidth {
+	struct request_bandwidth_dir ingress, egress;
+	int priority;               /* 0 (highest) .. 7; -1 = not set */
+};
+
+#define REQUEST_BW_PRIORITY_MAX 7
+
 struct request {
 	enum request_op op;
 	const char *container_id;   /* add, del, check */
@@ -29,6 +46,7 @@ struct request {
 	json_t *valid;              /* gc: array of {containerId, ifname} */
 	struct cidr4 subnet;        /* release: a network address with its prefix length */
 	bool force;                 /* release: also a lease that is still renewed */
+	struct request_bandwidth bandwidth; /* add, check: all 0 and priority -1 when absent */
 };
 
 #define REQUEST_MSGLEN 64
@@ -42,6 +60,14 @@ struct request_error {
 
 /* 0 and *ret filled, or -EINVAL and *err filled. */
 int request_parse(json_t *j, struct request *ret, struct request_error *err);
+
+/* The "bandwidth" object alone (also the attachment record's, netd/records.c): bw may be NULL
+ * (nothing set: zeros, priority -1). */
+int request_bandwidth_decode(json_t *bw, struct request_bandwidth *ret, struct request_error *err);
+/* Anything set at all? */
+bool request_bandwidth_set(const struct request_bandwidth *b);
+/* The object with only the values set; NULL when nothing is set (or out of memory). */
+json_t *request_bandwidth_encode(const struct request_bandwidth *b);
 
 /* The CNI spec's network name: an alphanumeric, then alphanumerics, '_', '.', '-'; we also cap it
  * at 255 bytes (the record field).  NULL or empty is invalid. */

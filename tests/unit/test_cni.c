@@ -1,5 +1,5 @@
 /* Unit tests of the CNI plugin's parsing, validation and result conversion (cni-plugin/cni.c,
- * cni-plugin/result.c).  No root, no daemon. */
+ * cni-plugin/result.c, cni-plugin/bandwidth.c).  No root, no daemon. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cni-plugin/bandwidth.h"
 #include "cni-plugin/cni.h"
 #include "cni-plugin/result.h"
 #include "lib/cnierr.h"
@@ -454,6 +456,15 @@ static void test_conf_bad(void **state)
 		{ "{\"cniVersion\":\"1.1.0\",\"name\":\"n" N256 "\",\"type\":\"shoal\"}", 7,
 		  "network config key \"name\": \"nnnn" },
 		{ "{\"cniVersion\":\"1.1.0\",\"name\":\"n" N256 "\",\"type\":\"shoal\"}", 7, "is longer than 255 bytes" },
+		/* Valid JSON, but beyond jansson's int64 (Go's uint64 takes it): the key is named. */
+		{ "{" BASE ",\"runtimeConfig\":{\"bandwidth\":{\"IngressRate\":18446744073709551615}}}", 7,
+		  "network config key \"runtimeConfig.bandwidth.IngressRate\": the integer 1.845e+19 is larger than "
+		  "9223372036854775807" },
+		{ "{" BASE ",\"runtimeConfig\":{\"bandwidth\":{\"egressBurst\":9223372036854775808}}}", 7,
+		  "\"runtimeConfig.bandwidth.egressBurst\": the integer" },
+		{ "{" BASE ",\"x\":[1,{\"y\":-99999999999999999999}]}", 7, "key \"x[1].y\": the integer -1e+20" },
+		/* A real beyond double: jansson cannot read the document at all. */
+		{ "{" BASE ",\"runtimeConfig\":{\"bandwidth\":{\"ingressRate\":1e400}}}", 6, "not valid JSON" },
 	};
 	int failed = 0;
 
@@ -484,6 +495,189 @@ static void test_conf_peek_version(void **state)
 	assert_int_equal(cni_conf_peek_version("", 0), CNI_VERSION_UNKNOWN);
 	t = "{\"cniVersion\":\"9.9.9\"}";
 	assert_int_equal(cni_conf_peek_version(t, strlen(t)), CNI_VERSION_UNKNOWN);
+	/* The error for a too large integer is still given in the config's version. */
+	t = "{\"cniVersion\":\"0.4.0\",\"runtimeConfig\":{\"bandwidth\":{\"ingressRate\":99999999999999999999}}}";
+	assert_int_equal(cni_conf_peek_version(t, strlen(t)), CNI_VERSION_0_4_0);
+}
+
+/* ---- bandwidth: runtimeConfig.bandwidth and SHOAL_* of CNI_ARGS ---- */
+
+/* Parse a config whose runtimeConfig.bandwidth is bw_text (NULL: no runtimeConfig) with CNI_ARGS
+ * args; on success *ret is the request's "bandwidth" object (NULL when nothing is set). */
+static int bw_parse(const char *bw_text, const char *args, json_t **ret, struct cni_error *err)
+{
+	struct cni_error e = { 0 };
+	struct cni_bandwidth bw;
+	struct cni_conf c;
+	json_t *a = NULL;
+	char *text = NULL;
+	int r;
+
+	if (bw_text)
+		assert_true(asprintf(&text, "{" BASE ",\"runtimeConfig\":{\"portMappings\":[],\"bandwidth\":%s}}",
+				     bw_text) > 0);
+	else
+		assert_true(asprintf(&text, "{" BASE "}") > 0);
+	if (cni_conf_parse(text, strlen(text), &c, &e) < 0)
+		fail_msg("config refused: %s: %s", text, e.msg);
+	if (cni_args_parse(args, &a, &e) < 0)
+		fail_msg("CNI_ARGS refused: %s: %s", args, e.msg);
+	*ret = NULL;
+	r = cni_bandwidth_parse(c.root, a, &bw, err);
+	if (r == 0)
+		assert_int_equal(cni_bandwidth_json(&bw, ret), 0);
+	json_decref(a);
+	cni_conf_done(&c);
+	free(text);
+	return r;
+}
+
+static void bw_expect(const char *bw_text, const char *args, const char *want)
+{
+	struct cni_error err = { 0 };
+	json_t *got;
+
+	if (bw_parse(bw_text, args, &got, &err) < 0)
+		fail_msg("%s with CNI_ARGS %s refused: %d %s", bw_text ? bw_text : "(none)", args ? args : "(none)",
+			 err.code, err.msg);
+	if (!want) {
+		if (got)
+			fail_msg("%s with CNI_ARGS %s: want no bandwidth object, got %s", bw_text ? bw_text : "(none)",
+				 args ? args : "(none)", json_dumps(got, JSON_COMPACT));
+		return;
+	}
+	if (!got)
+		fail_msg("%s with CNI_ARGS %s: no bandwidth object, want %s", bw_text ? bw_text : "(none)",
+			 args ? args : "(none)", want);
+	assert_json_eq(got, want);
+	json_decref(got);
+}
+
+static void test_bandwidth_runtime_config(void **state)
+{
+	/* Debian 12's containerd (go-cni's struct without JSON tags): capitalized keys, a burst of
+	 * 2^32 - 1, and 0 for the direction without an annotation, which means "not set". */
+	bw_expect("{\"IngressRate\":10000000,\"IngressBurst\":4294967295,\"EgressRate\":0,\"EgressBurst\":0}", NULL,
+		  "{\"ingress\":{\"limit\":10000000,\"burst\":4294967295}}");
+	/* The spelling of libcni's documentation and the reference plugin, with shoal's keys. */
+	bw_expect("{\"ingressRate\":200000000,\"ingressBurst\":800000,\"egressRate\":100000000,\"egressBurst\":4294967295,"
+		  "\"ingressGuarantee\":50000000,\"egressGuarantee\":100000000,\"priority\":0}", NULL,
+		  "{\"ingress\":{\"guarantee\":50000000,\"limit\":200000000,\"burst\":800000},"
+		  "\"egress\":{\"guarantee\":100000000,\"limit\":100000000,\"burst\":4294967295},\"priority\":0}");
+	/* Any case, as Go's decoder matches. */
+	bw_expect("{\"INGRESSRATE\":1000,\"eGrEsSgUaRaNtEe\":7,\"PRIORITY\":3}", NULL,
+		  "{\"ingress\":{\"limit\":1000},\"egress\":{\"guarantee\":7},\"priority\":3}");
+	/* The largest value the request can carry. */
+	bw_expect("{\"egressRate\":9223372036854775807}", NULL, "{\"egress\":{\"limit\":9223372036854775807}}");
+	/* A burst alone is passed on (shoald only ever lowers htb's burst with it). */
+	bw_expect("{\"ingressBurst\":4294967295}", NULL, "{\"ingress\":{\"burst\":4294967295}}");
+	/* Nothing set: no object at all, so the request is what it was without bandwidth. */
+	bw_expect(NULL, NULL, NULL);
+	bw_expect("{}", NULL, NULL);
+	bw_expect("null", NULL, NULL);
+	bw_expect("{\"IngressRate\":0,\"IngressBurst\":0,\"EgressRate\":0,\"EgressBurst\":0}", NULL, NULL);
+	bw_expect("{\"ingressRate\":null,\"priority\":null}", NULL, NULL);
+	/* The reference plugin's subnet lists are not ours: ignored (shoal shapes all traffic). */
+	bw_expect("{\"egressRate\":5000,\"unshapedSubnets\":[\"10.0.0.0/8\"]}", NULL, "{\"egress\":{\"limit\":5000}}");
+}
+
+static void test_bandwidth_cni_args(void **state)
+{
+	/* tc's units (quota_parse_rate): decimal, binary, bytes per second, fractions. */
+	bw_expect(NULL, "K8S_POD_NAME=web-0;SHOAL_INGRESS_LIMIT=100mbit;SHOAL_EGRESS_GUARANTEE=1.5gbit;"
+		  "SHOAL_EGRESS_LIMIT=10gbps;SHOAL_INGRESS_GUARANTEE=64kibit;SHOAL_PRIORITY=7",
+		  "{\"ingress\":{\"guarantee\":65536,\"limit\":100000000},"
+		  "\"egress\":{\"guarantee\":1500000000,\"limit\":80000000000},\"priority\":7}");
+	bw_expect(NULL, "SHOAL_INGRESS_LIMIT=2500", "{\"ingress\":{\"limit\":2500}}");
+	bw_expect(NULL, "SHOAL_INGRESS_LIMIT=9223372036854775807bit", "{\"ingress\":{\"limit\":9223372036854775807}}");
+	bw_expect(NULL, "SHOAL_PRIORITY=0", "{\"priority\":0}");
+	/* 0 is not set, as in runtimeConfig. */
+	bw_expect(NULL, "SHOAL_INGRESS_LIMIT=0;SHOAL_EGRESS_GUARANTEE=0mbit", NULL);
+	/* CNI_ARGS win, key by key; the burst and the other keys stay. */
+	bw_expect("{\"IngressRate\":10000000,\"IngressBurst\":4294967295,\"EgressRate\":30000000,\"priority\":1}",
+		  "SHOAL_INGRESS_LIMIT=20mbit;SHOAL_PRIORITY=5",
+		  "{\"ingress\":{\"limit\":20000000,\"burst\":4294967295},\"egress\":{\"limit\":30000000},\"priority\":5}");
+	/* A guarantee from CNI_ARGS under a limit from runtimeConfig. */
+	bw_expect("{\"egressRate\":30000000}", "SHOAL_EGRESS_GUARANTEE=30mbit",
+		  "{\"egress\":{\"guarantee\":30000000,\"limit\":30000000}}");
+	/* An unset value (0) overrides nothing: a limit cannot be lifted that way. */
+	bw_expect("{\"ingressRate\":10000000}", "SHOAL_INGRESS_LIMIT=0", "{\"ingress\":{\"limit\":10000000}}");
+	/* Guarantee and limit are checked after merging: the CNI_ARGS limit makes room for the
+	 * runtimeConfig guarantee (one below it is refused, test_bandwidth_bad). */
+	bw_expect("{\"ingressRate\":10000000,\"ingressGuarantee\":20000000}", "SHOAL_INGRESS_LIMIT=20mbit",
+		  "{\"ingress\":{\"guarantee\":20000000,\"limit\":20000000}}");
+}
+
+static void test_bandwidth_bad(void **state)
+{
+	const struct {
+		const char *bw, *args;
+		int code;
+		const char *substr;
+	} cases[] = {
+		{ "{\"ingressRate\":-1}", NULL, 7, "network config key \"runtimeConfig.bandwidth.ingressRate\": -1 is negative" },
+		{ "{\"IngressBurst\":-4294967295}", NULL, 7, "\"runtimeConfig.bandwidth.IngressBurst\": -4294967295 is negative" },
+		{ "{\"egressRate\":\"10M\"}", NULL, 7, "\"runtimeConfig.bandwidth.egressRate\" must be an integer (bit/s), not a string" },
+		{ "{\"egressRate\":1.5}", NULL, 7, "\"runtimeConfig.bandwidth.egressRate\" must be an integer (bit/s), not 1.5" },
+		{ "{\"egressRate\":1e30}", NULL, 7, "must be an integer (bit/s), not 1e+30" },
+		{ "{\"egressRate\":10000000.0}", NULL, 7, "must be an integer (bit/s), not 1e+07" },
+		{ "{\"egressBurst\":true}", NULL, 7, "\"runtimeConfig.bandwidth.egressBurst\" must be an integer (bits), not a boolean" },
+		{ "{\"ingressGuarantee\":[1]}", NULL, 7, "\"runtimeConfig.bandwidth.ingressGuarantee\" must be an integer" },
+		{ "{\"priority\":8}", NULL, 7, "\"runtimeConfig.bandwidth.priority\": 8 is out of range 0..7" },
+		{ "{\"Priority\":-1}", NULL, 7, "\"runtimeConfig.bandwidth.Priority\": -1 is negative" },
+		{ "{\"priority\":1.0}", NULL, 7, "\"runtimeConfig.bandwidth.priority\" must be an integer (0..7), not 1" },
+		{ "[]", NULL, 7, "network config key \"runtimeConfig.bandwidth\" must be an object, not an array" },
+		{ "\"100mbit\"", NULL, 7, "\"runtimeConfig.bandwidth\" must be an object, not a string" },
+		{ "{\"ingressRate\":1,\"IngressRate\":2}", NULL, 7, "has both \"ingressRate\" and \"IngressRate\"" },
+		{ "{\"ingressRate\":100000000,\"ingressGuarantee\":200000000}", NULL, 7,
+		  "ingress guarantee 200mbit (runtimeConfig.bandwidth.ingressGuarantee) exceeds the ingress limit 100mbit "
+		  "(runtimeConfig.bandwidth.ingressRate)" },
+		{ "{\"EgressRate\":1000,\"EgressGuarantee\":1001}", NULL, 7, "egress guarantee 1001bit" },
+		/* CNI_ARGS: code 4, the variable's key named. */
+		{ NULL, "SHOAL_INGRESS_LIMIT=fast", 4, "CNI_ARGS: SHOAL_INGRESS_LIMIT \"fast\" is not a rate" },
+		{ NULL, "SHOAL_INGRESS_LIMIT=", 4, "SHOAL_INGRESS_LIMIT \"\" is not a rate" },
+		{ NULL, "SHOAL_EGRESS_LIMIT=-1mbit", 4, "SHOAL_EGRESS_LIMIT \"-1mbit\" is not a rate" },
+		{ NULL, "SHOAL_EGRESS_LIMIT=1e9", 4, "SHOAL_EGRESS_LIMIT \"1e9\" is not a rate" },
+		{ NULL, "SHOAL_EGRESS_LIMIT=100 mbit", 4, "is not a rate" },
+		{ NULL, "SHOAL_EGRESS_LIMIT=100zbit", 4, "is not a rate" },
+		{ NULL, "SHOAL_INGRESS_GUARANTEE=18446744073709551616", 4,
+		  "SHOAL_INGRESS_GUARANTEE \"18446744073709551616\" is above 9223372036854775807 bit/s" },
+		{ NULL, "SHOAL_INGRESS_GUARANTEE=10000000tbit", 4, "is above 9223372036854775807 bit/s" },
+		{ NULL, "SHOAL_INGRESS_GUARANTEE=9223372036854775808", 4, "is above 9223372036854775807 bit/s" },
+		{ NULL, "SHOAL_EGRESS_GUARANTEE=0.5bit", 4, "SHOAL_EGRESS_GUARANTEE \"0.5bit\" is less than 1 bit/s" },
+		{ NULL, "SHOAL_PRIORITY=8", 4, "CNI_ARGS: SHOAL_PRIORITY \"8\" is not a priority 0..7" },
+		{ NULL, "SHOAL_PRIORITY=-1", 4, "SHOAL_PRIORITY \"-1\" is not a priority" },
+		{ NULL, "SHOAL_PRIORITY=", 4, "SHOAL_PRIORITY \"\" is not a priority" },
+		{ NULL, "SHOAL_PRIORITY=1.0", 4, "is not a priority" },
+		{ NULL, "SHOAL_PRIORITY=high", 4, "is not a priority" },
+		{ NULL, "SHOAL_INGRESS_LIMIT=10mbit;SHOAL_INGRESS_GUARANTEE=11mbit", 4,
+		  "ingress guarantee 11mbit (SHOAL_INGRESS_GUARANTEE) exceeds the ingress limit 10mbit (SHOAL_INGRESS_LIMIT)" },
+		/* Across the two sources: 4 when either value came from CNI_ARGS. */
+		{ "{\"ingressRate\":100000000}", "SHOAL_INGRESS_GUARANTEE=200mbit", 4,
+		  "ingress guarantee 200mbit (SHOAL_INGRESS_GUARANTEE) exceeds the ingress limit 100mbit "
+		  "(runtimeConfig.bandwidth.ingressRate)" },
+		{ "{\"egressGuarantee\":80000000}", "SHOAL_EGRESS_LIMIT=50mbit", 4,
+		  "egress guarantee 80mbit (runtimeConfig.bandwidth.egressGuarantee) exceeds the egress limit 50mbit "
+		  "(SHOAL_EGRESS_LIMIT)" },
+	};
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cni_error err = { 0 };
+		json_t *got = NULL;
+
+		if (bw_parse(cases[i].bw, cases[i].args, &got, &err) == 0) {
+			print_error("case %zu accepted: %s / %s\n", i, cases[i].bw ? cases[i].bw : "-",
+				    cases[i].args ? cases[i].args : "-");
+			json_decref(got);
+			failed++;
+		} else if (err.code != cases[i].code || !strstr(err.msg, cases[i].substr)) {
+			print_error("case %zu %s / %s: want code %d \"%s\", got %d \"%s\"\n", i, cases[i].bw ? cases[i].bw : "-",
+				    cases[i].args ? cases[i].args : "-", cases[i].code, cases[i].substr, err.code, err.msg);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
 }
 
 /* A config with NUL bytes inside: jansson refuses \u0000 in strings and raw NULs end the text. */
@@ -710,6 +904,9 @@ int main(void)
 		cmocka_unit_test(test_conf_bad),
 		cmocka_unit_test(test_conf_peek_version),
 		cmocka_unit_test(test_conf_embedded_nul),
+		cmocka_unit_test(test_bandwidth_runtime_config),
+		cmocka_unit_test(test_bandwidth_cni_args),
+		cmocka_unit_test(test_bandwidth_bad),
 		cmocka_unit_test(test_result_v0),
 		cmocka_unit_test(test_result_v1),
 		cmocka_unit_test(test_result_chain_of_versions),

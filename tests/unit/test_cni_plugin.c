@@ -806,6 +806,129 @@ static void test_default_route_sent(void **state)
 	other_ns_stop(&ns);
 }
 
+/* ---- ADD / CHECK: bandwidth settings (runtimeConfig.bandwidth, SHOAL_* of CNI_ARGS) ---- */
+
+/* What Debian 12's containerd sends for a pod annotated kubernetes.io/ingress-bandwidth: 10M. */
+#define CONTAINERD_BW "\"runtimeConfig\":{\"bandwidth\":{\"IngressRate\":10000000,\"IngressBurst\":4294967295," \
+		      "\"EgressRate\":0,\"EgressBurst\":0}}"
+#define CHECK_PREV "\"prevResult\":{\"cniVersion\":\"1.0.0\"}"
+
+static void expect_request_bandwidth(const struct fake *f, const char *what, const char *want)
+{
+	json_t *req = request_json(f), *bw = json_object_get(req, "bandwidth"), *w = NULL;
+
+	if (want)
+		assert_non_null(w = json_loads(want, 0, NULL));
+	if (want ? !json_equal(bw, w) : bw != NULL)
+		fail_msg("%s: request %s, want \"bandwidth\": %s", what, f->request, want ? want : "(none)");
+	json_decref(w);
+	json_decref(req);
+}
+
+/* ADD and CHECK hand shoald the merged settings; without settings the request has no "bandwidth". */
+static void test_bandwidth_sent(void **state)
+{
+	struct fake *f = *state;
+	struct other_ns ns;
+	char bin[PATH_MAX], out[4096], netns_env[96];
+	const char *args = "K8S_POD_NAME=web-0;SHOAL_EGRESS_GUARANTEE=5mbit;SHOAL_PRIORITY=2";
+	const char *want = "{\"ingress\":{\"limit\":10000000,\"burst\":4294967295},\"egress\":{\"guarantee\":5000000},"
+			   "\"priority\":2}";
+	char *add = conf_text(f, "1.0.0", CONTAINERD_BW);
+	char *check = conf_text(f, "1.0.0", CONTAINERD_BW "," CHECK_PREV);
+	char *plain = conf_text(f, "1.0.0", CHECK_PREV);
+	const struct {
+		const char *cmd, *conf, *args, *want;
+	} cases[] = {
+		{ "ADD", add, args, want },
+		{ "CHECK", check, args, want },
+		{ "ADD", add, NULL, "{\"ingress\":{\"limit\":10000000,\"burst\":4294967295}}" },
+		{ "ADD", plain, "SHOAL_INGRESS_LIMIT=1gbit", "{\"ingress\":{\"limit\":1000000000}}" },
+		{ "ADD", plain, "K8S_POD_NAME=web-0", NULL },
+		{ "CHECK", plain, NULL, NULL },
+	};
+
+	if (!other_ns_start(&ns)) {
+		free(add);
+		free(check);
+		free(plain);
+		skip();
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cni_env env = { .command = cases[i].cmd, .container_id = "c1", .ifname = "eth0", .netns = ns.path,
+				       .args = cases[i].args };
+		struct cni_plugin_reply reply;
+		char what[64];
+
+		fake_start(f, "{\"ok\":false,\"code\":100,\"msg\":\"x\"}");
+		assert_int_not_equal(run(&env, cases[i].conf, &reply), 0);
+		fake_stop(f);
+		assert_int_equal(f->connections, 1);
+		snprintf(what, sizeof(what), "case %zu (%s)", i, cases[i].cmd);
+		expect_request_bandwidth(f, what, cases[i].want);
+		cni_plugin_reply_done(&reply);
+	}
+	/* The binary, as containerd runs it: CNI_ARGS from the environment, rates in tc's units. */
+	if (plugin_binary(bin, sizeof(bin))) {
+		char *envp[] = { (char *)"CNI_COMMAND=ADD", (char *)"CNI_CONTAINERID=c1", (char *)"CNI_IFNAME=eth0", netns_env,
+				 (char *)"CNI_ARGS=IgnoreUnknown=1;SHOAL_EGRESS_GUARANTEE=5mbit;SHOAL_PRIORITY=2", NULL };
+
+		snprintf(netns_env, sizeof(netns_env), "CNI_NETNS=%s", ns.path);
+		fake_start(f, "{\"ok\":false,\"code\":100,\"msg\":\"x\"}");
+		assert_int_equal(exec_plugin(bin, envp, add, out, sizeof(out)), 1);
+		fake_stop(f);
+		assert_int_equal(f->connections, 1);
+		expect_request_bandwidth(f, "the binary", want);
+	}
+	other_ns_stop(&ns);
+	free(add);
+	free(check);
+	free(plain);
+}
+
+/* Invalid settings are refused before shoald is asked (and before CNI_NETNS is opened). */
+static void test_bandwidth_refused_early(void **state)
+{
+	struct fake *f = *state;
+	struct cni_env add = { .command = "ADD", .container_id = "c1", .ifname = "eth0", .netns = "/nonexistent/ns" };
+	struct cni_env check = add;
+	const struct {
+		const char *extra, *args;
+		int code;
+		const char *substr;
+	} cases[] = {
+		{ "\"runtimeConfig\":{\"bandwidth\":{\"IngressRate\":-10000000,\"IngressBurst\":4294967295}}", NULL, 7,
+		  "\"runtimeConfig.bandwidth.IngressRate\": -10000000 is negative" },
+		{ "\"runtimeConfig\":{\"bandwidth\":{\"egressRate\":1e30}}", NULL, 7,
+		  "\"runtimeConfig.bandwidth.egressRate\" must be an integer (bit/s), not 1e+30" },
+		{ "\"runtimeConfig\":{\"bandwidth\":{\"egressRate\":18446744073709551615}}", NULL, 7,
+		  "\"runtimeConfig.bandwidth.egressRate\": the integer 1.845e+19 is larger than 9223372036854775807" },
+		{ "\"runtimeConfig\":{\"bandwidth\":{\"priority\":9}}", NULL, 7, "\"runtimeConfig.bandwidth.priority\": 9" },
+		{ "\"runtimeConfig\":{\"bandwidth\":{\"ingressRate\":1000,\"ingressGuarantee\":2000}}", NULL, 7,
+		  "ingress guarantee 2kbit (runtimeConfig.bandwidth.ingressGuarantee) exceeds" },
+		{ "\"runtimeConfig\":{\"bandwidth\":5}", NULL, 7, "\"runtimeConfig.bandwidth\" must be an object" },
+		{ CONTAINERD_BW, "SHOAL_INGRESS_GUARANTEE=20mbit", 4,
+		  "ingress guarantee 20mbit (SHOAL_INGRESS_GUARANTEE) exceeds the ingress limit 10mbit "
+		  "(runtimeConfig.bandwidth.IngressRate)" },
+		{ "", "SHOAL_EGRESS_LIMIT=lots", 4, "CNI_ARGS: SHOAL_EGRESS_LIMIT \"lots\" is not a rate" },
+		{ "", "SHOAL_PRIORITY=8", 4, "CNI_ARGS: SHOAL_PRIORITY \"8\" is not a priority 0..7" },
+	};
+
+	check.command = "CHECK";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char extra[512], *conf;
+
+		add.args = check.args = cases[i].args;
+		conf = conf_text(f, "1.0.0", cases[i].extra);
+		expect_refused(f, add, conf, cases[i].code, cases[i].substr);
+		free(conf);
+		snprintf(extra, sizeof(extra), "%s%s" CHECK_PREV, cases[i].extra, *cases[i].extra ? "," : "");
+		conf = conf_text(f, "1.0.0", extra);
+		expect_refused(f, check, conf, cases[i].code, cases[i].substr);
+		free(conf);
+	}
+}
+
 /* ---- ADD / CHECK: the CNI_IFNAME rule, before shoald is asked ---- */
 
 static void test_ifname_refused_early(void **state)
@@ -878,6 +1001,8 @@ int main(void)
 		T(test_shoald_error_reaches_runtime),
 		T(test_del_down_binary),
 		T(test_default_route_sent),
+		T(test_bandwidth_sent),
+		T(test_bandwidth_refused_early),
 		T(test_ifname_refused_early),
 		T(test_status),
 		T(test_gc),

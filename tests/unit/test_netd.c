@@ -253,6 +253,83 @@ static void test_request_refused(void **state)
 	expect_code("{\"op\":\"gc\",\"network\":\"n\",\"valid\":[{\"containerId\":\"c\"}]}", CNI_ERR_DECODE, "valid");
 }
 
+/* The "bandwidth" object of add and check: decoded exactly, validated as strictly as the plugin
+ * does (shoald trusts no client), absent = all unset. */
+static void test_request_bandwidth(void **state)
+{
+	struct request_error err = { 0 };
+	struct request q;
+
+	assert_int_equal(parse("{\"op\":\"add\",\"containerId\":\"c1\",\"ifname\":\"eth0\",\"network\":\"n\",\"bandwidth\":"
+	                       "{\"ingress\":{\"guarantee\":50000000,\"limit\":200000000,\"burst\":4294967295},"
+	                       "\"egress\":{\"limit\":9223372036854775807},\"priority\":0,\"future\":1}}", &q, &err), 0);
+	assert_int_equal(q.bandwidth.ingress.guarantee, 50000000);
+	assert_int_equal(q.bandwidth.ingress.limit, 200000000);
+	assert_int_equal(q.bandwidth.ingress.burst, 4294967295ULL);
+	assert_int_equal(q.bandwidth.egress.guarantee, 0);
+	assert_true(q.bandwidth.egress.limit == (uint64_t)INT64_MAX);
+	assert_int_equal(q.bandwidth.egress.burst, 0);
+	assert_int_equal(q.bandwidth.priority, 0);
+
+	/* Absent: nothing set, priority -1 (not 0, the highest). */
+	assert_int_equal(parse("{\"op\":\"add\",\"containerId\":\"c1\",\"ifname\":\"eth0\",\"network\":\"n\"}", &q, &err), 0);
+	assert_int_equal(q.bandwidth.ingress.limit, 0);
+	assert_int_equal(q.bandwidth.egress.guarantee, 0);
+	assert_int_equal(q.bandwidth.priority, -1);
+	assert_int_equal(parse("{\"op\":\"add\",\"containerId\":\"c1\",\"ifname\":\"eth0\",\"network\":\"n\","
+	                       "\"bandwidth\":{\"egress\":{}}}", &q, &err), 0);
+	assert_int_equal(q.bandwidth.priority, -1);
+	assert_int_equal(q.bandwidth.egress.limit, 0);
+	/* 0 is "not set", and a guarantee equal to the limit is fine. */
+	assert_int_equal(parse("{\"op\":\"add\",\"containerId\":\"c1\",\"ifname\":\"eth0\",\"network\":\"n\","
+	                       "\"bandwidth\":{\"ingress\":{\"guarantee\":300,\"limit\":0},\"egress\":{\"guarantee\":7,"
+	                       "\"limit\":7},\"priority\":7}}", &q, &err), 0);
+	assert_int_equal(q.bandwidth.ingress.guarantee, 300);
+	assert_int_equal(q.bandwidth.ingress.limit, 0);
+	assert_int_equal(q.bandwidth.egress.guarantee, 7);
+	assert_int_equal(q.bandwidth.priority, 7);
+
+	/* check carries the same object. */
+	assert_int_equal(parse("{\"op\":\"check\",\"containerId\":\"c1\",\"ifname\":\"eth0\",\"bandwidth\":"
+	                       "{\"egress\":{\"guarantee\":5000000},\"priority\":2}}", &q, &err), 0);
+	assert_int_equal(q.op, REQ_CHECK);
+	assert_int_equal(q.bandwidth.egress.guarantee, 5000000);
+	assert_int_equal(q.bandwidth.priority, 2);
+	/* del never looks at it: a delete must not fail over settings it does not use. */
+	assert_int_equal(parse("{\"op\":\"del\",\"containerId\":\"c1\",\"ifname\":\"eth0\",\"bandwidth\":5}", &q, &err), 0);
+	assert_int_equal(q.bandwidth.priority, -1);
+	assert_int_equal(parse("{\"op\":\"status\"}", &q, &err), 0);
+	assert_int_equal(q.bandwidth.priority, -1);
+
+#define ADD "{\"op\":\"add\",\"containerId\":\"c\",\"ifname\":\"eth0\",\"network\":\"n\","
+	expect_code(ADD "\"bandwidth\":5}", CNI_ERR_DECODE, "\"bandwidth\" must be an object");
+	expect_code(ADD "\"bandwidth\":null}", CNI_ERR_DECODE, "\"bandwidth\" must be an object");
+	expect_code(ADD "\"bandwidth\":{\"ingress\":[]}}", CNI_ERR_DECODE, "\"bandwidth.ingress\" must be an object");
+	expect_code(ADD "\"bandwidth\":{\"egress\":100}}", CNI_ERR_DECODE, "\"bandwidth.egress\" must be an object");
+	expect_code(ADD "\"bandwidth\":{\"ingress\":{\"limit\":-1}}}", CNI_ERR_INVALID_CONFIG, "bandwidth.ingress.limit");
+	expect_code(ADD "\"bandwidth\":{\"ingress\":{\"limit\":\"100mbit\"}}}", CNI_ERR_INVALID_CONFIG,
+	            "bandwidth.ingress.limit must be an integer");
+	expect_code(ADD "\"bandwidth\":{\"ingress\":{\"guarantee\":1.5}}}", CNI_ERR_INVALID_CONFIG,
+	            "bandwidth.ingress.guarantee");
+	expect_code(ADD "\"bandwidth\":{\"egress\":{\"burst\":1e30}}}", CNI_ERR_INVALID_CONFIG, "bandwidth.egress.burst");
+	expect_code(ADD "\"bandwidth\":{\"egress\":{\"burst\":true}}}", CNI_ERR_INVALID_CONFIG, "bandwidth.egress.burst");
+	expect_code(ADD "\"bandwidth\":{\"egress\":{\"guarantee\":-5000000}}}", CNI_ERR_INVALID_CONFIG,
+	            "bandwidth.egress.guarantee");
+	expect_code(ADD "\"bandwidth\":{\"ingress\":{\"guarantee\":200000000,\"limit\":100000000}}}", CNI_ERR_INVALID_CONFIG,
+	            "bandwidth.ingress.guarantee 200000000 bit/s exceeds bandwidth.ingress.limit 100000000 bit/s");
+	expect_code(ADD "\"bandwidth\":{\"egress\":{\"guarantee\":2,\"limit\":1}}}", CNI_ERR_INVALID_CONFIG,
+	            "bandwidth.egress.guarantee 2 bit/s exceeds");
+	expect_code(ADD "\"bandwidth\":{\"priority\":8}}", CNI_ERR_INVALID_CONFIG, "bandwidth.priority");
+	expect_code(ADD "\"bandwidth\":{\"priority\":-1}}", CNI_ERR_INVALID_CONFIG, "bandwidth.priority");
+	expect_code(ADD "\"bandwidth\":{\"priority\":\"1\"}}", CNI_ERR_INVALID_CONFIG, "bandwidth.priority");
+	expect_code(ADD "\"bandwidth\":{\"priority\":1.0}}", CNI_ERR_INVALID_CONFIG, "bandwidth.priority");
+#undef ADD
+	expect_code("{\"op\":\"check\",\"containerId\":\"c\",\"ifname\":\"eth0\",\"bandwidth\":{\"ingress\":{\"limit\":-1}}}",
+	            CNI_ERR_INVALID_CONFIG, "bandwidth.ingress.limit");
+	expect_code("{\"op\":\"check\",\"containerId\":\"c\",\"ifname\":\"eth0\",\"bandwidth\":[]}", CNI_ERR_DECODE,
+	            "bandwidth");
+}
+
 /* The cluster operations: release names a subnet exactly; leave must be confirmed. */
 static void test_request_cluster_ops(void **state)
 {
@@ -310,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_plan_many),
 		cmocka_unit_test(test_request_add),
 		cmocka_unit_test(test_request_refused),
+		cmocka_unit_test(test_request_bandwidth),
 		cmocka_unit_test(test_request_cluster_ops),
 		cmocka_unit_test(test_lease_live),
 	};
