@@ -16,6 +16,10 @@
  * byte 12, the destination at byte 16. */
 #define U32_OFF_IPV4_SRC 12
 #define U32_OFF_IPV4_DST 16
+/* A hash key on an address's low byte: the kernel takes the 32-bit word at hoff, masks it with
+ * hmask and shifts it right by the mask's trailing zeros (none here), then keeps the bits the
+ * table's divisor allows (u32_hash_fold()). */
+#define U32_HMASK_LOW_BYTE 0x000000ffu
 
 static uint16_t op_flags(enum tcmsg_op op)
 {
@@ -411,6 +415,20 @@ static bool put_mirred(struct nlmsghdr *nlh, size_t buflen, uint32_t ifindex)
 	return true;
 }
 
+/* The hash-table fields of a filter, checked the way u32_change() would (see tcmsg.h). */
+static bool u32_hash_fields_valid(const struct tcmsg_u32 *f)
+{
+	if (f->hashkey > TCMSG_U32_HASHKEY_IPV4_DST || (f->hashkey != TCMSG_U32_HASHKEY_NONE && !f->link))
+		return false;
+	if (TCMSG_U32_NODE(f->ht) || TCMSG_U32_BUCKET(f->link) || TCMSG_U32_NODE(f->link))
+		return false;
+	/* u32_change() refuses a handle of another table and takes the bucket from ht, not from the
+	 * handle: a handle that disagrees would not be the filter's handle. */
+	if (f->ht && TCMSG_U32_HTID(f->handle) && (f->handle & ~0xfffu) != f->ht)
+		return false;
+	return true;
+}
+
 int tcmsg_build_u32(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_u32 *f)
 {
 	struct {
@@ -418,12 +436,13 @@ int tcmsg_build_u32(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, co
 		struct tc_u32_key key;
 	} s;
 	uint32_t info = TC_H_MAKE((uint32_t)f->prio << 16, htons(u32_protocol(f)));
+	bool verdict = f->classid || f->redirect_ifindex;
 	struct nlmsghdr *nlh;
 	struct nlattr *opts;
 
-	if (f->prefix_len > 32 || f->match > TCMSG_U32_IPV4_DST)
+	if (f->prefix_len > 32 || f->match > TCMSG_U32_IPV4_DST || !u32_hash_fields_valid(f))
 		return -EINVAL;
-	if (op != TCMSG_DEL && (!f->prio || (!f->classid && !f->redirect_ifindex)))
+	if (op != TCMSG_DEL && (!f->prio || (!verdict && !f->link)))
 		return -EINVAL;
 	nlh = put_tc_header(buf, buflen, op == TCMSG_DEL ? RTM_DELTFILTER : RTM_NEWTFILTER, op_flags(op), seq,
 	                    f->ifindex, f->parent, f->handle, info);
@@ -434,8 +453,10 @@ int tcmsg_build_u32(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, co
 
 	memset(&s, 0, sizeof(s));
 	/* TERMINAL: a matching key ends the walk with this node's verdict (tc sets it whenever a
-	 * classid or an action is given). */
-	s.sel.flags = TC_U32_TERMINAL;
+	 * classid or an action is given).  A pure link must not be terminal: when no filter of the
+	 * linked table takes the packet, the walk comes back to the linking node and a terminal one
+	 * would end it there, with no class. */
+	s.sel.flags = verdict ? TC_U32_TERMINAL : 0;
 	s.sel.nkeys = 1;
 	if (f->match != TCMSG_U32_ALL) {
 		uint32_t mask = prefix_mask(f->prefix_len);
@@ -444,8 +465,16 @@ int tcmsg_build_u32(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, co
 		s.key.val = htonl(f->addr & mask);
 		s.key.off = f->match == TCMSG_U32_IPV4_SRC ? U32_OFF_IPV4_SRC : U32_OFF_IPV4_DST;
 	}
+	if (f->hashkey != TCMSG_U32_HASHKEY_NONE) {
+		s.sel.hmask = htonl(U32_HMASK_LOW_BYTE);
+		s.sel.hoff = f->hashkey == TCMSG_U32_HASHKEY_IPV4_SRC ? U32_OFF_IPV4_SRC : U32_OFF_IPV4_DST;
+	}
 	opts = mnl_attr_nest_start_check(nlh, buflen, TCA_OPTIONS);
 	if (!opts)
+		return -ENOBUFS;
+	if (f->ht && !mnl_attr_put_u32_check(nlh, buflen, TCA_U32_HASH, f->ht))
+		return -ENOBUFS;
+	if (f->link && !mnl_attr_put_u32_check(nlh, buflen, TCA_U32_LINK, f->link))
 		return -ENOBUFS;
 	if (f->classid && !mnl_attr_put_u32_check(nlh, buflen, TCA_U32_CLASSID, f->classid))
 		return -ENOBUFS;
@@ -502,6 +531,34 @@ static int acts_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+static int get_u32_attr(const struct nlattr *a, uint32_t *ret)
+{
+	if (!a)
+		return 0;
+	if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return -EBADMSG;
+	*ret = mnl_attr_get_u32(a);
+	return 0;
+}
+
+/* The selector's hash key: none, or the low byte of an IPv4 address. */
+static int parse_hashkey(const struct tc_u32_sel *sel, enum tcmsg_u32_hashkey *ret)
+{
+	if (!sel->hmask && !sel->hoff) {
+		*ret = TCMSG_U32_HASHKEY_NONE;
+		return 0;
+	}
+	if (sel->hmask != htonl(U32_HMASK_LOW_BYTE))
+		return -EOPNOTSUPP;
+	if (sel->hoff == U32_OFF_IPV4_SRC)
+		*ret = TCMSG_U32_HASHKEY_IPV4_SRC;
+	else if (sel->hoff == U32_OFF_IPV4_DST)
+		*ret = TCMSG_U32_HASHKEY_IPV4_DST;
+	else
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 int tcmsg_parse_u32(const struct nlmsghdr *nlh, struct tcmsg_u32 *ret)
 {
 	const struct tc_u32_sel *sel;
@@ -511,6 +568,7 @@ int tcmsg_parse_u32(const struct nlmsghdr *nlh, struct tcmsg_u32 *ret)
 	struct nest_table tb;
 	struct tc_top top;
 	uint32_t mask;
+	bool verdict;
 	int r;
 
 	r = parse_top(nlh, RTM_NEWTFILTER, RTM_DELTFILTER, &tcm, &top);
@@ -528,7 +586,14 @@ int tcmsg_parse_u32(const struct nlmsghdr *nlh, struct tcmsg_u32 *ret)
 	sel = struct_attr(tb.tb[TCA_U32_SEL], sizeof(*sel));
 	if (!sel || mnl_attr_get_payload_len(tb.tb[TCA_U32_SEL]) < sizeof(*sel) + sel->nkeys * sizeof(*key))
 		return -EBADMSG;
-	if (sel->nkeys != 1 || (sel->flags & ~TC_U32_TERMINAL) || tb.tb[TCA_U32_LINK])
+	if (sel->nkeys != 1 || (sel->flags & ~TC_U32_TERMINAL))
+		return -EOPNOTSUPP;
+	if (get_u32_attr(tb.tb[TCA_U32_HASH], &f.ht) < 0 || get_u32_attr(tb.tb[TCA_U32_LINK], &f.link) < 0)
+		return -EBADMSG;
+	r = parse_hashkey(sel, &f.hashkey);
+	if (r < 0)
+		return r;
+	if (f.hashkey != TCMSG_U32_HASHKEY_NONE && !f.link)
 		return -EOPNOTSUPP;
 	key = (const struct tc_u32_key *)((const char *)sel + sizeof(*sel));
 
@@ -571,6 +636,72 @@ int tcmsg_parse_u32(const struct nlmsghdr *nlh, struct tcmsg_u32 *ret)
 			return -EOPNOTSUPP;
 		f.redirect_ifindex = p.ifindex;
 	}
+	/* What we build: TERMINAL exactly when there is a verdict (a pure link is not terminal), and
+	 * a filter without a verdict links somewhere. */
+	verdict = f.classid || f.redirect_ifindex || tb.tb[TCA_U32_ACT];
+	if (!!(sel->flags & TC_U32_TERMINAL) != verdict || (!verdict && !f.link))
+		return -EOPNOTSUPP;
 	*ret = f;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ u32 hash tables */
+
+static bool divisor_valid(uint32_t d)
+{
+	return d && d <= TCMSG_U32_DIVISOR_MAX && !(d & (d - 1));
+}
+
+int tcmsg_build_u32_table(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_u32_table *t)
+{
+	uint16_t protocol = t->protocol ? t->protocol : ETH_P_IP;
+	uint32_t info = TC_H_MAKE((uint32_t)t->prio << 16, htons(protocol));
+	struct nlmsghdr *nlh;
+	struct nlattr *opts;
+
+	/* A table cannot be changed (see tcmsg.h): REPLACE would fail whenever the table exists. */
+	if (op == TCMSG_REPLACE || !t->prio || (t->handle & 0xfffffu))
+		return -EINVAL;
+	if (op != TCMSG_DEL && !divisor_valid(t->divisor))
+		return -EINVAL;
+	nlh = put_tc_header(buf, buflen, op == TCMSG_DEL ? RTM_DELTFILTER : RTM_NEWTFILTER, op_flags(op), seq,
+	                    t->ifindex, t->parent, t->handle, info);
+	if (!nlh || !mnl_attr_put_strz_check(nlh, buflen, TCA_KIND, "u32"))
+		return -ENOBUFS;
+	if (op == TCMSG_DEL)
+		return (int)nlh->nlmsg_len;
+	opts = mnl_attr_nest_start_check(nlh, buflen, TCA_OPTIONS);
+	if (!opts || !mnl_attr_put_u32_check(nlh, buflen, TCA_U32_DIVISOR, t->divisor))
+		return -ENOBUFS;
+	mnl_attr_nest_end(nlh, opts);
+	return (int)nlh->nlmsg_len;
+}
+
+int tcmsg_parse_u32_table(const struct nlmsghdr *nlh, struct tcmsg_u32_table *ret)
+{
+	struct tcmsg_u32_table t = { 0 };
+	const struct tcmsg *tcm;
+	struct nest_table tb;
+	struct tc_top top;
+	int r;
+
+	r = parse_top(nlh, RTM_NEWTFILTER, RTM_DELTFILTER, &tcm, &top);
+	if (r < 0)
+		return r;
+	if (strcmp(top.kind, "u32") || !top.options)
+		return -ENOENT;
+	if (parse_nest(top.options, TCA_U32_MAX, &tb) < 0)
+		return -EBADMSG;
+	/* u32_dump() of a table: its divisor and nothing else; a filter has a selector. */
+	if (!tb.tb[TCA_U32_DIVISOR] || tb.tb[TCA_U32_SEL])
+		return -ENOENT;
+	if (get_u32_attr(tb.tb[TCA_U32_DIVISOR], &t.divisor) < 0 || (tcm->tcm_handle & 0xfffffu))
+		return -EBADMSG;
+	t.ifindex = tcm->tcm_ifindex;
+	t.parent = tcm->tcm_parent;
+	t.handle = tcm->tcm_handle;
+	t.prio = (uint16_t)(TC_H_MAJ(tcm->tcm_info) >> 16);
+	t.protocol = ntohs((uint16_t)TC_H_MIN(tcm->tcm_info));
+	*ret = t;
 	return 0;
 }

@@ -81,16 +81,34 @@ struct tcmsg_htb_class {
 };
 
 /* A u32 filter with one 32-bit key: either every packet (match_all) or an IPv4 source or
- * destination under a mask.  Its verdict is a class, a mirred egress redirect, or both. */
+ * destination under a mask.  Its verdict is a class, a mirred egress redirect, or both; or,
+ * instead of a verdict, a link to a hash table where the walk goes on (see below). */
 enum tcmsg_u32_match {
 	TCMSG_U32_ALL,           /* key 0/0 at offset 0: every packet of the filter's protocol */
 	TCMSG_U32_IPV4_SRC,
 	TCMSG_U32_IPV4_DST,
 };
 
-/* A u32 handle: hash table id (12 bits), bucket (8 bits), node (12 bits). */
+/* A u32 handle: hash table id (12 bits), bucket (8 bits), node (12 bits).  A table is HT:0:0
+ * (node 0 is reserved for tables), a filter HT:bucket:node.  Each priority has a root table
+ * the kernel numbers itself (800: for the first u32 priority of a qdisc, then 801:, 802: ...);
+ * a classification starts there. */
 #define TCMSG_U32_HANDLE(htid, hash, node) \
 	((uint32_t)(htid) << 20 | (uint32_t)((hash) & 0xff) << 12 | (uint32_t)((node) & 0xfff))
+#define TCMSG_U32_HTID(h) ((uint32_t)(h) >> 20)
+#define TCMSG_U32_BUCKET(h) (((uint32_t)(h) >> 12) & 0xffu)
+#define TCMSG_U32_NODE(h) ((uint32_t)(h) & 0xfffu)
+/* The largest u32 hash table (the kernel refuses a bigger divisor). */
+#define TCMSG_U32_DIVISOR_MAX 256
+
+/* How a linking filter picks the bucket of the linked table: the low byte of the IPv4 source
+ * or destination address (sel.hoff 12 or 16, sel.hmask 0x000000ff, tc's "hashkey mask
+ * 0x000000ff at 12"); with 256 buckets the bucket is the address's last octet. */
+enum tcmsg_u32_hashkey {
+	TCMSG_U32_HASHKEY_NONE,      /* bucket 0 (a table of one bucket) */
+	TCMSG_U32_HASHKEY_IPV4_SRC,
+	TCMSG_U32_HASHKEY_IPV4_DST,
+};
 
 struct tcmsg_u32 {
 	int ifindex;
@@ -106,6 +124,26 @@ struct tcmsg_u32 {
 	uint8_t prefix_len;      /* 0..32 */
 	uint32_t classid;        /* 0 = none */
 	uint32_t redirect_ifindex;  /* mirred egress redirect to this device; 0 = none */
+	/* Hash tables (TCA_U32_HASH, TCA_U32_LINK, the selector's hash key). */
+	uint32_t ht;             /* the table and bucket the filter lives in (HT:bucket:0); 0 = the
+	                          * priority's root table.  Dumps report it for every filter, the
+	                          * root's too (e.g. 800:0:0). */
+	uint32_t link;           /* a match goes on in this table (HT:0:0); 0 = none */
+	enum tcmsg_u32_hashkey hashkey;  /* with link: which bucket of it */
+};
+
+/* A u32 hash table (tc's "u32 divisor N"): an entry of the filter list like a filter, at the
+ * priority and protocol of the filters that will use it.  Node 0 of a handle means "table", so
+ * the kernel cannot change one: a REPLACE of an existing table fails with EINVAL ("Key node id
+ * cannot be zero", seen on 6.18); we build ADD and DEL only.  Deleting a table fails with EBUSY
+ * while a filter links to it; its own filters go with it. */
+struct tcmsg_u32_table {
+	int ifindex;
+	uint32_t parent;         /* as for struct tcmsg_u32 */
+	uint16_t prio;           /* > 0 */
+	uint16_t protocol;       /* host order; 0 = ETH_P_IP (tables hold address matches) */
+	uint32_t handle;         /* HT:0:0; 0 on ADD = the kernel picks one */
+	uint32_t divisor;        /* buckets: a power of two, 1 .. TCMSG_U32_DIVISOR_MAX */
 };
 
 /* Qdiscs: ADD and REPLACE carry the options of q->kind; DEL needs ifindex, parent and handle. */
@@ -121,11 +159,27 @@ int tcmsg_build_class_dump(void *buf, size_t buflen, uint32_t seq, int ifindex);
 /* RTM_NEWTCLASS of kind "htb": -ENOENT for another kind, -EBADMSG when malformed. */
 int tcmsg_parse_htb_class(const struct nlmsghdr *nlh, struct tcmsg_htb_class *ret);
 
-/* u32 filters: -EINVAL for prefix_len > 32, a verdict-less filter, or prio 0 on ADD/REPLACE.
- * DEL needs ifindex, parent, prio, protocol and (optionally) the full handle. */
+/* u32 filters: -EINVAL for prefix_len > 32, a filter with neither verdict nor link, or prio 0 on
+ * ADD/REPLACE; for an ht with node bits, a link that is not a table (HT:0:0), a hash key without
+ * a link, or a handle whose table or bucket differs from ht's (the kernel would refuse the first
+ * and silently use ht's bucket for the second).  A filter is TERMINAL (a match ends the walk
+ * with its verdict) exactly when it has a verdict: a pure link is not, so a packet that no
+ * filter of the linked table takes comes back and goes on with the next filter.
+ * DEL needs ifindex, parent, prio, protocol and (optionally) the full handle; without a handle
+ * it removes the whole priority (every filter and table of it).
+ * REPLACE of an existing filter changes its verdict and link only: the kernel keeps the old
+ * selector (seen on 6.18), so a different match needs DEL + ADD. */
 int tcmsg_build_u32(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_u32 *f);
 int tcmsg_build_filter_dump(void *buf, size_t buflen, uint32_t seq, int ifindex, uint32_t parent);
 /* RTM_NEWTFILTER of kind u32 with one key (what we build): -ENOENT for another kind, and for the
- * hash-table entries a u32 dump also reports (they carry no selector); -EOPNOTSUPP for a selector
- * or action we do not build. */
+ * hash-table entries a u32 dump also reports (they carry no selector: read them with
+ * tcmsg_parse_u32_table()); -EOPNOTSUPP for a selector or action we do not build. */
 int tcmsg_parse_u32(const struct nlmsghdr *nlh, struct tcmsg_u32 *ret);
+
+/* u32 hash tables: ADD or DEL (-EINVAL for REPLACE, see above), -EINVAL for a divisor that is not
+ * a power of two in 1..256, a handle with bucket or node bits, or prio 0. */
+int tcmsg_build_u32_table(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_u32_table *t);
+/* The table entries of a u32 dump (TCA_U32_DIVISOR, no selector), each priority's root table
+ * included (divisor 1): -ENOENT for anything else (filters, the priority's kind-only line, other
+ * kinds), -EBADMSG when malformed. */
+int tcmsg_parse_u32_table(const struct nlmsghdr *nlh, struct tcmsg_u32_table *ret);

@@ -8,8 +8,17 @@
 #   1:20 80mbit prio 2 (default), a bfifo under each leaf.
 # shoal-in (traffic to workloads): HTB 2: root 50gbit, 2:10 10gbit, 2:20 40gbit (64-bit rates).
 # h-wl gets clsact: ingress -> shoal-out, egress -> shoal-in; 10.244.7.2 is classified into 1:10
-# on shoal-out and 2:10 on shoal-in.  A ping from the workload must be counted there, and
-# nowhere else.  Packet counters only: no rates, no timing.
+# on shoal-out and 2:10 on shoal-in by the hashed classifier (table 100:, link for 10.244.7.0/24,
+# one filter in bucket 2).  A ping from the workload must be counted there, and nowhere else.
+# Packet counters only: no rates, no timing.
+#
+# The second host (tchash) is the daemon's layout at scale: a bridge with three workloads in a
+# /20 (two of them in the same hash bucket), 250 more workload filters, the same-host exemption
+# on the veths, and an outside namespace behind the host:
+#
+#   [wa] 10.244.16.2   -- h-a --+
+#   [wb] 10.244.17.2   -- h-b --+-- br0 10.244.16.1/20 [tchash] h-out 198.18.0.1 -- 198.18.0.2 [out]
+#   [wc] 10.244.31.250 -- h-c --+
 #
 # The driver is a small C program compiled here from the tc/ sources (no Makefile rule).
 source "$(dirname "$0")/lib.sh"
@@ -20,6 +29,7 @@ cat >"$LAB_TMP/tc_drv.c" <<'EOF'
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +78,40 @@ static uint64_t rate(const char *s)
 	if (r < 0)
 		die(s, r, NULL);
 	return v;
+}
+
+static uint32_t ip4(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		die(s, -EINVAL, NULL);
+	return ntohl(a.s_addr);
+}
+
+/* "a.b.c.d/len" */
+static void subnet(const char *s, uint32_t *addr, uint8_t *len)
+{
+	char *c = strdup(s), *slash = c ? strchr(c, '/') : NULL;
+
+	if (!slash)
+		die(s, -EINVAL, NULL);
+	*slash = '\0';
+	*addr = ip4(c);
+	*len = (uint8_t)atoi(slash + 1);
+	free(c);
+}
+
+static enum tcmsg_op op_of(const char *s)
+{
+	if (!strcmp(s, "add"))
+		return TCMSG_ADD;
+	if (!strcmp(s, "replace"))
+		return TCMSG_REPLACE;
+	if (!strcmp(s, "del"))
+		return TCMSG_DEL;
+	die(s, -EINVAL, NULL);
+	return TCMSG_ADD;
 }
 
 /* "minor:rate:ceil:prio" (ceil may be empty = root) */
@@ -236,6 +280,100 @@ static void cmd_filters(char **argv)
 		die("filter dump", r, kerr);
 }
 
+/* Print an IFB's classifier as classify_parse_ifb_filter() reads the kernel's dump. */
+static void print_handle(const char *what, uint32_t h)
+{
+	printf("%s %x:%x:%x", what, TCMSG_U32_HTID(h), TCMSG_U32_BUCKET(h), TCMSG_U32_NODE(h));
+}
+
+static int ifb_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct classify_ifb_filter c;
+	char a[INET_ADDRSTRLEN];
+	struct in_addr in;
+	int r = classify_parse_ifb_filter(nlh, &c);
+
+	if (r == -ENOENT)
+		return MNL_CB_OK;
+	if (r < 0) {
+		printf("error %s\n", strerror(-r));
+		return MNL_CB_OK;
+	}
+	in.s_addr = htonl(c.addr);
+	inet_ntop(AF_INET, &in, a, sizeof(a));
+	switch (c.kind) {
+	case CLASSIFY_IFB_TABLE:
+		print_handle("table", c.handle);
+		printf(" divisor %u\n", c.divisor);
+		break;
+	case CLASSIFY_IFB_LINK:
+		print_handle("link", c.handle);
+		printf(" %s %s/%u\n", c.from_workload ? "src" : "dst", a, c.prefix_len);
+		break;
+	case CLASSIFY_IFB_WORKLOAD:
+		print_handle("workload", c.handle);
+		printf(" %s %s %x:%x\n", c.from_workload ? "src" : "dst", a, TCMSG_MAJOR(c.classid), TCMSG_MINOR(c.classid));
+		break;
+	case CLASSIFY_IFB_OTHER:
+		print_handle("other", c.handle);
+		printf("\n");
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static void cmd_classifier(char **argv)
+{
+	char kerr[NLSOCK_ERRLEN] = "";
+	int r;
+
+	tcmsg_build_filter_dump(buf, sizeof(buf), nlsock_next_seq(ns), ifindex(argv[0]),
+	                        TCMSG_HANDLE(strtoul(argv[1], NULL, 16), 0));
+	r = nlsock_query(ns, buf, ifb_cb, NULL, NULL, kerr);
+	if (r < 0)
+		die("filter dump", r, kerr);
+}
+
+/* workloads IFB MAJOR out|in SUBNET MINOR < addresses: ADD a filter per address, in batches. */
+static void cmd_workloads(char **argv)
+{
+	uint16_t major = (uint16_t)strtoul(argv[1], NULL, 16);
+	uint32_t classid = TCMSG_HANDLE(major, strtoul(argv[4], NULL, 16)), net;
+	bool out = !strcmp(argv[2], "out");
+	int ifb = ifindex(argv[0]), total = 0;
+	char line[64], kerr[NLSOCK_ERRLEN] = "";
+	uint8_t len;
+
+	subnet(argv[3], &net, &len);
+	for (bool more = true; more;) {
+		uint32_t first = 0;
+		unsigned n = 0, failed = 0;
+		size_t off = 0;
+		int r;
+
+		while (n < 64 && (more = fgets(line, sizeof(line), stdin) != NULL)) {
+			uint32_t seq = nlsock_next_seq(ns);
+
+			line[strcspn(line, "\n")] = '\0';
+			if (!n)
+				first = seq;
+			r = classify_build_workload(buf + off, sizeof(buf) - off, seq, TCMSG_ADD, ifb, major, net, len,
+			                            ip4(line), out, classid);
+			if (r < 0)
+				die(line, r, NULL);
+			off += (size_t)r;
+			n++;
+		}
+		if (!n)
+			break;
+		r = nlsock_transact(ns, buf, off, first, n, &failed, kerr);
+		if (r < 0)
+			die("workload filters", r, kerr);
+		total += (int)n;
+	}
+	printf("%d workload filters added\n", total);
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -251,31 +389,91 @@ int main(int argc, char **argv)
 		cmd_tree(argc - 2, argv + 2);
 	} else if (!strcmp(argv[1], "check") && argc >= 7) {
 		cmd_check(argc - 2, argv + 2);
-	} else if (!strcmp(argv[1], "veth") && argc == 5) {
-		uint32_t seq = nlsock_next_seq(ns);
+	} else if (!strcmp(argv[1], "veth") && (argc == 5 || argc == 6)) {
+		/* veth VETH OUT IN [SUBNET]: with a subnet, the same-host exemption too */
+		bool exempt = argc == 6;
+		uint32_t seq = nlsock_next_seq(ns), net = 0;
 		char kerr[NLSOCK_ERRLEN] = "";
-		unsigned failed = 0;
+		int errs[8] = { 0 };
+		uint8_t nlen = 0;
 		int len;
 
-		nlsock_next_seq(ns);
-		nlsock_next_seq(ns);
-		len = classify_build_veth(buf, sizeof(buf), seq, ifindex(argv[2]), ifindex(argv[3]), ifindex(argv[4]));
+		if (exempt)
+			subnet(argv[5], &net, &nlen);
+		for (unsigned i = 1; i < classify_veth_msgs(exempt); i++)
+			nlsock_next_seq(ns);
+		len = classify_build_veth(buf, sizeof(buf), seq, ifindex(argv[2]), ifindex(argv[3]), ifindex(argv[4]), exempt,
+		                          net, nlen);
 		if (len < 0)
 			die("veth", len, NULL);
-		r = nlsock_transact(ns, buf, (size_t)len, seq, 3, &failed, kerr);
-		if (r < 0)
-			die(failed == 0 ? "clsact" : "redirect", r, kerr);
-	} else if (!strcmp(argv[1], "workload") && argc == 8) {
-		/* workload IFB MAJOR out|in ADDR CLASSID(hex minor) */
-		struct in_addr a;
+		/* Every message's answer, in order, when one fails ("0 0 -28 0 -28"). */
+		r = nlsock_transact_each(ns, buf, (size_t)len, seq, classify_veth_msgs(exempt), errs, kerr);
+		if (r < 0) {
+			for (unsigned i = 0; i < classify_veth_msgs(exempt); i++)
+				printf("%s%d", i ? " " : "", errs[i]);
+			printf("\n");
+			return 1;
+		}
+	} else if (!strcmp(argv[1], "exempt") && argc == 6) {
+		/* exempt VETH in|out SUBNET add|del: "out" = from the workload (the ingress hook) */
+		uint32_t net;
+		uint8_t nlen;
 
-		if (inet_pton(AF_INET, argv[5], &a) != 1)
-			die(argv[5], -EINVAL, NULL);
+		subnet(argv[4], &net, &nlen);
+		send1("exemption", classify_build_exempt(buf, sizeof(buf), nlsock_next_seq(ns), op_of(argv[5]),
+		                                         ifindex(argv[2]), !strcmp(argv[3], "out"), net, nlen));
+	} else if (!strcmp(argv[1], "hash") && argc == 6) {
+		/* hash IFB MAJOR out|in SUBNET: the table, then the link (one batch) */
+		uint16_t major = (uint16_t)strtoul(argv[3], NULL, 16);
+		uint32_t seq = nlsock_next_seq(ns), net;
+		char kerr[NLSOCK_ERRLEN] = "";
+		unsigned failed = 0;
+		uint8_t nlen;
+		int l1, l2;
+
+		subnet(argv[5], &net, &nlen);
+		l1 = classify_build_hash_table(buf, sizeof(buf), seq, TCMSG_ADD, ifindex(argv[2]), major);
+		if (l1 < 0)
+			die("hash table", l1, NULL);
+		l2 = classify_build_hash_link(buf + l1, sizeof(buf) - (size_t)l1, nlsock_next_seq(ns), TCMSG_ADD,
+		                              ifindex(argv[2]), major, net, nlen, !strcmp(argv[4], "out"));
+		if (l2 < 0)
+			die("hash link", l2, NULL);
+		r = nlsock_transact(ns, buf, (size_t)(l1 + l2), seq, 2, &failed, kerr);
+		if (r < 0)
+			die(failed == 0 ? "hash table" : "hash link", r, kerr);
+	} else if (!strcmp(argv[1], "table") && argc == 5) {
+		/* table IFB MAJOR add|del */
+		send1("hash table", classify_build_hash_table(buf, sizeof(buf), nlsock_next_seq(ns), op_of(argv[4]),
+		                                              ifindex(argv[2]), (uint16_t)strtoul(argv[3], NULL, 16)));
+	} else if (!strcmp(argv[1], "link") && argc == 7) {
+		/* link IFB MAJOR out|in SUBNET add|replace|del */
+		uint32_t net;
+		uint8_t nlen;
+
+		subnet(argv[5], &net, &nlen);
+		send1("hash link", classify_build_hash_link(buf, sizeof(buf), nlsock_next_seq(ns), op_of(argv[6]),
+		                                            ifindex(argv[2]), (uint16_t)strtoul(argv[3], NULL, 16), net, nlen,
+		                                            !strcmp(argv[4], "out")));
+	} else if (!strcmp(argv[1], "workload") && argc == 9) {
+		/* workload IFB MAJOR out|in SUBNET ADDR MINOR(hex) add|replace|del */
+		uint16_t major = (uint16_t)strtoul(argv[3], NULL, 16);
+		enum tcmsg_op op = op_of(argv[8]);
+		uint32_t net;
+		uint8_t nlen;
+
+		subnet(argv[5], &net, &nlen);
 		send1("workload filter",
-		      classify_build_workload(buf, sizeof(buf), nlsock_next_seq(ns), TCMSG_ADD, ifindex(argv[2]),
-		                              (uint16_t)strtoul(argv[3], NULL, 16), !strcmp(argv[4], "out"), ntohl(a.s_addr),
-		                              TCMSG_HANDLE(strtoul(argv[3], NULL, 16), strtoul(argv[6], NULL, 16)),
-		                              (uint32_t)strtoul(argv[7], NULL, 16)));
+		      classify_build_workload(buf, sizeof(buf), nlsock_next_seq(ns), op, ifindex(argv[2]), major, net, nlen,
+		                              ip4(argv[6]), !strcmp(argv[4], "out"),
+		                              op == TCMSG_DEL ? 0 : TCMSG_HANDLE(major, strtoul(argv[7], NULL, 16))));
+	} else if (!strcmp(argv[1], "workloads") && argc == 7) {
+		cmd_workloads(argv + 2);
+	} else if (!strcmp(argv[1], "classifier") && argc == 4) {
+		cmd_classifier(argv + 2);
+	} else if (!strcmp(argv[1], "flush") && argc == 4) {
+		send1("flush", classify_build_hash_flush(buf, sizeof(buf), nlsock_next_seq(ns), ifindex(argv[2]),
+		                                         (uint16_t)strtoul(argv[3], NULL, 16)));
 	} else if (!strcmp(argv[1], "filters") && argc == 4) {
 		cmd_filters(argv + 2);
 	} else if (!strcmp(argv[1], "unveth") && argc == 3) {
@@ -368,23 +566,30 @@ case "$fi_eg" in *"match 00000000/00000000 at 0"*"mirred (Egress Redirect to dev
 	ok "h-wl egress: match all -> redirect shoal-in" ;; *) not_ok "h-wl egress (got '$fi_eg')" ;; esac
 # Separate priorities per hook keep each hook's dump to its own filter (see tc/classify.h).
 expect_eq "our parser reads the kernel's ingress redirect back" \
-	"u32 prio 1 proto 0x0003 handle 80000800 match 0 addr 00000000/0 classid 0:0 redirect shoal-out" \
+	"u32 prio 2 proto 0x0003 handle 80000001 match 0 addr 00000000/0 classid 0:0 redirect shoal-out" \
 	"$(drv filters h-wl ingress)"
 expect_eq "our parser reads the kernel's egress redirect back" \
-	"u32 prio 2 proto 0x0003 handle 80100800 match 0 addr 00000000/0 classid 0:0 redirect shoal-in" \
+	"u32 prio 4 proto 0x0003 handle 80100001 match 0 addr 00000000/0 classid 0:0 redirect shoal-in" \
 	"$(drv filters h-wl egress)"
 
-check "workload classifier on shoal-out (src 10.244.7.2 -> 1:10)" drv workload shoal-out 1 out 10.244.7.2 10 1
-check "workload classifier on shoal-in (dst 10.244.7.2 -> 2:10)" drv workload shoal-in 2 in 10.244.7.2 10 1
+# The hashed classifier: table 100:, the link for the subnet in the root table 800:, and the
+# workload's filter in bucket 2 (its last octet), node 1 (a /24 has one address per bucket).
+check "classifier on shoal-out: table + link (src 10.244.7.0/24)" drv hash shoal-out 1 out 10.244.7.0/24
+check "classifier on shoal-in: table + link (dst 10.244.7.0/24)" drv hash shoal-in 2 in 10.244.7.0/24
+check "workload filter on shoal-out (src 10.244.7.2 -> 1:10)" drv workload shoal-out 1 out 10.244.7.0/24 10.244.7.2 10 add
+check "workload filter on shoal-in (dst 10.244.7.2 -> 2:10)" drv workload shoal-in 2 in 10.244.7.0/24 10.244.7.2 10 add
 fo=$(H tc filter show dev shoal-out)
-case "$fo" in *"flowid 1:10"*"match 0af40702/ffffffff at 12"*) ok "shoal-out: match src 10.244.7.2/32 -> 1:10" ;;
-*) not_ok "shoal-out filter (got '$fo')" ;; esac
+case "$fo" in *"fh 100: ht divisor 256"*"fh 100:2:1 "*"flowid 1:10"*"match 0af40702/ffffffff at 12"*"fh 800::1 "*"link 100:"*"match 0af40700/ffffff00 at 12"*"hash mask 000000ff at 12"*)
+	ok "shoal-out (tc): table 100:, 100:2:1 src 10.244.7.2/32 -> 1:10, 800::1 src /24 hashed at 12 -> 100:" ;;
+*) not_ok "shoal-out filters (got '$fo')" ;; esac
 fi_=$(H tc filter show dev shoal-in)
-case "$fi_" in *"flowid 2:10"*"match 0af40702/ffffffff at 16"*) ok "shoal-in: match dst 10.244.7.2/32 -> 2:10" ;;
-*) not_ok "shoal-in filter (got '$fi_')" ;; esac
-expect_eq "our parser reads the workload filter back" \
-	"u32 prio 10 proto 0x0800 handle 80000001 match 1 addr 0af40702/32 classid 1:10 redirect -" \
-	"$(drv filters shoal-out 1)"
+case "$fi_" in *"fh 100:2:1 "*"flowid 2:10"*"match 0af40702/ffffffff at 16"*"fh 800::1 "*"link 100:"*"hash mask 000000ff at 16"*)
+	ok "shoal-in (tc): 100:2:1 dst 10.244.7.2/32 -> 2:10, link hashed at 16" ;;
+*) not_ok "shoal-in filters (got '$fi_')" ;; esac
+expect_eq "our parser reads the classifier back (table, workload, link)" \
+	"table 100:0:0 divisor 256
+workload 100:2:1 src 10.244.7.2 1:10
+link 800:0:1 src 10.244.7.0/24" "$(drv classifier shoal-out 1)"
 
 # ---- Traffic: 20 pings from the workload.  Each request crosses shoal-out in 1:10, each reply
 # crosses shoal-in in 2:10; the other leaves see nothing of it.
@@ -405,5 +610,246 @@ check "delete clsact" drv unveth h-wl
 expect_eq "no clsact left" "" "$(H tc qdisc show dev h-wl | grep clsact)"
 check "ping still works without the IFBs" ip netns exec "$WL" ping -c 2 -i 0.05 -W 2 -q 10.244.7.1
 expect_eq "no new packets in 1:10" "$out10" "$(pkts shoal-out 1:10)"
+
+# ==== The daemon's layout at scale (host tchash): hashed classification of 3 workloads among 253
+# filters, the same-host exemption, and changes by deterministic handle.
+HB=$(lab_host tchash)
+WA=$(lab_netns tcwa)
+WB=$(lab_netns tcwb)
+WC=$(lab_netns tcwc)
+OUTNS=$(lab_netns tcout)
+HBX() { ip netns exec "$HB" "$@"; }
+drvb() { ip netns exec "$HB" "$DRV" "$@"; }
+SUBNET=10.244.16.0/20
+# Only the packets we send: no IPv6 (router solicitations, MLD) in any of these namespaces.
+for ns in "$HB" "$WA" "$WB" "$WC" "$OUTNS"; do
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+ip -n "$HB" link add br0 type bridge
+ip -n "$HB" addr add 10.244.16.1/20 dev br0
+ip -n "$HB" link set br0 up
+for w in "a $WA 10.244.16.2" "b $WB 10.244.17.2" "c $WC 10.244.31.250"; do
+	read -r n ns addr <<<"$w"
+	ip -n "$HB" link add "h-$n" type veth peer name eth0 netns "$ns"
+	ip -n "$HB" link set "h-$n" master br0 up
+	ip -n "$ns" addr add "$addr/20" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" route add default via 10.244.16.1
+done
+ip -n "$HB" link add h-out type veth peer name eth0 netns "$OUTNS"
+ip -n "$HB" addr add 198.18.0.1/24 dev h-out
+ip -n "$HB" link set h-out up
+ip -n "$OUTNS" addr add 198.18.0.2/24 dev eth0
+ip -n "$OUTNS" link set eth0 up
+ip -n "$OUTNS" route add 10.244.16.0/20 via 198.18.0.1
+# Same-host pings without ARP (ARP is not IPv4: it would take the redirect and blur the counts).
+mac() { ip -n "$1" -br link show eth0 | awk '{print $3}'; }
+for p in "$WA 10.244.17.2 $WB" "$WB 10.244.16.2 $WA" "$WA 10.244.31.250 $WC" "$WC 10.244.16.2 $WA"; do
+	read -r from to_ip to_ns <<<"$p"
+	ip -n "$from" neigh replace "$to_ip" lladdr "$(mac "$to_ns")" dev eth0 nud permanent
+done
+
+check "tchash: create IFBs" bash -c "ip netns exec $HB $DRV ifb shoal-out && ip netns exec $HB $DRV ifb shoal-in"
+# Class minors are the address's offset in the subnet (as shoald names them); fff0 is a decoy
+# that the 250 extra filters point to, ffff the default.
+HCLASSES=(2:20mbit::1 102:20mbit::1 ffa:20mbit::1 fff0:10mbit::7 ffff:10mbit::7)
+check "tchash: HTB tree on shoal-out" drvb tree shoal-out 1 200mbit ffff "${HCLASSES[@]}"
+check "tchash: HTB tree on shoal-in" drvb tree shoal-in 2 200mbit ffff "${HCLASSES[@]}"
+check "tchash: table + link on shoal-out (src $SUBNET)" drvb hash shoal-out 1 out "$SUBNET"
+check "tchash: table + link on shoal-in (dst $SUBNET)" drvb hash shoal-in 2 in "$SUBNET"
+
+# 250 more workloads: the rest of bucket 2's and bucket fa's column (a /20 puts 16 addresses in each
+# bucket), and 221 others.  wa and wb go first, wc (the last node of bucket fa) after all of them.
+{
+	for n in $(seq 2 15); do echo "10.244.$((16 + n)).2"; done
+	for n in $(seq 0 14); do echo "10.244.$((16 + n)).250"; done
+	for o in $(seq 3 223); do echo "10.244.20.$o"; done
+} >"$LAB_TMP/extra.txt"
+expect_eq "250 distinct extra addresses" 250 "$(sort -u "$LAB_TMP/extra.txt" | wc -l)"
+for t in "shoal-out 1 out" "shoal-in 2 in"; do
+	read -r dev maj dir <<<"$t"
+	check "tchash: $dev: wa 10.244.16.2 -> $maj:2" drvb workload "$dev" "$maj" "$dir" "$SUBNET" 10.244.16.2 2 add
+	check "tchash: $dev: wb 10.244.17.2 -> $maj:102" drvb workload "$dev" "$maj" "$dir" "$SUBNET" 10.244.17.2 102 add
+	check "tchash: $dev: 250 more workload filters -> $maj:fff0" \
+		drvb workloads "$dev" "$maj" "$dir" "$SUBNET" fff0 <"$LAB_TMP/extra.txt"
+	check "tchash: $dev: wc 10.244.31.250 -> $maj:ffa, the 253rd" \
+		drvb workload "$dev" "$maj" "$dir" "$SUBNET" 10.244.31.250 ffa add
+done
+
+cl=$(drvb classifier shoal-out 1)
+expect_eq "shoal-out: our table" "table 100:0:0 divisor 256" "$(grep '^table' <<<"$cl")"
+expect_eq "shoal-out: one link, for the subnet" "link 800:0:1 src 10.244.16.0/20" "$(grep '^link' <<<"$cl")"
+expect_eq "shoal-out: 253 workload filters" 253 "$(grep -c '^workload' <<<"$cl")"
+expect_eq "shoal-out: nothing else" 0 "$(grep -cvE '^(table|link|workload) ' <<<"$cl")"
+expect_eq "wa: bucket 2, node 1" "workload 100:2:1 src 10.244.16.2 1:2" "$(grep ' 10.244.16.2 ' <<<"$cl")"
+expect_eq "wb: bucket 2, node 2" "workload 100:2:2 src 10.244.17.2 1:102" "$(grep ' 10.244.17.2 ' <<<"$cl")"
+expect_eq "wc: bucket fa, node 10 (16)" "workload 100:fa:10 src 10.244.31.250 1:ffa" "$(grep ' 10.244.31.250 ' <<<"$cl")"
+expect_eq "bucket 2 holds its 16 addresses" 16 "$(grep -c '^workload 100:2:' <<<"$cl")"
+# Every handle is the function of the address the daemon relies on: 100:(last octet):(1 + offset >> 8).
+bad=$(awk '$1 == "workload" { split($4, o, "."); off = (o[3] - 16) * 256 + o[4];
+	want = sprintf("100:%x:%x", o[4], 1 + int(off / 256)); if ($2 != want) print $2, $4, want }' <<<"$cl")
+expect_eq "every workload filter has its deterministic handle" "" "$bad"
+expect_eq "shoal-in: 253 workload filters keyed on the destination" 253 \
+	"$(drvb classifier shoal-in 2 | grep -c '^workload .* dst ')"
+expect_eq "tc sees 253 filters in table 100:" 253 "$(HBX tc filter show dev shoal-out | grep -c 'key ht 100 bkt')"
+
+# ---- The veths: wa and wb with the same-host exemption, wc without.
+check "tchash: h-a: clsact, exemption + redirect per hook" drvb veth h-a shoal-out shoal-in "$SUBNET"
+check "tchash: h-b: clsact, exemption + redirect per hook" drvb veth h-b shoal-out shoal-in "$SUBNET"
+check "tchash: h-c: clsact + redirects only" drvb veth h-c shoal-out shoal-in
+# Four priorities: each hook's dump lists its own two filters and nothing of the other hook.
+expect_eq "h-a ingress: exemption (dst in the subnet) at prio 1, then the redirect at 2" \
+	"u32 prio 1 proto 0x0800 handle 80000001 match 2 addr 0af41000/20 classid ffff:1 redirect -
+u32 prio 2 proto 0x0003 handle 80100001 match 0 addr 00000000/0 classid 0:0 redirect shoal-out" \
+	"$(drvb filters h-a ingress)"
+expect_eq "h-a egress: exemption (src in the subnet) at prio 3, then the redirect at 4" \
+	"u32 prio 3 proto 0x0800 handle 80200001 match 1 addr 0af41000/20 classid ffff:1 redirect -
+u32 prio 4 proto 0x0003 handle 80300001 match 0 addr 00000000/0 classid 0:0 redirect shoal-in" \
+	"$(drvb filters h-a egress)"
+
+pktsb() { HBX tc -s class show dev "$1" | awk -v c="$2" '$1 == "class" && $3 == c { getline; print $4; exit }'; }
+sentb() { HBX tc -s qdisc show dev "$1" | awk '$1 == "qdisc" && $2 == "htb" { getline; print $4; exit }'; }
+# snap: "out:2 in:2 out:102 ..." packet counts of the workloads' and the decoy's classes.
+snap() {
+	local m
+	for m in 2 102 ffa fff0 ffff; do
+		printf 'out:%s=%s in:%s=%s ' "$m" "$(pktsb shoal-out "1:$m")" "$m" "$(pktsb shoal-in "2:$m")"
+	done
+}
+# delta BEFORE AFTER KEY: the growth of one counter between two snaps.
+delta() {
+	local b a
+	b=$(tr ' ' '\n' <<<"$1" | grep "^$3=" | cut -d= -f2)
+	a=$(tr ' ' '\n' <<<"$2" | grep "^$3=" | cut -d= -f2)
+	echo $((${a:-0} - ${b:-0}))
+}
+
+# ---- Traffic to the outside: each workload's 10 requests in its own class on shoal-out, its 10
+# replies in its own class on shoal-in, nothing in the other workloads' classes or the decoy's.
+for w in "wa $WA 2" "wb $WB 102" "wc $WC ffa"; do
+	read -r name ns m <<<"$w"
+	s0=$(snap)
+	check "$name pings the outside" ip netns exec "$ns" ping -c 10 -i 0.05 -W 2 -q 198.18.0.2
+	s1=$(snap)
+	expect_eq "$name: 10 requests in 1:$m" 10 "$(delta "$s0" "$s1" "out:$m")"
+	expect_eq "$name: 10 replies in 2:$m" 10 "$(delta "$s0" "$s1" "in:$m")"
+	others=""
+	for o in 2 102 ffa fff0; do
+		[ "$o" = "$m" ] && continue
+		others+="$(delta "$s0" "$s1" "out:$o")$(delta "$s0" "$s1" "in:$o")"
+	done
+	expect_eq "$name: no packet in another workload's class or the decoy's" "000000" "$others"
+done
+
+# ---- Same host: wa <-> wb with the exemption on both veths reaches neither IFB.
+q0="$(sentb shoal-out) $(sentb shoal-in)"
+check "wa pings wb (same host, both exempt)" ip netns exec "$WA" ping -c 10 -i 0.05 -W 2 -q 10.244.17.2
+check "wb pings wa (same host, both exempt)" ip netns exec "$WB" ping -c 10 -i 0.05 -W 2 -q 10.244.16.2
+q1="$(sentb shoal-out) $(sentb shoal-in)"
+echo "# shoal-out, shoal-in qdisc packets: before $q0, after $q1"
+check "the qdisc counters read (the pings above went through)" bash -c "[[ '$q0' =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]]"
+expect_eq "exempt same-host traffic: both IFBs' qdisc counters unchanged" "$q0" "$q1"
+# wc has no exemption, wa has: wc's requests are shaped on shoal-out (1:ffa) and wa's replies on
+# shoal-in (2:ffa, h-c's egress); h-a's hooks let both directions through (src/dst in the subnet).
+s0=$(snap)
+check "wc pings wa (only wa exempt)" ip netns exec "$WC" ping -c 10 -i 0.05 -W 2 -q 10.244.16.2
+s1=$(snap)
+expect_eq "wc -> wa: per hook: 1:ffa +10, 2:ffa +10, wa's classes +0" "10 10 0 0" \
+	"$(delta "$s0" "$s1" out:ffa) $(delta "$s0" "$s1" in:ffa) $(delta "$s0" "$s1" out:2) $(delta "$s0" "$s1" in:2)"
+# The exemption goes by priority, without a handle, and comes back.
+check "delete h-b's ingress exemption (by priority)" drvb exempt h-b out "$SUBNET" del
+expect_eq "h-b ingress: only the redirect left" \
+	"u32 prio 2 proto 0x0003 handle 80100001 match 0 addr 00000000/0 classid 0:0 redirect shoal-out" \
+	"$(drvb filters h-b ingress)"
+s0=$(snap)
+check "wb pings wa (wb's ingress no longer exempt)" ip netns exec "$WB" ping -c 10 -i 0.05 -W 2 -q 10.244.16.2
+s1=$(snap)
+expect_eq "wb's requests to wa are shaped again (1:102 +10)" 10 "$(delta "$s0" "$s1" out:102)"
+check "add h-b's ingress exemption back" drvb exempt h-b out "$SUBNET" add
+expect_eq "h-b ingress: two filters again" 2 "$(drvb filters h-b ingress | wc -l)"
+# The veth's set can be sent again (as reconcile does): clsact is replaced in place, every filter
+# that is there answers ENOSPC (its node is taken) and none is duplicated; a missing one is added.
+expect_eq "re-send h-a's set: clsact ok, four filters ENOSPC" "0 -28 -28 -28 -28" \
+	"$(drvb veth h-a shoal-out shoal-in "$SUBNET")"
+expect_eq "h-a: still two filters per hook" "2 2" \
+	"$(drvb filters h-a ingress | wc -l) $(drvb filters h-a egress | wc -l)"
+expect_eq "turn h-c's exemption on by re-sending its set: the two exemptions added" "0 0 -28 0 -28" \
+	"$(drvb veth h-c shoal-out shoal-in "$SUBNET")"
+expect_eq "h-c: exemption + redirect per hook" "1 2 3 4" \
+	"$( (drvb filters h-c ingress; drvb filters h-c egress) | awk '{print $3}' | tr '\n' ' ' | sed 's/ $//')"
+q0="$(sentb shoal-out) $(sentb shoal-in)"
+check "wc pings wa (both exempt now)" ip netns exec "$WC" ping -c 10 -i 0.05 -W 2 -q 10.244.16.2
+expect_eq "wc <-> wa reaches neither IFB now" "$q0" "$(sentb shoal-out) $(sentb shoal-in)"
+
+# ---- Changes by deterministic handle, as the daemon makes them after a restart (no dump).
+check "replace wa's filter in place: -> 1:fff0" drvb workload shoal-out 1 out "$SUBNET" 10.244.16.2 fff0 replace
+cl=$(drvb classifier shoal-out 1)
+expect_eq "still 253 filters, wa's now -> 1:fff0" "253 workload 100:2:1 src 10.244.16.2 1:fff0" \
+	"$(grep -c '^workload' <<<"$cl") $(grep ' 10.244.16.2 ' <<<"$cl")"
+s0=$(snap)
+check "wa pings the outside" ip netns exec "$WA" ping -c 10 -i 0.05 -W 2 -q 198.18.0.2
+s1=$(snap)
+expect_eq "wa's requests now in 1:fff0, none in 1:2" "10 0" "$(delta "$s0" "$s1" out:fff0) $(delta "$s0" "$s1" out:2)"
+check "replace it back: -> 1:2" drvb workload shoal-out 1 out "$SUBNET" 10.244.16.2 2 replace
+
+check "delete wa's filter by its handle" drvb workload shoal-out 1 out "$SUBNET" 10.244.16.2 0 del
+cl=$(drvb classifier shoal-out 1)
+expect_eq "252 filters left, none for wa" "252 " "$(grep -c '^workload' <<<"$cl") $(grep ' 10.244.16.2 ' <<<"$cl")"
+expect_eq "tc: no 100:2:1 left, 100:2:2 (wb, same bucket) still there" "0 1" \
+	"$(HBX tc filter show dev shoal-out | grep -c 'fh 100:2:1 ') $(HBX tc filter show dev shoal-out | grep -c 'fh 100:2:2 ')"
+s0=$(snap)
+check "wa pings the outside" ip netns exec "$WA" ping -c 10 -i 0.05 -W 2 -q 198.18.0.2
+check "wb pings the outside" ip netns exec "$WB" ping -c 10 -i 0.05 -W 2 -q 198.18.0.2
+s1=$(snap)
+d_def=$(delta "$s0" "$s1" out:ffff)
+expect_eq "wa unclassified now (1:2 +0), wb still in 1:102 (+10)" "0 10" \
+	"$(delta "$s0" "$s1" out:2) $(delta "$s0" "$s1" out:102)"
+check "wa's requests went to the default class 1:ffff" test "$d_def" -ge 10
+out=$(drvb workload shoal-out 1 out "$SUBNET" 10.244.16.2 0 del 2>&1)
+case "$out" in *"No such file"*) ok "a second delete of it: ENOENT" ;; *) not_ok "second delete (got '$out')" ;; esac
+check "add it again" drvb workload shoal-out 1 out "$SUBNET" 10.244.16.2 2 add
+out=$(drvb workload shoal-out 1 out "$SUBNET" 10.244.16.2 2 add 2>&1)
+case "$out" in *"File exists"*) ok "adding it twice: EEXIST (no duplicate)" ;; *) not_ok "second ADD (got '$out')" ;; esac
+expect_eq "253 filters again" 253 "$(drvb classifier shoal-out 1 | grep -c '^workload')"
+
+# ---- What the kernel does with tables and links (why the builders are as they are).
+out=$(drvb table shoal-out 1 add 2>&1)
+case "$out" in *"File exists"*) ok "a second table ADD: EEXIST" ;; *) not_ok "second table ADD (got '$out')" ;; esac
+out=$(HBX tc filter replace dev shoal-out parent 1: prio 10 handle 100: protocol ip u32 divisor 256 2>&1)
+case "$out" in *"Key node id cannot be zero"*) ok "the kernel cannot REPLACE a table (so the builder refuses it)" ;;
+*) not_ok "table REPLACE (got '$out')" ;; esac
+out=$(drvb table shoal-out 1 del 2>&1)
+case "$out" in *"busy"*) ok "the table cannot go while the link points to it (EBUSY)" ;;
+*) not_ok "table DEL under the link (got '$out')" ;; esac
+check "link REPLACE is idempotent" drvb link shoal-out 1 out "$SUBNET" replace
+check "link REPLACE with another subnet is accepted ..." drvb link shoal-out 1 out 10.244.32.0/20 replace
+expect_eq "... but the kernel keeps the old selector" "link 800:0:1 src 10.244.16.0/20" \
+	"$(drvb classifier shoal-out 1 | grep '^link')"
+out=$(drvb link shoal-out 1 out "$SUBNET" add 2>&1)
+case "$out" in *"File exists"*) ok "a second link ADD: EEXIST" ;; *) not_ok "second link ADD (got '$out')" ;; esac
+# Why the link has a full handle: a node-only one is completed with the root table on creation but
+# never looked up, so a second one fails with ENOSPC instead of finding the first.
+out=$(HBX tc filter add dev shoal-out parent 1: prio 10 protocol ip handle ::1 u32 match ip src 10.244.16.0/20 link 100: 2>&1)
+case "$out" in *"No space left"*) ok "a node-only handle that exists: ENOSPC" ;; *) not_ok "node-only handle (got '$out')" ;; esac
+expect_eq "still one link" 1 "$(drvb classifier shoal-out 1 | grep -c '^link')"
+
+# ---- Flush: the whole priority goes; rebuilt, its root table is 800: again.
+check "flush shoal-in's classifier" drvb flush shoal-in 2
+expect_eq "no filter left on shoal-in" "" "$(HBX tc filter show dev shoal-in)"
+HBX tc filter add dev shoal-in parent 2: prio 5 protocol ip u32 match u32 0 0 flowid 2:ffff
+out=$(drvb hash shoal-in 2 in "$SUBNET" 2>&1)
+case "$out" in *"hash link"*"mismatch"*) ok "after a foreign u32 priority our root is not 800: and the link says so" ;;
+*) not_ok "link with a foreign priority first (got '$out')" ;; esac
+HBX tc filter del dev shoal-in parent 2: prio 5
+check "flush again" drvb flush shoal-in 2
+check "rebuild shoal-in's table + link" drvb hash shoal-in 2 in "$SUBNET"
+check "and wa's filter" drvb workload shoal-in 2 in "$SUBNET" 10.244.16.2 2 add
+expect_eq "shoal-in's classifier is back" "table 100:0:0 divisor 256
+workload 100:2:1 dst 10.244.16.2 2:2
+link 800:0:1 dst 10.244.16.0/20" "$(drvb classifier shoal-in 2)"
+s0=$(snap)
+check "wa pings the outside" ip netns exec "$WA" ping -c 10 -i 0.05 -W 2 -q 198.18.0.2
+s1=$(snap)
+expect_eq "wa's replies in 2:2 again" 10 "$(delta "$s0" "$s1" in:2)"
 
 lab_done

@@ -503,6 +503,9 @@ static void assert_u32_equal(const struct tcmsg_u32 *a, const struct tcmsg_u32 *
 	assert_int_equal(a->prefix_len, b->prefix_len);
 	assert_int_equal(a->classid, b->classid);
 	assert_int_equal(a->redirect_ifindex, b->redirect_ifindex);
+	assert_int_equal(a->ht, b->ht);
+	assert_int_equal(a->link, b->link);
+	assert_int_equal(a->hashkey, b->hashkey);
 }
 
 static const struct tc_u32_key *check_sel(const struct nlattr *a)
@@ -595,10 +598,10 @@ static void test_u32_redirect(void **state)
 	struct tcmsg_u32 back;
 	int len = classify_build_redirect(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, true, 3);
 
-	/* tc filter add dev X ingress prio 1 protocol all u32 match u32 0 0
+	/* tc filter add dev X ingress prio 2 protocol all u32 match u32 0 0
 	 *    action mirred egress redirect dev shoal-out */
-	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 9, 0xfffffff2, 0,
-	                 1u << 16 | htons(ETH_P_ALL));
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 9, 0xfffffff2, CLASSIFY_VETH_NODE,
+	                 2u << 16 | htons(ETH_P_ALL));
 	collect_msg((struct nlmsghdr *)buf, &top);
 	assert_str_attr(top.tb[TCA_KIND], "u32");
 	collect_nested(top.tb[TCA_OPTIONS], &opts);
@@ -630,11 +633,22 @@ static void test_u32_redirect(void **state)
 
 	/* The egress hook: to shoal-in, at its own priority */
 	len = classify_build_redirect(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, false, 4);
-	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 9, 0xfffffff3, 0,
-	                 2u << 16 | htons(ETH_P_ALL));
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 9, 0xfffffff3, CLASSIFY_VETH_NODE,
+	                 4u << 16 | htons(ETH_P_ALL));
 	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
 	assert_int_equal(back.redirect_ifindex, 4);
 	assert_int_not_equal(CLASSIFY_REDIRECT_PRIO_INGRESS, CLASSIFY_REDIRECT_PRIO_EGRESS);
+	/* Each hook's exemption runs before its redirect, and no priority is shared between hooks. */
+	assert_true(CLASSIFY_EXEMPT_PRIO_INGRESS < CLASSIFY_REDIRECT_PRIO_INGRESS);
+	assert_true(CLASSIFY_EXEMPT_PRIO_EGRESS < CLASSIFY_REDIRECT_PRIO_EGRESS);
+	assert_int_not_equal(CLASSIFY_EXEMPT_PRIO_INGRESS, CLASSIFY_EXEMPT_PRIO_EGRESS);
+	assert_int_not_equal(CLASSIFY_EXEMPT_PRIO_INGRESS, CLASSIFY_REDIRECT_PRIO_EGRESS);
+	assert_int_not_equal(CLASSIFY_EXEMPT_PRIO_EGRESS, CLASSIFY_REDIRECT_PRIO_INGRESS);
+
+	/* A delete by priority: no handle, no options. */
+	len = classify_build_redirect(buf, sizeof(buf), SEQ, TCMSG_DEL, 9, true, 0);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELTFILTER, F_DEL, 9, 0xfffffff2, 0,
+	                 2u << 16 | htons(ETH_P_ALL));
 
 	assert_int_equal(classify_build_redirect(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, false, 0), -EINVAL);
 }
@@ -728,6 +742,392 @@ static void test_u32_parse_kernel_answers(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ u32 hash tables */
+
+static const struct tcmsg_u32_table U32_TABLE = {
+	.ifindex = 41,
+	.parent = 0x10000,
+	.prio = 10,
+	.protocol = ETH_P_IP,
+	.handle = 0x10000000,      /* 100: */
+	.divisor = 256,
+};
+
+/* tc filter add dev X parent 1: prio 10 protocol ip handle 800::1 u32
+ *    match ip src 10.244.16.0/20 hashkey mask 0x000000ff at 12 link 100: */
+static const struct tcmsg_u32 U32_LINK = {
+	.ifindex = 41,
+	.parent = 0x10000,
+	.prio = 10,
+	.protocol = ETH_P_IP,
+	.handle = 0x80000001,
+	.match = TCMSG_U32_IPV4_SRC,
+	.addr = IP(10, 244, 16, 0),
+	.prefix_len = 20,
+	.link = 0x10000000,
+	.hashkey = TCMSG_U32_HASHKEY_IPV4_SRC,
+};
+
+/* tc filter add dev X parent 1: prio 10 protocol ip handle 100:2:2 u32 ht 100:2:
+ *    match ip dst 10.244.17.2/32 flowid 1:102 */
+static const struct tcmsg_u32 U32_BUCKET = {
+	.ifindex = 41,
+	.parent = 0x10000,
+	.prio = 10,
+	.protocol = ETH_P_IP,
+	.handle = 0x10002002,
+	.match = TCMSG_U32_IPV4_DST,
+	.addr = IP(10, 244, 17, 2),
+	.prefix_len = 32,
+	.classid = 0x10102,
+	.ht = 0x10002000,
+};
+
+static void assert_table_equal(const struct tcmsg_u32_table *a, const struct tcmsg_u32_table *b)
+{
+	assert_int_equal(a->ifindex, b->ifindex);
+	assert_int_equal(a->parent, b->parent);
+	assert_int_equal(a->prio, b->prio);
+	assert_int_equal(a->protocol, b->protocol);
+	assert_int_equal(a->handle, b->handle);
+	assert_int_equal(a->divisor, b->divisor);
+}
+
+/* A u32 filter message as the kernel dumps one (u32_dump()) at prio 10, protocol ip: the
+ * selector, TCA_U32_HASH for every filter, TCA_U32_FLAGS "not_in_hw", and whatever else is given. */
+struct raw_u32 {
+	uint32_t handle;
+	unsigned char flags;       /* sel.flags */
+	uint32_t hmask;            /* host order */
+	uint16_t hoff;
+	uint32_t key_mask, key_val;  /* host order */
+	int key_off;
+	uint32_t hash, link, classid;
+	bool short_link;           /* a TCA_U32_LINK of 2 bytes */
+};
+
+static struct nlmsghdr *put_raw_u32(char *buf, const struct raw_u32 *r)
+{
+	struct {
+		struct tc_u32_sel sel;
+		struct tc_u32_key key;
+	} s = { .sel = { .flags = r->flags, .nkeys = 1, .hmask = htonl(r->hmask), .hoff = (short)r->hoff },
+		.key = { .mask = htonl(r->key_mask), .val = htonl(r->key_val), .off = r->key_off } };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct tcmsg *tcm;
+	struct nlattr *opts;
+
+	nlh->nlmsg_type = RTM_NEWTFILTER;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_ifindex = 41;
+	tcm->tcm_parent = 0x10000;
+	tcm->tcm_handle = r->handle;
+	tcm->tcm_info = 10u << 16 | htons(ETH_P_IP);   /* prio 10, protocol ip */
+	mnl_attr_put_strz(nlh, TCA_KIND, "u32");
+	opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put(nlh, TCA_U32_SEL, sizeof(s), &s);
+	if (r->hash)
+		mnl_attr_put_u32(nlh, TCA_U32_HASH, r->hash);
+	if (r->classid)
+		mnl_attr_put_u32(nlh, TCA_U32_CLASSID, r->classid);
+	if (r->link)
+		mnl_attr_put_u32(nlh, TCA_U32_LINK, r->link);
+	if (r->short_link)
+		mnl_attr_put_u16(nlh, TCA_U32_LINK, 1);
+	mnl_attr_put_u32(nlh, TCA_U32_FLAGS, TCA_CLS_FLAGS_NOT_IN_HW);
+	mnl_attr_nest_end(nlh, opts);
+	return nlh;
+}
+
+#define INFO_IP_10 (10u << 16 | htons(ETH_P_IP))
+
+/* The kernel's link as dumped: in the root table 800:, not terminal, hash on the source. */
+static const struct raw_u32 RAW_LINK = {
+	.handle = 0x80000001, .flags = 0, .hmask = 0xff, .hoff = 12,
+	.key_mask = 0xfffff000, .key_val = IP(10, 244, 16, 0), .key_off = 12, .hash = 0x80000000, .link = 0x10000000,
+};
+
+static void test_u32_table(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct tcmsg_u32_table t = U32_TABLE, back;
+	struct tcmsg_u32 f;
+	struct attrs top, opts;
+	int len = tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_ADD, &t);
+
+	/* tc filter add dev X parent 1: prio 10 handle 100: protocol ip u32 divisor 256 */
+	assert_true(len <= TCMSG_FILTER_MAXLEN);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 41, 0x10000, 0x10000000, INFO_IP_10);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 2);
+	assert_str_attr(top.tb[TCA_KIND], "u32");
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 1);                 /* the divisor and nothing else */
+	assert_u32_attr(opts.tb[TCA_U32_DIVISOR], 256);
+	assert_int_equal(tcmsg_parse_u32_table((struct nlmsghdr *)buf, &back), 0);
+	assert_table_equal(&back, &t);
+	/* A table is not a filter: the filter parser keeps skipping it. */
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -ENOENT);
+
+	/* protocol 0 = ip; the kernel may number the table (handle 0) */
+	t.protocol = 0;
+	t.handle = 0;
+	len = tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_ADD, &t);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 41, 0x10000, 0, INFO_IP_10);
+
+	/* DEL: the header and the kind */
+	len = tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_DEL, &U32_TABLE);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELTFILTER, F_DEL, 41, 0x10000, 0x10000000, INFO_IP_10);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 1);
+
+	/* A priority's root table as a dump shows it ("fh 800: ht divisor 1") */
+	put_u32_msg(buf, "u32", false, 0, 0, true);
+	assert_int_equal(tcmsg_parse_u32_table((struct nlmsghdr *)buf, &back), 0);
+	assert_int_equal(back.divisor, 1);
+	/* Filters, the kind-only line and other kinds are not tables */
+	len = tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &U32_SRC);
+	assert_int_equal(tcmsg_parse_u32_table((struct nlmsghdr *)buf, &back), -ENOENT);
+	put_raw_u32(buf, &RAW_LINK);
+	assert_int_equal(tcmsg_parse_u32_table((struct nlmsghdr *)buf, &back), -ENOENT);
+	put_u32_msg(buf, "bpf", false, 0, 0, true);
+	assert_int_equal(tcmsg_parse_u32_table((struct nlmsghdr *)buf, &back), -ENOENT);
+	{
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct nlattr *opts_;
+
+		nlh->nlmsg_type = RTM_NEWTFILTER;
+		mnl_nlmsg_put_extra_header(nlh, sizeof(struct tcmsg));
+		mnl_attr_put_strz(nlh, TCA_KIND, "u32");
+		assert_int_equal(tcmsg_parse_u32_table(nlh, &back), -ENOENT);
+		/* a divisor of 2 bytes is malformed */
+		opts_ = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+		mnl_attr_put_u16(nlh, TCA_U32_DIVISOR, 256);
+		mnl_attr_nest_end(nlh, opts_);
+		assert_int_equal(tcmsg_parse_u32_table(nlh, &back), -EBADMSG);
+		nlh->nlmsg_type = RTM_NEWQDISC;
+		assert_int_equal(tcmsg_parse_u32_table(nlh, &back), -EBADMSG);
+	}
+}
+
+static void test_u32_table_invalid(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct tcmsg_u32_table t = U32_TABLE;
+
+	/* The kernel cannot change a table: REPLACE of an existing one fails, so we never build it. */
+	assert_int_equal(tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_REPLACE, &t), -EINVAL);
+	for (uint32_t d = 0; d <= 1024; d++) {
+		bool good = d == 1 || d == 2 || d == 4 || d == 8 || d == 16 || d == 32 || d == 64 || d == 128 || d == 256;
+
+		t.divisor = d;
+		assert_int_equal(tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_ADD, &t) > 0, good);
+	}
+	t = U32_TABLE;
+	t.handle = 0x10000001;     /* a node: not a table */
+	assert_int_equal(tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_ADD, &t), -EINVAL);
+	t.handle = 0x10001000;     /* a bucket */
+	assert_int_equal(tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_ADD, &t), -EINVAL);
+	assert_int_equal(tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_DEL, &t), -EINVAL);
+	t = U32_TABLE;
+	t.prio = 0;
+	assert_int_equal(tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_ADD, &t), -EINVAL);
+}
+
+static void test_u32_link(void **state)
+{
+	_Alignas(8) char buf[512];
+	const struct tc_u32_sel *sel;
+	const struct tc_u32_key *key;
+	struct tcmsg_u32 f = U32_LINK, back;
+	struct attrs top, opts;
+	int len = tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f);
+
+	assert_true(len <= TCMSG_FILTER_MAXLEN);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 41, 0x10000, 0x80000001, INFO_IP_10);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 2);                 /* LINK and SEL: no class, no table, no action */
+	assert_u32_attr(opts.tb[TCA_U32_LINK], 0x10000000);
+	assert_null(opts.tb[TCA_U32_CLASSID]);
+	assert_null(opts.tb[TCA_U32_HASH]);              /* the root table: the kernel's default */
+	sel = struct_of(opts.tb[TCA_U32_SEL], sizeof(*sel) + sizeof(*key));
+	/* Not terminal: a miss in the linked table comes back and goes on with the next filter */
+	assert_int_equal(sel->flags, 0);
+	assert_int_equal(sel->nkeys, 1);
+	assert_int_equal(sel->hmask, htonl(0x000000ff));  /* the last octet ... */
+	assert_int_equal(sel->hoff, 12);                  /* ... of the source */
+	assert_int_equal(sel->off, 0);
+	assert_int_equal(sel->offmask, 0);
+	key = (const struct tc_u32_key *)(sel + 1);
+	assert_int_equal(key->off, 12);
+	assert_int_equal(key->mask, htonl(0xfffff000));
+	assert_int_equal(key->val, htonl(IP(10, 244, 16, 0)));
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+	assert_u32_equal(&back, &f);
+
+	/* shoal-in: the destination, hashed on the destination */
+	f.match = TCMSG_U32_IPV4_DST;
+	f.hashkey = TCMSG_U32_HASHKEY_IPV4_DST;
+	len = tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_REPLACE, &f);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_REPLACE, 41, 0x10000, 0x80000001, INFO_IP_10);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	sel = struct_of(opts.tb[TCA_U32_SEL], sizeof(*sel) + sizeof(*key));
+	assert_int_equal(sel->hoff, 16);
+	assert_int_equal(((const struct tc_u32_key *)(sel + 1))->off, 16);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+	assert_u32_equal(&back, &f);
+
+	/* A link into a one-bucket table: no hash key at all */
+	f.hashkey = TCMSG_U32_HASHKEY_NONE;
+	tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	sel = struct_of(opts.tb[TCA_U32_SEL], sizeof(*sel) + sizeof(*key));
+	assert_int_equal(sel->hmask, 0);
+	assert_int_equal(sel->hoff, 0);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+	assert_u32_equal(&back, &f);
+
+	/* A link with a verdict too is terminal (the verdict applies after a miss) */
+	f.classid = 0x10010;
+	tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	sel = struct_of(opts.tb[TCA_U32_SEL], sizeof(*sel) + sizeof(*key));
+	assert_int_equal(sel->flags, TC_U32_TERMINAL);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+	assert_u32_equal(&back, &f);
+}
+
+static void test_u32_bucket_filter(void **state)
+{
+	_Alignas(8) char buf[512];
+	const struct tc_u32_key *key;
+	struct tcmsg_u32 f = U32_BUCKET, back;
+	struct attrs top, opts;
+	int len = tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f);
+
+	assert_true(len <= TCMSG_FILTER_MAXLEN);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 41, 0x10000, 0x10002002, INFO_IP_10);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 3);
+	assert_u32_attr(opts.tb[TCA_U32_HASH], 0x10002000);   /* table 100:, bucket 2 */
+	assert_u32_attr(opts.tb[TCA_U32_CLASSID], 0x10102);
+	assert_null(opts.tb[TCA_U32_LINK]);
+	key = check_sel(opts.tb[TCA_U32_SEL]);                /* terminal, no hash key */
+	assert_int_equal(key->off, 16);
+	assert_int_equal(key->mask, htonl(0xffffffff));
+	assert_int_equal(key->val, htonl(IP(10, 244, 17, 2)));
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+	assert_u32_equal(&back, &f);
+
+	/* A node-only handle: the kernel completes it with ht */
+	f.handle = 2;
+	len = tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 41, 0x10000, 2, INFO_IP_10);
+
+	/* As the kernel dumps it: TCA_U32_HASH and the flags come back */
+	{
+		struct raw_u32 r = { .handle = 0x10002002, .flags = TC_U32_TERMINAL,
+			             .key_mask = 0xffffffff, .key_val = IP(10, 244, 17, 2), .key_off = 16,
+			             .hash = 0x10002000, .classid = 0x10102 };
+
+		put_raw_u32(buf, &r);
+		assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &back), 0);
+		f = U32_BUCKET;
+		assert_u32_equal(&back, &f);
+	}
+}
+
+static void test_u32_hash_invalid(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct tcmsg_u32 f;
+
+	f = U32_SRC;
+	f.hashkey = TCMSG_U32_HASHKEY_IPV4_SRC;     /* a hash key without a table to pick from */
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f = U32_LINK;
+	f.hashkey = (enum tcmsg_u32_hashkey)3;
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f = U32_LINK;
+	f.link = 0x10001000;                          /* a bucket, not a table */
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f.link = 0x10000001;                          /* a filter */
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f = U32_LINK;
+	f.link = 0;                                    /* neither a verdict nor a link */
+	f.hashkey = TCMSG_U32_HASHKEY_NONE;
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f = U32_BUCKET;
+	f.ht = 0x10002001;                             /* ht names a table and bucket, not a node */
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f = U32_BUCKET;
+	f.handle = 0x20002002;                         /* a handle of another table */
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f.handle = 0x10003002;                         /* another bucket: the kernel would use ht's */
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	assert_int_equal(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_DEL, &f), -EINVAL);
+	f.handle = 0x10002002;
+	assert_true(tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f) > 0);
+}
+
+static void test_u32_parse_hash_dump(void **state)
+{
+	_Alignas(8) char buf[1024];
+	struct tcmsg_u32 f;
+	struct raw_u32 r;
+
+	/* The link as the kernel dumps it: it reports the root table in TCA_U32_HASH */
+	put_raw_u32(buf, &RAW_LINK);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), 0);
+	assert_int_equal(f.handle, 0x80000001);
+	assert_int_equal(f.ht, 0x80000000);
+	assert_int_equal(f.link, 0x10000000);
+	assert_int_equal(f.hashkey, TCMSG_U32_HASHKEY_IPV4_SRC);
+	assert_int_equal(f.match, TCMSG_U32_IPV4_SRC);
+	assert_int_equal(f.addr, IP(10, 244, 16, 0));
+	assert_int_equal(f.prefix_len, 20);
+	assert_int_equal(f.classid, 0);
+	assert_int_equal(f.prio, 10);
+	assert_int_equal(f.protocol, ETH_P_IP);
+
+	/* Shapes we never build */
+	r = RAW_LINK;
+	r.flags = TC_U32_TERMINAL;                     /* a terminal link without a verdict */
+	put_raw_u32(buf, &r);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -EOPNOTSUPP);
+	r = RAW_LINK;
+	r.link = 0;                                    /* not terminal and nowhere to go */
+	r.hmask = 0;
+	r.hoff = 0;
+	put_raw_u32(buf, &r);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -EOPNOTSUPP);
+	r = RAW_LINK;
+	r.link = 0;                                    /* a hash key without a link */
+	r.flags = TC_U32_TERMINAL;
+	r.classid = 0x10010;
+	put_raw_u32(buf, &r);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -EOPNOTSUPP);
+	r = RAW_LINK;
+	r.hmask = 0x0000ff00;                          /* another byte */
+	put_raw_u32(buf, &r);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -EOPNOTSUPP);
+	r = RAW_LINK;
+	r.hoff = 20;                                   /* past the addresses */
+	put_raw_u32(buf, &r);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -EOPNOTSUPP);
+	/* Malformed */
+	r = RAW_LINK;
+	r.link = 0;
+	r.short_link = true;
+	put_raw_u32(buf, &r);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -EBADMSG);
+}
+
 /* ------------------------------------------------------------------ classify */
 
 static void test_ifb(void **state)
@@ -758,16 +1158,28 @@ static void test_ifb(void **state)
 	assert_int_equal(classify_build_ifb(buf, sizeof(buf), SEQ, "", true), -EINVAL);
 }
 
+/* The lab's subnet: a /20, so that buckets hold several addresses (10.244.16.2 and 10.244.17.2
+ * share bucket 2). */
+#define SUBNET IP(10, 244, 16, 0)
+#define SUBNET_LEN 20
+
+static const struct nlmsghdr *next_msg(const struct nlmsghdr *nlh)
+{
+	return (const struct nlmsghdr *)((const char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+}
+
 static void test_classify_veth(void **state)
 {
 	_Alignas(8) char buf[1024];
 	const struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	struct tcmsg_qdisc q;
 	struct tcmsg_u32 f;
-	int len = classify_build_veth(buf, sizeof(buf), SEQ, 9, 3, 4);
+	/* without the exemption the subnet is not used (nor checked) */
+	int len = classify_build_veth(buf, sizeof(buf), SEQ, 9, 3, 4, false, 0, 0);
 	size_t off;
 
 	assert_true(len > 0);
+	assert_int_equal(classify_veth_msgs(false), 3);
 	/* three messages, consecutive sequence numbers, in the order the kernel needs them */
 	assert_int_equal(nlh->nlmsg_seq, SEQ);
 	assert_int_equal(tcmsg_parse_qdisc(nlh, &q), 0);
@@ -778,36 +1190,423 @@ static void test_classify_veth(void **state)
 	assert_int_equal(nlh->nlmsg_seq, SEQ + 1);
 	assert_int_equal(tcmsg_parse_u32(nlh, &f), 0);
 	assert_int_equal(f.parent, TCMSG_CLSACT_INGRESS);
+	assert_int_equal(f.prio, CLASSIFY_REDIRECT_PRIO_INGRESS);
 	assert_int_equal(f.redirect_ifindex, 3);
 	off += nlh->nlmsg_len;
 	nlh = (const struct nlmsghdr *)(buf + off);
 	assert_int_equal(nlh->nlmsg_seq, SEQ + 2);
 	assert_int_equal(tcmsg_parse_u32(nlh, &f), 0);
 	assert_int_equal(f.parent, TCMSG_CLSACT_EGRESS);
+	assert_int_equal(f.prio, CLASSIFY_REDIRECT_PRIO_EGRESS);
 	assert_int_equal(f.redirect_ifindex, 4);
 	off += nlh->nlmsg_len;
 	assert_int_equal(off, (size_t)len);
 }
 
+static void test_classify_veth_exempt(void **state)
+{
+	static const struct {
+		uint32_t parent;
+		uint16_t prio;
+		enum tcmsg_u32_match match;
+		uint32_t redirect;
+	} want[4] = {
+		{ TCMSG_CLSACT_INGRESS, CLASSIFY_EXEMPT_PRIO_INGRESS, TCMSG_U32_IPV4_DST, 0 },
+		{ TCMSG_CLSACT_INGRESS, CLASSIFY_REDIRECT_PRIO_INGRESS, TCMSG_U32_ALL, 3 },
+		{ TCMSG_CLSACT_EGRESS, CLASSIFY_EXEMPT_PRIO_EGRESS, TCMSG_U32_IPV4_SRC, 0 },
+		{ TCMSG_CLSACT_EGRESS, CLASSIFY_REDIRECT_PRIO_EGRESS, TCMSG_U32_ALL, 4 },
+	};
+	_Alignas(8) char buf[2048];
+	const struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct tcmsg_qdisc q;
+	struct tcmsg_u32 f;
+	int len = classify_build_veth(buf, sizeof(buf), SEQ, 9, 3, 4, true, SUBNET, SUBNET_LEN);
+
+	assert_true(len > 0);
+	assert_int_equal(classify_veth_msgs(true), 5);
+	assert_int_equal(tcmsg_parse_qdisc(nlh, &q), 0);
+	assert_int_equal(q.kind, TCMSG_KIND_CLSACT);
+	assert_int_equal(nlh->nlmsg_flags, F_REPLACE);   /* re-sendable: an existing clsact stays */
+	for (unsigned i = 0; i < 4; i++) {
+		nlh = next_msg(nlh);
+		assert_int_equal(nlh->nlmsg_seq, SEQ + 1 + i);
+		assert_int_equal(nlh->nlmsg_flags, F_ADD);
+		assert_int_equal(tcmsg_parse_u32(nlh, &f), 0);
+		assert_int_equal(f.ifindex, 9);
+		assert_int_equal(f.handle, CLASSIFY_VETH_NODE);   /* a fixed node: never a duplicate */
+		assert_int_equal(f.parent, want[i].parent);
+		assert_int_equal(f.prio, want[i].prio);
+		assert_int_equal(f.match, want[i].match);
+		assert_int_equal(f.redirect_ifindex, want[i].redirect);
+		if (!want[i].redirect) {
+			assert_int_equal(f.addr, SUBNET);
+			assert_int_equal(f.prefix_len, SUBNET_LEN);
+			assert_int_equal(f.classid, CLASSIFY_EXEMPT_CLASSID);
+		}
+	}
+	assert_int_equal((const char *)next_msg(nlh) - buf, len);
+
+	/* The exemption needs a subnet the IFB's handles can number */
+	assert_int_equal(classify_build_veth(buf, sizeof(buf), SEQ, 9, 3, 4, true, 0, 0), -EINVAL);
+	assert_int_equal(classify_build_veth(buf, sizeof(buf), SEQ, 9, 3, 4, true, IP(10, 0, 0, 0), 8), -EINVAL);
+	assert_int_equal(classify_build_veth(buf, sizeof(buf), SEQ, 9, 3, 4, true, IP(10, 244, 16, 1), 20), -EINVAL);
+	assert_int_equal(classify_build_veth(buf, sizeof(buf), SEQ, 9, 0, 4, true, SUBNET, SUBNET_LEN), -EINVAL);
+}
+
+static void test_classify_exempt(void **state)
+{
+	_Alignas(8) char buf[512];
+	const struct tc_u32_key *key;
+	struct attrs top, opts;
+	struct tcmsg_u32 f;
+	int len = classify_build_exempt(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, true, SUBNET, SUBNET_LEN);
+
+	/* tc filter add dev X ingress prio 1 protocol ip u32 match ip dst 10.244.16.0/20 classid ffff:1 */
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 9, 0xfffffff2, CLASSIFY_VETH_NODE,
+	                 1u << 16 | htons(ETH_P_IP));
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 2);                /* CLASSID and SEL: no action at all */
+	assert_null(opts.tb[TCA_U32_ACT]);
+	assert_u32_attr(opts.tb[TCA_U32_CLASSID], 0xffff0001);
+	key = check_sel(opts.tb[TCA_U32_SEL]);          /* terminal: the walk ends here */
+	assert_int_equal(key->off, 16);                 /* from the workload: to the subnet */
+	assert_int_equal(key->mask, htonl(0xfffff000));
+	assert_int_equal(key->val, htonl(SUBNET));
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), 0);
+	assert_int_equal(f.classid, CLASSIFY_EXEMPT_CLASSID);
+	assert_int_equal(f.redirect_ifindex, 0);
+
+	/* The egress hook (to the workload): from the subnet, at its own priority */
+	len = classify_build_exempt(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, false, SUBNET, SUBNET_LEN);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 9, 0xfffffff3, CLASSIFY_VETH_NODE,
+	                 3u << 16 | htons(ETH_P_IP));
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(check_sel(opts.tb[TCA_U32_SEL])->off, 12);
+
+	/* DEL removes the priority: no handle, no options, any subnet */
+	len = classify_build_exempt(buf, sizeof(buf), SEQ, TCMSG_DEL, 9, false, 0, 0);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELTFILTER, F_DEL, 9, 0xfffffff3, 0,
+	                 3u << 16 | htons(ETH_P_IP));
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 1);
+
+	assert_int_equal(classify_build_exempt(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, true, IP(10, 244, 0, 0), 15), -EINVAL);
+	assert_int_equal(classify_build_exempt(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, true, SUBNET, 33), -EINVAL);
+	assert_int_equal(classify_build_exempt(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, true, IP(10, 244, 17, 0), 20),
+	                 -EINVAL);        /* host bits */
+}
+
+static void test_classify_hash_table(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct tcmsg_u32_table t;
+	int len = classify_build_hash_table(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 2);
+
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 3, 0x20000, CLASSIFY_TABLE_HANDLE,
+	                 (uint32_t)CLASSIFY_IFB_PRIO << 16 | htons(ETH_P_IP));
+	assert_int_equal(CLASSIFY_TABLE_HANDLE, 0x10000000);   /* 100: */
+	assert_int_equal(tcmsg_parse_u32_table((struct nlmsghdr *)buf, &t), 0);
+	assert_int_equal(t.divisor, 256);
+	assert_int_equal(t.handle, TCMSG_U32_HANDLE(CLASSIFY_HTID, 0, 0));
+	assert_int_equal(classify_build_hash_table(buf, sizeof(buf), SEQ, TCMSG_REPLACE, 3, 2), -EINVAL);
+	len = classify_build_hash_table(buf, sizeof(buf), SEQ, TCMSG_DEL, 3, 2);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELTFILTER, F_DEL, 3, 0x20000, 0x10000000,
+	                 (uint32_t)CLASSIFY_IFB_PRIO << 16 | htons(ETH_P_IP));
+}
+
+static void test_classify_hash_link(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct tcmsg_u32 f, want = U32_LINK;
+	int len = classify_build_hash_link(buf, sizeof(buf), SEQ, TCMSG_REPLACE, 41, 1, SUBNET, SUBNET_LEN, true);
+
+	/* A full handle in the root table, so REPLACE and DEL find it */
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_REPLACE, 41, 0x10000, 0x80000001, INFO_IP_10);
+	assert_int_equal(CLASSIFY_LINK_HANDLE, 0x80000001);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), 0);
+	assert_u32_equal(&f, &want);                     /* src 10.244.16.0/20, hash src, link 100: */
+
+	len = classify_build_hash_link(buf, sizeof(buf), SEQ, TCMSG_ADD, 41, 2, SUBNET, SUBNET_LEN, false);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 41, 0x20000, 0x80000001, INFO_IP_10);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), 0);
+	assert_int_equal(f.match, TCMSG_U32_IPV4_DST);
+	assert_int_equal(f.hashkey, TCMSG_U32_HASHKEY_IPV4_DST);
+
+	len = classify_build_hash_link(buf, sizeof(buf), SEQ, TCMSG_DEL, 41, 2, SUBNET, SUBNET_LEN, false);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELTFILTER, F_DEL, 41, 0x20000, 0x80000001, INFO_IP_10);
+
+	/* Refused: a subnet shorter than /16 (the handles could not number it), host bits, > 32 */
+	assert_int_equal(classify_build_hash_link(buf, sizeof(buf), SEQ, TCMSG_ADD, 41, 1, IP(10, 244, 0, 0), 15, true),
+	                 -EINVAL);
+	assert_int_equal(classify_build_hash_link(buf, sizeof(buf), SEQ, TCMSG_ADD, 41, 1, IP(10, 244, 16, 1), 20, true),
+	                 -EINVAL);
+	assert_int_equal(classify_build_hash_link(buf, sizeof(buf), SEQ, TCMSG_ADD, 41, 1, SUBNET, 33, true), -EINVAL);
+	assert_true(classify_build_hash_link(buf, sizeof(buf), SEQ, TCMSG_ADD, 41, 1, IP(10, 244, 0, 0), 16, true) > 0);
+}
+
+static void test_classify_workload_handle(void **state)
+{
+	static uint8_t seen[1 << 17];    /* one bit per handle below 100: + 2^20 */
+	uint32_t h = 0x5a5a5a5a;
+
+	/* bucket = last octet, node = 1 + (offset >> 8) */
+	assert_int_equal(classify_workload_handle(SUBNET, SUBNET_LEN, IP(10, 244, 16, 2), &h), 0);
+	assert_int_equal(h, 0x10002001);                 /* 100:2:1 */
+	assert_int_equal(classify_workload_handle(SUBNET, SUBNET_LEN, IP(10, 244, 17, 2), &h), 0);
+	assert_int_equal(h, 0x10002002);                 /* 100:2:2, same bucket */
+	assert_int_equal(classify_workload_handle(SUBNET, SUBNET_LEN, IP(10, 244, 31, 250), &h), 0);
+	assert_int_equal(h, 0x100fa010);                 /* 100:fa:10, the last node of a /20 */
+	assert_int_equal(classify_workload_handle(SUBNET, SUBNET_LEN, IP(10, 244, 16, 0), &h), 0);
+	assert_int_equal(h, 0x10000001);
+	/* a /24: one address per bucket, always node 1 */
+	assert_int_equal(classify_workload_handle(IP(10, 244, 7, 0), 24, IP(10, 244, 7, 2), &h), 0);
+	assert_int_equal(h, 0x10002001);
+	assert_int_equal(classify_workload_handle(IP(10, 244, 7, 0), 24, IP(10, 244, 7, 255), &h), 0);
+	assert_int_equal(h, 0x100ff001);
+	/* a /16: the limit, node 0x100 */
+	assert_int_equal(classify_workload_handle(IP(10, 244, 0, 0), 16, IP(10, 244, 255, 255), &h), 0);
+	assert_int_equal(h, 0x100ff100);
+	/* a /32 and a /26 with a non-zero last octet */
+	assert_int_equal(classify_workload_handle(IP(10, 244, 7, 9), 32, IP(10, 244, 7, 9), &h), 0);
+	assert_int_equal(h, 0x10009001);
+	assert_int_equal(classify_workload_handle(IP(10, 244, 7, 64), 26, IP(10, 244, 7, 127), &h), 0);
+	assert_int_equal(h, 0x1007f001);
+
+	/* Every address of a /16: distinct handles, in table 100:, bucket = last octet, node 1..0x100 */
+	memset(seen, 0, sizeof(seen));
+	for (uint32_t i = 0; i < 65536; i++) {
+		uint32_t addr = IP(10, 244, 0, 0) + i, off;
+
+		assert_int_equal(classify_workload_handle(IP(10, 244, 0, 0), 16, addr, &h), 0);
+		assert_int_equal(TCMSG_U32_HTID(h), CLASSIFY_HTID);
+		assert_int_equal(TCMSG_U32_BUCKET(h), addr & 0xff);
+		assert_true(TCMSG_U32_NODE(h) >= 1 && TCMSG_U32_NODE(h) <= 0x100);
+		off = h - CLASSIFY_TABLE_HANDLE;
+		if (seen[off >> 3] & (1u << (off & 7)))
+			fail_msg("handle %x given twice", h);
+		seen[off >> 3] |= (uint8_t)(1u << (off & 7));
+	}
+
+	/* Refused, and nothing written: outside the subnet, a subnet too short, host bits in it */
+	h = 0x5a5a5a5a;
+	assert_int_equal(classify_workload_handle(SUBNET, SUBNET_LEN, IP(10, 244, 32, 0), &h), -EINVAL);
+	assert_int_equal(classify_workload_handle(SUBNET, SUBNET_LEN, IP(10, 244, 15, 255), &h), -EINVAL);
+	assert_int_equal(classify_workload_handle(IP(10, 244, 0, 0), 15, IP(10, 244, 0, 2), &h), -EINVAL);
+	assert_int_equal(classify_workload_handle(IP(10, 244, 16, 1), 20, IP(10, 244, 16, 2), &h), -EINVAL);
+	assert_int_equal(classify_workload_handle(IP(10, 244, 7, 9), 32, IP(10, 244, 7, 8), &h), -EINVAL);
+	assert_int_equal(classify_workload_handle(SUBNET, 33, IP(10, 244, 16, 2), &h), -EINVAL);
+	assert_int_equal(h, 0x5a5a5a5a);
+}
+
 static void test_classify_workload(void **state)
 {
 	_Alignas(8) char buf[512];
+	const struct tc_u32_key *key;
+	struct attrs top, opts;
 	struct tcmsg_u32 f;
 	int len;
 
-	len = classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 1, true, IP(10, 244, 7, 2), 0x10010, 1);
-	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 3, 0x10000, 1,
-	                 (uint32_t)CLASSIFY_WORKLOAD_PRIO << 16 | htons(ETH_P_IP));
+	len = classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_REPLACE, 3, 1, SUBNET, SUBNET_LEN, IP(10, 244, 17, 2),
+	                              true, 0x10102);
+	/* tc filter replace dev shoal-out parent 1: prio 10 protocol ip handle 100:2:2 u32 ht 100:2:
+	 *    match ip src 10.244.17.2/32 flowid 1:102 */
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_REPLACE, 3, 0x10000, 0x10002002,
+	                 (uint32_t)CLASSIFY_IFB_PRIO << 16 | htons(ETH_P_IP));
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 3);
+	assert_u32_attr(opts.tb[TCA_U32_HASH], 0x10002000);   /* the bucket goes here, not in the handle */
+	assert_u32_attr(opts.tb[TCA_U32_CLASSID], 0x10102);
+	key = check_sel(opts.tb[TCA_U32_SEL]);
+	assert_int_equal(key->off, 12);                       /* shoal-out: what the workload sends */
+	assert_int_equal(key->mask, htonl(0xffffffff));
+	assert_int_equal(key->val, htonl(IP(10, 244, 17, 2)));
 	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), 0);
-	assert_int_equal(f.match, TCMSG_U32_IPV4_SRC);     /* shoal-out: what the workload sends */
-	assert_int_equal(f.addr, IP(10, 244, 7, 2));
+	assert_int_equal(f.match, TCMSG_U32_IPV4_SRC);
+	assert_int_equal(f.addr, IP(10, 244, 17, 2));
 	assert_int_equal(f.prefix_len, 32);
-	assert_int_equal(f.classid, 0x10010);
+	assert_int_equal(f.classid, 0x10102);
+	assert_int_equal(f.ht, 0x10002000);
+	assert_int_equal(f.link, 0);
 	assert_int_equal(f.redirect_ifindex, 0);
-	classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 4, 2, false, IP(10, 244, 7, 2), 0x20010, 1);
+
+	len = classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 4, 2, SUBNET, SUBNET_LEN, IP(10, 244, 17, 2), false,
+	                              0x20102);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 4, 0x20000, 0x10002002,
+	                 (uint32_t)CLASSIFY_IFB_PRIO << 16 | htons(ETH_P_IP));
 	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), 0);
-	assert_int_equal(f.match, TCMSG_U32_IPV4_DST);     /* shoal-in: what is sent to it */
-	assert_int_equal(f.parent, 0x20000);
+	assert_int_equal(f.match, TCMSG_U32_IPV4_DST);        /* shoal-in: what is sent to it */
+
+	/* DEL: by the derived handle, no class needed */
+	len = classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_DEL, 4, 2, SUBNET, SUBNET_LEN, IP(10, 244, 17, 2), false,
+	                              0);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELTFILTER, F_DEL, 4, 0x20000, 0x10002002,
+	                 (uint32_t)CLASSIFY_IFB_PRIO << 16 | htons(ETH_P_IP));
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 1);
+}
+
+static void test_classify_workload_invalid(void **state)
+{
+	_Alignas(8) char buf[512];
+
+	/* a class of the other tree */
+	assert_int_equal(classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 1, SUBNET, SUBNET_LEN,
+	                                         IP(10, 244, 17, 2), true, 0x20102), -EINVAL);
+	/* no class on ADD */
+	assert_int_equal(classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 1, SUBNET, SUBNET_LEN,
+	                                         IP(10, 244, 17, 2), true, 0), -EINVAL);
+	/* outside the subnet: no handle (for DEL neither) */
+	assert_int_equal(classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 1, SUBNET, SUBNET_LEN,
+	                                         IP(10, 244, 32, 2), true, 0x10102), -EINVAL);
+	assert_int_equal(classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_DEL, 3, 1, SUBNET, SUBNET_LEN,
+	                                         IP(10, 245, 16, 2), true, 0), -EINVAL);
+	/* a /15, host bits */
+	assert_int_equal(classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 1, IP(10, 244, 0, 0), 15,
+	                                         IP(10, 244, 17, 2), true, 0x10102), -EINVAL);
+	assert_int_equal(classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 1, IP(10, 244, 16, 1), 20,
+	                                         IP(10, 244, 17, 2), true, 0x10102), -EINVAL);
+}
+
+static void test_classify_flush(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct attrs top;
+	int len = classify_build_hash_flush(buf, sizeof(buf), SEQ, 3, 2);
+
+	/* tc filter del dev shoal-in parent 2: prio 10 protocol ip: the whole priority */
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELTFILTER, F_DEL, 3, 0x20000, 0,
+	                 (uint32_t)CLASSIFY_IFB_PRIO << 16 | htons(ETH_P_IP));
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 1);
+}
+
+static void test_classify_parse_ifb(void **state)
+{
+	_Alignas(8) char buf[1024];
+	struct tcmsg_u32_table t = U32_TABLE;
+	struct classify_ifb_filter c;
+	struct tcmsg_u32 f;
+	struct raw_u32 r;
+
+	/* What our builders make, read back as the kernel reports it */
+	classify_build_hash_table(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 1);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_TABLE);
+	assert_int_equal(c.handle, CLASSIFY_TABLE_HANDLE);
+	assert_int_equal(c.divisor, CLASSIFY_HASH_DIVISOR);
+
+	classify_build_hash_link(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 1, SUBNET, SUBNET_LEN, true);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_LINK);
+	assert_int_equal(c.handle, CLASSIFY_LINK_HANDLE);
+	assert_true(c.from_workload);
+	assert_int_equal(c.addr, SUBNET);
+	assert_int_equal(c.prefix_len, SUBNET_LEN);
+	put_raw_u32(buf, &RAW_LINK);                      /* with the kernel's TCA_U32_HASH */
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_LINK);
+	classify_build_hash_link(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 2, IP(10, 244, 7, 0), 24, false);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_LINK);
+	assert_false(c.from_workload);
+	assert_int_equal(c.addr, IP(10, 244, 7, 0));
+	assert_int_equal(c.prefix_len, 24);
+
+	classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 1, SUBNET, SUBNET_LEN, IP(10, 244, 31, 250), true,
+	                        0x10ffa);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_WORKLOAD);
+	assert_int_equal(c.handle, 0x100fa010);
+	assert_true(c.from_workload);
+	assert_int_equal(c.addr, IP(10, 244, 31, 250));
+	assert_int_equal(c.prefix_len, 32);
+	assert_int_equal(c.classid, 0x10ffa);
+	classify_build_workload(buf, sizeof(buf), SEQ, TCMSG_ADD, 3, 2, SUBNET, SUBNET_LEN, IP(10, 244, 16, 2), false,
+	                        0x20002);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_WORKLOAD);
+	assert_false(c.from_workload);
+
+	/* Our table with a wrong divisor: still the table, and the divisor tells */
+	t.divisor = 16;
+	tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_ADD, &t);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_TABLE);
+	assert_int_equal(c.divisor, 16);
+
+	/* Not objects of ours: the priority's root table, our table at another priority, the
+	 * kind-only line, other kinds, other protocols */
+	t = U32_TABLE;
+	t.handle = 0x80000000;
+	t.divisor = 1;
+	tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_ADD, &t);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), -ENOENT);
+	t = U32_TABLE;
+	t.prio = 11;
+	tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_ADD, &t);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), -ENOENT);
+	put_u32_msg(buf, "bpf", true, 0, 0, false);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), -ENOENT);
+	f = U32_SRC;
+	f.protocol = ETH_P_ALL;
+	tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &f);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), -ENOENT);
+	{
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct tcmsg *tcm;
+
+		nlh->nlmsg_type = RTM_NEWTFILTER;
+		tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+		tcm->tcm_info = INFO_IP_10;
+		mnl_attr_put_strz(nlh, TCA_KIND, "u32");
+		assert_int_equal(classify_parse_ifb_filter(nlh, &c), -ENOENT);
+	}
+
+	/* At our priority but not what we build: OTHER, with the handle to delete it by.  The old
+	 * one-filter-per-workload classifier, another table, a filter of a shape we never make. */
+	tcmsg_build_u32(buf, sizeof(buf), SEQ, TCMSG_ADD, &U32_SRC);   /* prio 10, 10.244.7.2 -> 1:10 in the root */
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_OTHER);
+	assert_int_equal(c.handle, 7);
+	t = U32_TABLE;
+	t.handle = 0x20000000;
+	tcmsg_build_u32_table(buf, sizeof(buf), SEQ, TCMSG_ADD, &t);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_OTHER);
+	assert_int_equal(c.handle, 0x20000000);
+	r = RAW_LINK;
+	r.link = 0x20000000;                              /* a link to another table */
+	put_raw_u32(buf, &r);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_OTHER);
+	r = RAW_LINK;
+	r.hoff = 16;                                      /* matches the source, hashes the destination */
+	put_raw_u32(buf, &r);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_OTHER);
+	r = RAW_LINK;
+	r.link = 0;                                       /* tcmsg_parse_u32(): -EOPNOTSUPP */
+	r.hmask = 0;
+	r.hoff = 0;
+	put_raw_u32(buf, &r);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_OTHER);
+	assert_int_equal(c.handle, 0x80000001);
+	r = (struct raw_u32){ .handle = 0x10002002, .flags = TC_U32_TERMINAL, .key_mask = 0xffffff00,
+		              .key_val = IP(10, 244, 17, 0), .key_off = 12, .hash = 0x10002000, .classid = 0x10102 };
+	put_raw_u32(buf, &r);                             /* in our table, but a /24 */
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), 0);
+	assert_int_equal(c.kind, CLASSIFY_IFB_OTHER);
+
+	/* Malformed */
+	r = RAW_LINK;
+	r.link = 0;
+	r.short_link = true;
+	put_raw_u32(buf, &r);
+	assert_int_equal(classify_parse_ifb_filter((struct nlmsghdr *)buf, &c), -EBADMSG);
 }
 
 /* ------------------------------------------------------------------ short buffers */
@@ -838,7 +1637,32 @@ static int sb_ifb(void *b, size_t l, const void *a)
 }
 static int sb_veth(void *b, size_t l, const void *a)
 {
-	return classify_build_veth(b, l, SEQ, 9, 3, 4);
+	return classify_build_veth(b, l, SEQ, 9, 3, 4, a != NULL, SUBNET, SUBNET_LEN);
+}
+static int sb_table(void *b, size_t l, const void *a)
+{
+	return tcmsg_build_u32_table(b, l, SEQ, TCMSG_ADD, a);
+}
+static int sb_hash_table(void *b, size_t l, const void *a)
+{
+	return classify_build_hash_table(b, l, SEQ, TCMSG_ADD, 3, 1);
+}
+static int sb_hash_link(void *b, size_t l, const void *a)
+{
+	return classify_build_hash_link(b, l, SEQ, TCMSG_REPLACE, 3, 1, SUBNET, SUBNET_LEN, true);
+}
+static int sb_workload(void *b, size_t l, const void *a)
+{
+	return classify_build_workload(b, l, SEQ, TCMSG_REPLACE, 3, 1, SUBNET, SUBNET_LEN, IP(10, 244, 17, 2), true,
+	                               0x10102);
+}
+static int sb_exempt(void *b, size_t l, const void *a)
+{
+	return classify_build_exempt(b, l, SEQ, TCMSG_ADD, 9, false, SUBNET, SUBNET_LEN);
+}
+static int sb_flush(void *b, size_t l, const void *a)
+{
+	return classify_build_hash_flush(b, l, SEQ, 3, 2);
 }
 
 static void test_short_buffers(void **state)
@@ -860,13 +1684,24 @@ static void test_short_buffers(void **state)
 	check_short_buffers(sb_dump, NULL);
 	check_short_buffers(sb_ifb, "shoal-out");
 	check_short_buffers(sb_veth, NULL);
+	check_short_buffers(sb_veth, "with the exemption");
+	check_short_buffers(sb_table, &U32_TABLE);
+	check_short_buffers(sb_u32, &U32_LINK);
+	check_short_buffers(sb_u32, &U32_BUCKET);
+	check_short_buffers(sb_hash_table, NULL);
+	check_short_buffers(sb_hash_link, NULL);
+	check_short_buffers(sb_workload, NULL);
+	check_short_buffers(sb_exempt, NULL);
+	check_short_buffers(sb_flush, NULL);
 }
 
 /* The MAXLEN constants callers size batches with hold the longest messages. */
 static void test_maxlen(void **state)
 {
+	/* Every optional attribute of a filter at once: the longest filter message. */
 	struct tcmsg_u32 redirect = { .ifindex = 1, .parent = TCMSG_CLSACT_INGRESS, .prio = 1,
-		                      .redirect_ifindex = 3, .classid = 0x10010 };
+		                      .redirect_ifindex = 3, .classid = 0x10010, .ht = 0x10002000,
+		                      .link = 0x20000000, .hashkey = TCMSG_U32_HASHKEY_IPV4_DST };
 	static _Alignas(8) char buf[8192];
 	struct tcmsg_htb_class *c = class_120mbit();
 
@@ -874,6 +1709,10 @@ static void test_maxlen(void **state)
 	assert_true(tcmsg_build_htb_class(buf, TCMSG_CLASS_MAXLEN, SEQ, TCMSG_ADD, c) > 0);
 	assert_true(tcmsg_build_qdisc(buf, TCMSG_QDISC_MAXLEN, SEQ, TCMSG_ADD, &HTB_QDISC) > 0);
 	assert_true(tcmsg_build_u32(buf, TCMSG_FILTER_MAXLEN, SEQ, TCMSG_ADD, &redirect) > 0);
+	assert_true(tcmsg_build_u32_table(buf, TCMSG_FILTER_MAXLEN, SEQ, TCMSG_ADD, &U32_TABLE) > 0);
+	/* A batch sized by classify_veth_msgs() x TCMSG_FILTER_MAXLEN holds the veth's messages. */
+	assert_true(classify_build_veth(buf, classify_veth_msgs(true) * TCMSG_FILTER_MAXLEN, SEQ, 9, 3, 4, true, SUBNET,
+	                                SUBNET_LEN) > 0);
 	assert_true(classify_build_ifb(buf, CLASSIFY_IFB_MAXLEN, SEQ, "shoal-out-abcde", true) > 0);
 }
 
@@ -894,9 +1733,23 @@ int main(void)
 		cmocka_unit_test(test_u32_redirect),
 		cmocka_unit_test(test_u32_invalid_and_del),
 		cmocka_unit_test(test_u32_parse_kernel_answers),
+		cmocka_unit_test(test_u32_table),
+		cmocka_unit_test(test_u32_table_invalid),
+		cmocka_unit_test(test_u32_link),
+		cmocka_unit_test(test_u32_bucket_filter),
+		cmocka_unit_test(test_u32_hash_invalid),
+		cmocka_unit_test(test_u32_parse_hash_dump),
 		cmocka_unit_test(test_ifb),
 		cmocka_unit_test(test_classify_veth),
+		cmocka_unit_test(test_classify_veth_exempt),
+		cmocka_unit_test(test_classify_exempt),
+		cmocka_unit_test(test_classify_hash_table),
+		cmocka_unit_test(test_classify_hash_link),
+		cmocka_unit_test(test_classify_workload_handle),
 		cmocka_unit_test(test_classify_workload),
+		cmocka_unit_test(test_classify_workload_invalid),
+		cmocka_unit_test(test_classify_flush),
+		cmocka_unit_test(test_classify_parse_ifb),
 		cmocka_unit_test(test_short_buffers),
 		cmocka_unit_test(test_maxlen),
 	};
