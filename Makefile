@@ -89,7 +89,7 @@ $(B)/shoald: $(B)/obj/netd/main.o $(DAEMON_OBJ) $(LIB_OBJ)
 $(B)/shoal: $(B)/obj/cni-plugin/main.o $(PLUGIN_OBJ) $(LIB_OBJ) $(B)/obj/tc/quota.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_PLUGIN))
 
-$(B)/netctl: $(B)/obj/netctl/main.o $(NETCTL_OBJ) $(LIB_OBJ)
+$(B)/netctl: $(B)/obj/netctl/main.o $(NETCTL_OBJ) $(LIB_OBJ) $(B)/obj/tc/quota.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_NETCTL))
 
 # Unit tests link every non-main object; they need no root.

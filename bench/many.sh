@@ -69,7 +69,7 @@ trap 'many_cleanup; lab_cleanup' EXIT
 # lib/ only.  Rebuilt when its source or an object is newer.
 build_tool() {
 	local src=$ROOT/bench/many/manyhosts.c objs pkgs flags
-	objs="$(ls "$BUILD"/obj/store/*.o "$BUILD"/obj/lib/*.o 2>/dev/null) $BUILD/obj/netd/records.o"
+	objs="$(ls "$BUILD"/obj/store/*.o "$BUILD"/obj/lib/*.o 2>/dev/null) $BUILD/obj/netd/records.o $BUILD/obj/netd/request.o"
 	[ -f "$BUILD/obj/netd/records.o" ] || die "$BUILD/obj is missing: run make"
 	if [ -x "$TOOL" ] && [ -z "$(find "$src" $objs -newer "$TOOL" 2>/dev/null | head -1)" ]; then
 		return 0

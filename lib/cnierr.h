@@ -20,4 +20,5 @@ enum {
 	SHOAL_ERR_CHECK_FAILED = 104,  /* CHECK found the attachment not as it should be */
 	SHOAL_ERR_HOST_FULL = 105,     /* the bridge has no free port (a Linux bridge takes 1023) */
 	SHOAL_ERR_SUBNET_TAKEN = 106,  /* another node claimed this node's subnet while its lease was lost */
+	SHOAL_ERR_BANDWIDTH = 107,     /* admission control: the bandwidth asked for does not fit the host */
 };

@@ -1,6 +1,7 @@
 #include "netctl/args.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,11 +11,10 @@
 
 #include "lib/ipc.h"
 
-/* The longest command: help workload get ID IFNAME. */
+/* The longest commands: help workload get ID IFNAME, help quota set ID IFNAME. */
 #define NETCTL_MAX_WORDS 5
 
-static int netctl_args_fail(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int netctl_args_fail(char *err, size_t err_size, const char *fmt, ...)
+int netctl_args_fail(char *err, size_t err_size, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -100,11 +100,19 @@ static const struct netctl_verb {
 	{ "node", NULL, NETCTL_TOPIC_NODE, "leave", NULL, NETCTL_TOPIC_NODE_LEAVE, 0 },
 	{ "workload", "workloads", NETCTL_TOPIC_WORKLOAD, "list", "ls", NETCTL_TOPIC_WORKLOAD_LIST, 0 },
 	{ "workload", "workloads", NETCTL_TOPIC_WORKLOAD, "get", NULL, NETCTL_TOPIC_WORKLOAD_GET, 2 },
+	{ "quota", NULL, NETCTL_TOPIC_QUOTA, "get", NULL, NETCTL_TOPIC_QUOTA_GET, 2 },
+	{ "quota", NULL, NETCTL_TOPIC_QUOTA, "set", NULL, NETCTL_TOPIC_QUOTA_SET, 2 },
 };
 
-/* Map the positional words to a topic (and the arguments of `workload get` and `subnet release`).
- * Words past the command are an error.  A missing argument is checked later: `netctl workload get
- * --help` needs none. */
+/* The commands that name one workload: ID [IFNAME]. */
+static bool netctl_topic_names_workload(enum netctl_topic t)
+{
+	return t == NETCTL_TOPIC_WORKLOAD_GET || t == NETCTL_TOPIC_QUOTA_GET || t == NETCTL_TOPIC_QUOTA_SET;
+}
+
+/* Map the positional words to a topic (and the arguments of `workload get`, `quota get/set` and
+ * `subnet release`).  Words past the command are an error.  A missing argument is checked later:
+ * `netctl workload get --help` needs none. */
 static int netctl_args_topic(char **words, int n, struct netctl_args *a, char *err, size_t err_size)
 {
 	const struct netctl_verb *group = NULL;
@@ -139,7 +147,7 @@ static int netctl_args_topic(char **words, int n, struct netctl_args *a, char *e
 			return netctl_args_fail(err, err_size, "%s %s: unexpected argument '%s'", v->group, v->verb,
 						words[2 + v->max_args]);
 		a->topic = v->topic;
-		if (v->topic == NETCTL_TOPIC_WORKLOAD_GET) {
+		if (netctl_topic_names_workload(v->topic)) {
 			a->id = n > 2 ? words[2] : NULL;
 			a->ifname = n > 3 ? words[3] : NULL;
 		} else if (v->topic == NETCTL_TOPIC_SUBNET_RELEASE) {
@@ -148,6 +156,15 @@ static int netctl_args_topic(char **words, int n, struct netctl_args *a, char *e
 		return 0;
 	}
 	return netctl_args_fail(err, err_size, "%s: unknown command '%s'", group->group, words[1]);
+}
+
+/* A rate flag of quota set (--ingress-guarantee ...): its enum netctl_quota_rate, or -1. */
+static int netctl_args_rate_flag(const char *arg)
+{
+	for (int q = 0; q < NETCTL_QUOTA_N_RATES; q++)
+		if (netctl_opt_is(arg, netctl_quota_option((enum netctl_quota_rate)q), false))
+			return q;
+	return -1;
 }
 
 /* "3" -> 3: a positive number of samples. */
@@ -180,8 +197,27 @@ static int netctl_args_check(const struct netctl_args *a, bool interval_set, boo
 		return netctl_args_fail(err, err_size, "option --force works with subnet release only");
 	if (a->topic == NETCTL_TOPIC_WORKLOAD_GET && !a->id)
 		return netctl_args_fail(err, err_size, "workload get: missing container id (netctl workload get ID [IFNAME])");
-	if (a->topic == NETCTL_TOPIC_WORKLOAD_GET && !*a->id)
-		return netctl_args_fail(err, err_size, "workload get: empty container id");
+	if (a->topic == NETCTL_TOPIC_QUOTA_GET && !a->id)
+		return netctl_args_fail(err, err_size, "quota get: missing container id (netctl quota get ID [IFNAME])");
+	if (a->topic == NETCTL_TOPIC_QUOTA_SET && !a->id)
+		return netctl_args_fail(err, err_size, "quota set: missing container id (netctl quota set ID [IFNAME] "
+					"--ingress-guarantee RATE ...)");
+	if (netctl_topic_names_workload(a->topic) && !*a->id)
+		return netctl_args_fail(err, err_size, "%s: empty container id",
+					a->topic == NETCTL_TOPIC_WORKLOAD_GET ? "workload get" :
+					a->topic == NETCTL_TOPIC_QUOTA_GET ? "quota get" : "quota set");
+	if (netctl_quota_any(&a->quota) && a->topic != NETCTL_TOPIC_QUOTA_SET)
+		return netctl_args_fail(err, err_size, "options --ingress-guarantee, --ingress-limit, --egress-guarantee, "
+					"--egress-limit and --priority work with quota set only");
+	if (a->topic == NETCTL_TOPIC_QUOTA_SET) {
+		char conflict[256];
+
+		if (!netctl_quota_any(&a->quota))
+			return netctl_args_fail(err, err_size, "quota set: nothing to change: give at least one of "
+						"--ingress-guarantee, --ingress-limit, --egress-guarantee, --egress-limit, --priority");
+		if (netctl_quota_check(&a->quota, conflict, sizeof(conflict)) < 0)
+			return netctl_args_fail(err, err_size, "quota set: %s", conflict);
+	}
 	if (a->watch && !lists)
 		return netctl_args_fail(err, err_size, "option --watch works with status, subnet list, host list and workload list");
 	if (interval_set && !a->watch)
@@ -205,7 +241,7 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 	};
 	char *words[NETCTL_MAX_WORDS];
 	bool help = false, version = false, only_words = false, interval_set = false, count_set = false;
-	int n_words = 0, r;
+	int n_words = 0, r, q;
 
 	if (err && err_size > 0)
 		err[0] = '\0';
@@ -285,6 +321,31 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 			if (!v)
 				return netctl_args_fail(err, err_size, "option --pod needs a pod name");
 			a.filter_pod = v;
+		} else if ((q = netctl_args_rate_flag(arg)) >= 0) {
+			const char *opt = netctl_quota_option(q);
+
+			v = netctl_opt_value(argc, argv, &i, arg, strlen(opt));
+			if (!v)
+				return netctl_args_fail(err, err_size, "option %s needs a rate, e.g. 100mbit, or default", opt);
+			r = netctl_quota_parse_rate(v, &a.quota.rate[q].bps);
+			if (r == -ERANGE)
+				return netctl_args_fail(err, err_size, "rate '%s' for %s is too large (at most %" PRId64 "bit)",
+							v, opt, INT64_MAX);
+			if (r == -EDOM)
+				return netctl_args_fail(err, err_size, "rate '%s' for %s has no unit: %smbit? (%sbit for bit/s)",
+							v, opt, v, v);
+			if (r < 0)
+				return netctl_args_fail(err, err_size, "bad rate '%s' for %s (tc's units, e.g. 100mbit, 1.5gbit, "
+							"10mbps = 80mbit; 0 or default: back to the default)", v, opt);
+			a.quota.rate[q].given = true;
+		} else if (netctl_opt_is(arg, "--priority", false)) {
+			v = netctl_opt_value(argc, argv, &i, arg, strlen("--priority"));
+			if (!v)
+				return netctl_args_fail(err, err_size, "option --priority needs a priority 0..7, or default");
+			if (netctl_quota_parse_priority(v, &a.quota.priority) < 0)
+				return netctl_args_fail(err, err_size, "bad priority '%s' for --priority (0..7, 0 is the highest; "
+							"default: back to the default)", v);
+			a.quota.priority_given = true;
 		} else {
 			return netctl_args_fail(err, err_size, "unknown option '%s'", arg);
 		}
@@ -303,7 +364,8 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 		a.action = NETCTL_ACTION_VERSION;
 	} else if (a.topic == NETCTL_TOPIC_TOP) {
 		return netctl_args_fail(err, err_size, "missing command (status, subnet list, subnet release, host list, "
-					"network show, node leave, workload list, workload get, version)");
+					"network show, node leave, workload list, workload get, quota get, quota set, "
+					"version)");
 	} else if (a.topic == NETCTL_TOPIC_SUBNET) {
 		return netctl_args_fail(err, err_size, "subnet: missing command (list, release)");
 	} else if (a.topic == NETCTL_TOPIC_HOST) {
@@ -314,6 +376,8 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 		return netctl_args_fail(err, err_size, "node: missing command (leave)");
 	} else if (a.topic == NETCTL_TOPIC_WORKLOAD) {
 		return netctl_args_fail(err, err_size, "workload: missing command (list, get)");
+	} else if (a.topic == NETCTL_TOPIC_QUOTA) {
+		return netctl_args_fail(err, err_size, "quota: missing command (get, set)");
 	} else {
 		r = netctl_args_check(&a, interval_set, count_set, err, err_size);
 		if (r < 0)
@@ -327,11 +391,11 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 	"GLOBAL OPTIONS\n" \
 	"    -o, --output FORMAT\n" \
 	"        table (default): aligned columns for people.  wide: the table with the columns it\n" \
-	"        leaves out appended (status, version and workload get show every field already, so\n" \
-	"        wide is the same as table there).  json: the API's objects for programs; lists are\n" \
-	"        a JSON array sorted like the table, the others one object.  yaml: the same values\n" \
-	"        as json, in YAML; strings a YAML reader could take for a number, a boolean or null\n" \
-	"        are quoted.\n" \
+	"        leaves out appended (status, version, workload get and quota show every field\n" \
+	"        already, so wide is the same as table there).  json: the API's objects for\n" \
+	"        programs; lists are a JSON array sorted like the table, the others one object.\n" \
+	"        yaml: the same values as json, in YAML; strings a YAML reader could take for a\n" \
+	"        number, a boolean or null are quoted.\n" \
 	"    --socket PATH\n" \
 	"        shoald's API socket.  Default: $SHOAL_SOCKET when set, else " IPC_DEFAULT_SOCKET ".\n" \
 	"    --timeout DURATION\n" \
@@ -364,7 +428,8 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 	"EXIT STATUS\n" \
 	"    0   success\n" \
 	"    1   shoald answered with an error (its message is printed), or with an unusable answer;\n" \
-	"        workload get: no such workload, or the id or interface is ambiguous\n" \
+	"        workload get, quota get, quota set: no such workload, or the id or interface is\n" \
+	"        ambiguous\n" \
 	"    2   usage error: unknown command or option, bad option value\n" \
 	"    3   shoald is not reachable: no socket, connection refused, permission denied, no answer\n" \
 	"        within the timeout\n"
@@ -383,6 +448,9 @@ static const char netctl_help_top[] =
 	"    netctl node leave\n"
 	"    netctl workload list [-w] [--namespace NS] [--pod NAME]\n"
 	"    netctl workload get ID [IFNAME]\n"
+	"    netctl quota get ID [IFNAME]\n"
+	"    netctl quota set ID [IFNAME] [--ingress-guarantee RATE] [--ingress-limit RATE]\n"
+	"                     [--egress-guarantee RATE] [--egress-limit RATE] [--priority N]\n"
 	"    netctl version\n"
 	"    netctl help [COMMAND]\n"
 	"\n"
@@ -401,6 +469,8 @@ static const char netctl_help_top[] =
 	"    node leave      take this host out of the cluster on purpose\n"
 	"    workload list   the containers attached on this host (alias: workloads ls)\n"
 	"    workload get    everything about one attachment, by container id or a prefix of it\n"
+	"    quota get       one workload's bandwidth: its guarantees, limits and priority\n"
+	"    quota set       change one workload's bandwidth guarantee, limit or priority\n"
 	"    version         the versions of netctl and of this host's shoald\n"
 	"    help COMMAND    the help of COMMAND, same as COMMAND --help\n"
 	"\n"
@@ -418,6 +488,7 @@ static const char netctl_help_top[] =
 	"    netctl status\n"
 	"    netctl workload list --namespace default\n"
 	"    netctl workload get 0123456789ab\n"
+	"    netctl quota set 0123456789ab --egress-guarantee 100mbit --egress-limit 1gbit\n"
 	"    netctl subnet list -o json | jq -r '.[] | select(.self) | .subnet'\n"
 	"    netctl subnet list -o json | jq -r '.[] | select(.live == false) | .subnet'\n"
 	"    netctl host list\n"
@@ -439,6 +510,17 @@ static const char netctl_help_status[] =
 	"    up and serving (the plugin's CNI STATUS asks the same question).  With -o json or\n"
 	"    -o yaml the API's status object is printed without its \"ok\" member.\n"
 	"\n"
+	"    When shoald shapes bandwidth (\"bandwidth\" in its config), two more lines show each\n"
+	"    direction's HTB tree (Ingress: traffic to the workloads, Egress: traffic from them):\n"
+	"\n"
+	"        Ingress:         200mbit capacity, 121mbit committed, 79mbit free (shoal-in)\n"
+	"\n"
+	"    capacity is the root of the tree, committed the sum of the guarantees shoald has\n"
+	"    admitted (the default guarantees of workloads that asked for none, and of unclassified\n"
+	"    traffic, included), free what is left for new guarantees; in parentheses the IFB\n"
+	"    device that holds the tree.  With -o json: the API's \"bandwidth\" object, the same\n"
+	"    numbers as text and in bit/s (capacityBitRate, committedBitRate, freeBitRate).\n"
+	"\n"
 	NETCTL_HELP_OPTIONS
 	"\n"
 	"WATCH OPTIONS\n"
@@ -449,6 +531,7 @@ static const char netctl_help_status[] =
 	"EXAMPLES\n"
 	"    netctl status\n"
 	"    netctl status -o json | jq .addressesFree\n"
+	"    netctl status -o json | jq .bandwidth.egress.freeBitRate\n"
 	"    netctl status --timeout 1s >/dev/null && echo shoald is up\n"
 	"    netctl status -w --interval 5s\n"
 	"    netctl status -o json -w --count 60 >status.jsonl\n";
@@ -765,10 +848,18 @@ static const char netctl_help_workload_list[] =
 	"    NETWORK        the CNI network name of the attachment\n"
 	"    CREATED        when it was added, UTC\n"
 	"    POD UID        the pod's UID (K8S_POD_UID)\n"
+	"  With -o wide, when shoald shapes bandwidth (\"bandwidth\" in its config), also each\n"
+	"  workload's share (netctl quota get shows what it asked for):\n"
+	"    IN GUARANTEE   the rate guaranteed to traffic to the workload\n"
+	"    IN LIMIT       the most traffic to the workload may use\n"
+	"    OUT GUARANTEE  the rate guaranteed to traffic from the workload\n"
+	"    OUT LIMIT      the most traffic from the workload may use\n"
+	"    PRIORITY       0..7, who borrows idle bandwidth first (0 first)\n"
+	"                   All five are - for a workload shoald has not admitted (no share).\n"
 	"\n"
 	"    With -o json or -o yaml: a list of the API's workload objects (containerId, ifname,\n"
-	"    address, hostVeth, netns, network, created, state, pod, namespace, podUID), ids never\n"
-	"    shortened.\n"
+	"    address, hostVeth, netns, network, created, state, pod, namespace, podUID, and with\n"
+	"    bandwidth bandwidth and bandwidthAsked), ids never shortened.\n"
 	"\n"
 	NETCTL_HELP_OPTIONS
 	"\n"
@@ -796,8 +887,9 @@ static const char netctl_help_workload_get[] =
 	"DESCRIPTION\n"
 	"    Prints one attachment of this host, one field per line: container id (whole),\n"
 	"    interface, address, pod namespace, name and UID, host veth, network namespace path,\n"
-	"    CNI network, when it was created (UTC, and how long ago) and its state.  Fields a newer\n"
-	"    shoald adds follow under their API name.\n"
+	"    CNI network, when it was created (UTC, and how long ago) and its state.  When shoald\n"
+	"    shapes bandwidth, the workload's guarantees, limits and priority follow, as netctl\n"
+	"    quota get shows them.  Fields a newer shoald adds follow under their API name.\n"
 	"\n"
 	"    ID is a container id, or the beginning of one as the tables show it (12 digits) or\n"
 	"    shorter: it must begin the id of exactly one container.  A whole id always names its\n"
@@ -816,6 +908,181 @@ static const char netctl_help_workload_get[] =
 	"    netctl workload get 0123456789ab\n"
 	"    netctl workload get 0123 net1\n"
 	"    netctl workload get web-1 -o json | jq -r .hostVeth\n";
+
+/* What --ingress-guarantee and friends accept: shared by quota and quota set. */
+#define NETCTL_HELP_RATES \
+	"RATES\n" \
+	"    tc's units, case-insensitive: bit, kbit, mbit, gbit, tbit (powers of 1000), kibit,\n" \
+	"    mibit, gibit, tibit (powers of 1024), and bps, kbps, mbps, gbps, tbps, kibps .. tibps,\n" \
+	"    which are BYTES per second as in tc: 10mbps is 80mbit.  One decimal fraction is\n" \
+	"    allowed (1.5gbit).  A number needs its unit (tc would take 100 for 100 bit/s: write\n" \
+	"    100bit if that is meant).  0 or default: back to shoald's default.  netctl prints\n" \
+	"    rates in the largest unit that divides them (120mbit, 1500kbit).\n"
+
+static const char netctl_help_quota[] =
+	"NAME\n"
+	"    netctl quota - the bandwidth of the workloads on this host\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl quota get ID [IFNAME] [OPTIONS]\n"
+	"    netctl quota set ID [IFNAME] [--ingress-guarantee RATE] [--ingress-limit RATE]\n"
+	"                     [--egress-guarantee RATE] [--egress-limit RATE] [--priority N]\n"
+	"                     [OPTIONS]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    When shoald's config has \"bandwidth\" (shoald.json(5)), every workload of this host\n"
+	"    has a share of the host's bandwidth in each direction (ingress: the traffic to the\n"
+	"    workload; egress: the traffic from it):\n"
+	"\n"
+	"        guarantee   the rate the workload always gets when it wants it, whatever the\n"
+	"                    others send (HTB's rate)\n"
+	"        limit       the most it may use, borrowing what the others leave idle (HTB's\n"
+	"                    ceil)\n"
+	"\n"
+	"    and one priority, 0 to 7, the order in which idle bandwidth is lent (0 first).\n"
+	"    A value the workload does not ask for is shoald's default: the default guarantee\n"
+	"    (defaultGuarantee, 1mbit unless configured), the host's capacity as the limit, the\n"
+	"    default priority (defaultPriority, 4 unless configured).\n"
+	"\n"
+	"    shoald admits a guarantee only when it fits in what the other guarantees leave free\n"
+	"    of the host's capacity in that direction (netctl status shows capacity, committed and\n"
+	"    free), so that every guarantee can be kept at once; a limit may not exceed the\n"
+	"    capacity.  A workload asks for its share when it is added (the CNI bandwidth\n"
+	"    capability, or SHOAL_* keys in CNI_ARGS) and netctl quota set changes it while it\n"
+	"    runs.\n"
+	"\n"
+	"COMMANDS\n"
+	"    get    one workload's guarantees, limits and priority, and what it asked for\n"
+	"    set    change one workload's guarantee, limit or priority\n"
+	"\n"
+	"    See netctl quota get --help and netctl quota set --help.  netctl workload list -o wide\n"
+	"    shows every workload's share.\n"
+	"\n"
+	NETCTL_HELP_RATES
+	"\n"
+	NETCTL_HELP_EXIT
+	"    A host whose shoald shapes nothing (no \"bandwidth\" in its config) exits 1.\n"
+	"\n"
+	"EXAMPLES\n"
+	"    netctl quota get web-0\n"
+	"    netctl quota get 0123456789ab net1 -o yaml\n"
+	"    netctl quota set web-0 --egress-guarantee 100mbit --egress-limit 1gbit --priority 2\n";
+
+static const char netctl_help_quota_get[] =
+	"NAME\n"
+	"    netctl quota get - one workload's bandwidth: guarantees, limits and priority\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl quota get ID [IFNAME] [-o table|wide|json|yaml] [--socket PATH]\n"
+	"                     [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Prints the share of this host's bandwidth that shoald gives one workload, one field\n"
+	"    per line (API operation workloads; netctl picks the workload).  A value the workload\n"
+	"    did not ask for is marked (default).  A value that differs from what it asked for\n"
+	"    shows that too, (asked 150mbit): a workload whose guarantee no longer fits (shoald\n"
+	"    restarted with a smaller capacity) keeps running with the defaults.  A workload\n"
+	"    shoald has not admitted at all has no share: its values are -.  A burst the workload\n"
+	"    asked for (runtimes send one with the CNI bandwidth capability) is shown as \"at most\"\n"
+	"    that many bits: it can only lower the burst shoald computes.\n"
+	"\n"
+	"    ID is a container id, or the beginning of exactly one container's id, and IFNAME the\n"
+	"    interface of a container that has several, as for netctl workload get.\n"
+	"\n"
+	"FIELDS\n"
+	"    Container ID        the workload's container id, whole\n"
+	"    Interface           its interface inside the container (CNI_IFNAME)\n"
+	"    Ingress guarantee   the rate guaranteed to the traffic to the workload\n"
+	"    Ingress limit       the most the traffic to the workload may use\n"
+	"    Ingress burst       only when the workload asked for one\n"
+	"    Egress guarantee    the rate guaranteed to the traffic from the workload\n"
+	"    Egress limit        the most the traffic from the workload may use\n"
+	"    Egress burst        only when the workload asked for one\n"
+	"    Priority            0..7: the order in which idle bandwidth is lent, 0 first\n"
+	"\n"
+	"    With -o json or -o yaml: {\"containerId\", \"ifname\", \"bandwidth\", \"bandwidthAsked\"}.\n"
+	"    bandwidth is the share as the API gives it: per direction guarantee and limit as\n"
+	"    text (\"120mbit\") and in bit/s (guaranteeBitRate, limitBitRate), and priority; null when the\n"
+	"    workload has none.  bandwidthAsked is what the workload asked for, in bit/s (bits for\n"
+	"    burst): only the values it asked for, {} when none.\n"
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	NETCTL_HELP_EXIT
+	"    A missing workload, an ambiguous ID or interface (the message lists the candidates),\n"
+	"    and a host whose shoald shapes nothing (no \"bandwidth\" in its config) exit 1.\n"
+	"\n"
+	"EXAMPLES\n"
+	"    netctl quota get 0123456789ab\n"
+	"    netctl quota get web-1 net1\n"
+	"    netctl quota get web-1 -o json | jq .bandwidth.egress.guaranteeBitRate\n"
+	"    netctl quota get web-1 -o yaml\n";
+
+static const char netctl_help_quota_set[] =
+	"NAME\n"
+	"    netctl quota set - change one workload's bandwidth guarantee, limit or priority\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl quota set ID [IFNAME] [--ingress-guarantee RATE] [--ingress-limit RATE]\n"
+	"                     [--egress-guarantee RATE] [--egress-limit RATE] [--priority N]\n"
+	"                     [-o table|wide|json|yaml] [--socket PATH] [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Changes what a running workload of this host asks for, and with it its share of the\n"
+	"    host's bandwidth.  The values given change; every other value stays as the workload\n"
+	"    asked for it before (netctl quota get shows them; a burst the runtime asked for is\n"
+	"    kept too).  A RATE of 0 or default, and --priority default, clear a value: the\n"
+	"    workload then gets shoald's default for it.  At least one option must be given.\n"
+	"\n"
+	"    netctl reads what the workload asked for (API operation workloads), sets the values\n"
+	"    given, and sends the whole set (API operation quota), which replaces the old one.\n"
+	"    shoald admits it before it changes anything: each guarantee must fit in what the other\n"
+	"    workloads' guarantees leave free of the host's capacity (netctl status), and a limit\n"
+	"    may not exceed the capacity.  A refused change leaves the workload as it was.  An\n"
+	"    admitted one takes effect at once (the HTB classes are changed in place; connections\n"
+	"    go on) and is kept across restarts of shoald, for as long as the attachment lives: a\n"
+	"    new ADD of the container starts again from what its runtime asks for.  Prints the new\n"
+	"    share as netctl quota get does.\n"
+	"\n"
+	"    ID is a container id, or the beginning of exactly one container's id, and IFNAME the\n"
+	"    interface of a container that has several, as for netctl workload get.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --ingress-guarantee RATE\n"
+	"        The rate guaranteed to the traffic to the workload.\n"
+	"    --ingress-limit RATE\n"
+	"        The most the traffic to the workload may use, borrowing what others leave idle.\n"
+	"    --egress-guarantee RATE\n"
+	"        The rate guaranteed to the traffic from the workload.\n"
+	"    --egress-limit RATE\n"
+	"        The most the traffic from the workload may use.\n"
+	"    --priority N\n"
+	"        0 to 7: the order in which idle bandwidth is lent, 0 first; default: shoald's\n"
+	"        default priority.\n"
+	"\n"
+	"    A guarantee may not be above the limit of its direction, whether the limit is given\n"
+	"    with it or was asked for before.  With -o json or -o yaml: as netctl quota get, with\n"
+	"    the share shoald answered and what the workload asks for now.\n"
+	"\n"
+	NETCTL_HELP_RATES
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	NETCTL_HELP_EXIT
+	"    No option to change, a bad RATE or priority, and a guarantee above the limit given\n"
+	"    with it exit 2.  A missing or ambiguous workload, a host whose shoald shapes nothing\n"
+	"    (no \"bandwidth\" in its config), a guarantee above the limit the workload asked for\n"
+	"    before, and a change shoald refuses exit 1; shoald's reason names the numbers:\n"
+	"\n"
+	"        netctl: shoald: bandwidth refused by admission control: egress guarantee\n"
+	"        300mbit for web-0 does not fit: 120mbit of the host's 200mbit already\n"
+	"        guaranteed, 80mbit free (code 107)\n"
+	"\n"
+	"EXAMPLES\n"
+	"    netctl quota set web-0 --egress-guarantee 100mbit --egress-limit 500mbit\n"
+	"    netctl quota set 0123456789ab net1 --priority 1\n"
+	"    netctl quota set web-0 --ingress-limit default --priority default\n"
+	"    netctl quota set web-0 --ingress-guarantee 12.5mbps -o json | jq .bandwidth.ingress\n";
 
 static const char netctl_help_version[] =
 	"NAME\n"
@@ -861,6 +1128,9 @@ const char *netctl_help_text(enum netctl_topic topic)
 	case NETCTL_TOPIC_WORKLOAD: return netctl_help_workload;
 	case NETCTL_TOPIC_WORKLOAD_LIST: return netctl_help_workload_list;
 	case NETCTL_TOPIC_WORKLOAD_GET: return netctl_help_workload_get;
+	case NETCTL_TOPIC_QUOTA: return netctl_help_quota;
+	case NETCTL_TOPIC_QUOTA_GET: return netctl_help_quota_get;
+	case NETCTL_TOPIC_QUOTA_SET: return netctl_help_quota_set;
 	case NETCTL_TOPIC_VERSION: return netctl_help_version;
 	case NETCTL_TOPIC_TOP:
 	case NETCTL_N_TOPICS:

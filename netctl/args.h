@@ -1,6 +1,7 @@
 /* netctl's command line: parsed into a plain struct first, acted on second (netctl/run.c). */
 #pragma once
 #include "lib/version.h"
+#include "netctl/quota.h"
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -16,8 +17,8 @@ enum {
 	NETCTL_EXIT_UNREACHABLE = 3,  /* no answer from shoald: no socket, refused, denied, timeout */
 };
 
-/* A command, and also the topic of a help text.  The groups (SUBNET, HOST, NETWORK, NODE, WORKLOAD)
- * are only help topics: they need a verb to run. */
+/* A command, and also the topic of a help text.  The groups (SUBNET, HOST, NETWORK, NODE, WORKLOAD,
+ * QUOTA) are only help topics: they need a verb to run. */
 enum netctl_topic {
 	NETCTL_TOPIC_TOP,
 	NETCTL_TOPIC_STATUS,
@@ -33,6 +34,9 @@ enum netctl_topic {
 	NETCTL_TOPIC_WORKLOAD,
 	NETCTL_TOPIC_WORKLOAD_LIST,
 	NETCTL_TOPIC_WORKLOAD_GET,
+	NETCTL_TOPIC_QUOTA,
+	NETCTL_TOPIC_QUOTA_GET,
+	NETCTL_TOPIC_QUOTA_SET,
 	NETCTL_TOPIC_VERSION,
 	NETCTL_N_TOPICS,
 };
@@ -58,8 +62,8 @@ struct netctl_args {
 	int timeout_ms;               /* 0 = wait forever */
 	bool no_headers;
 	bool no_trunc;
-	const char *id;               /* workload get: container id or a prefix of it (borrowed: argv) */
-	const char *ifname;           /* workload get: NULL when not given */
+	const char *id;               /* workload get, quota get/set: container id or a prefix of it (argv) */
+	const char *ifname;           /* workload get, quota get/set: NULL when not given */
 	const char *filter_namespace; /* workload list --namespace; NULL: no filter */
 	const char *filter_pod;       /* workload list --pod; NULL: no filter */
 	const char *subnet;           /* subnet release: the subnet (borrowed: argv) */
@@ -67,6 +71,7 @@ struct netctl_args {
 	bool watch;                   /* -w/--watch: sample again every interval_ms */
 	int interval_ms;              /* > 0 */
 	unsigned count;               /* --count: stop after this many samples; 0 = until interrupted */
+	struct netctl_quota_change quota;  /* quota set: the rate flags and --priority */
 };
 
 /* Parse argv (argv[0] is skipped).  env_socket is $SHOAL_SOCKET (NULL or "" when unset).  On a
@@ -76,6 +81,8 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 
 /* "5", "2.5s", "500ms", "1m" -> milliseconds; a bare number is seconds.  0 means no limit. */
 int netctl_parse_timeout(const char *s, int *ret_ms);
+/* Format a message into err (when err_size > 0) and return -EINVAL: the argument parsers' failure. */
+int netctl_args_fail(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The man-page style help of a topic. */
 const char *netctl_help_text(enum netctl_topic topic);

@@ -8,6 +8,7 @@
 
 #include "lib/cidr.h"
 #include "netctl/table.h"
+#include "tc/quota.h"
 
 #define NETCTL_SHORT_ID 12
 #define NETCTL_CELL 256
@@ -15,6 +16,53 @@
 static const char *netctl_str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
+}
+
+/* obj's member at key, where "bandwidth.ingress.limit" walks nested objects (the API's keys hold
+ * no dots).  NULL when any step is missing or not an object. */
+static json_t *netctl_get(const json_t *obj, const char *key)
+{
+	const char *dot;
+	char part[64];
+
+	while ((dot = strchr(key, '.'))) {
+		if ((size_t)(dot - key) >= sizeof(part))
+			return NULL;
+		memcpy(part, key, (size_t)(dot - key));
+		part[dot - key] = '\0';
+		obj = json_object_get(obj, part);
+		key = dot + 1;
+	}
+	return json_object_get(obj, key);
+}
+
+static bool netctl_in(const char *key, const char *const *set)
+{
+	for (; *set; set++)
+		if (strcmp(key, *set) == 0)
+			return true;
+	return false;
+}
+
+/* Copy the members of obj whose keys are not in known into flat, as "prefix.key": what a newer
+ * shoald adds inside an object a view takes apart stays visible under its path. */
+static int netctl_flatten_rest(json_t *flat, const char *prefix, const json_t *obj, const char *const *known)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return 0;
+	json_object_foreach((json_t *)obj, key, v) {
+		char path[NETCTL_CELL];
+
+		if (netctl_in(key, known))
+			continue;
+		snprintf(path, sizeof(path), "%s.%s", prefix, key);
+		if (json_object_set(flat, path, v) < 0)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Any JSON scalar as a cell; "" for null or a missing key (the table shows "-"). */
@@ -146,6 +194,7 @@ enum netctl_field_kind {
 	NETCTL_FIELD_PLAIN,
 	NETCTL_FIELD_DURATION,   /* seconds: 1h2m */
 	NETCTL_FIELD_TIME,       /* Unix seconds: 2025-11-22T01:46:40Z (3d4h ago) */
+	NETCTL_FIELD_OPTIONAL,   /* plain, but no line at all when missing (instead of "-") */
 };
 
 struct netctl_field {
@@ -239,6 +288,7 @@ static const char *netctl_field_value(const struct netctl_field *f, const json_t
 		snprintf(buf, NETCTL_CELL, "%s (%s ago)", when, age);
 		return buf;
 	case NETCTL_FIELD_PLAIN:
+	case NETCTL_FIELD_OPTIONAL:
 		break;
 	}
 	return netctl_cell(v, buf);
@@ -257,13 +307,16 @@ static int netctl_format_fields(const json_t *obj, const struct netctl_field *fi
 	if (!json_is_object(obj))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
-		if ((int)strlen(fields[i].label) > width)
+		if ((int)strlen(fields[i].label) > width &&
+		    (fields[i].kind != NETCTL_FIELD_OPTIONAL || json_object_get(obj, fields[i].key)))
 			width = (int)strlen(fields[i].label);
 	json_object_foreach((json_t *)obj, key, v)
 		if (!netctl_field_known(fields, n, key) && (int)strlen(key) > width)
 			width = (int)strlen(key);
 	for (size_t i = 0; i < n; i++) {
 		v = json_object_get(obj, fields[i].key);
+		if (fields[i].kind == NETCTL_FIELD_OPTIONAL && !v)
+			continue;
 		netctl_field_line(fields[i].label, width, netctl_field_value(&fields[i], v, now, buf), out);
 	}
 	json_object_foreach((json_t *)obj, key, v)
@@ -272,14 +325,82 @@ static int netctl_format_fields(const json_t *obj, const struct netctl_field *fi
 	return ferror(out) ? -EIO : 0;
 }
 
-int netctl_format_status(const json_t *status, FILE *out)
+/* A rate of the API: its text ("200mbit"), else its bit/s (key + "BitRate") in the same units, else "?". */
+static const char *netctl_rate_text(const json_t *obj, const char *key, char buf[QUOTA_RATE_STRLEN])
 {
-	return netctl_format_fields(status, netctl_status_fields, NETCTL_N(netctl_status_fields), 0, out);
+	char bps_key[64];
+	const char *text = netctl_str(obj, key);
+	json_t *bps;
+
+	if (text)
+		return text;
+	snprintf(bps_key, sizeof(bps_key), "%sBitRate", key);
+	bps = json_object_get(obj, bps_key);
+	if (json_is_integer(bps) && json_integer_value(bps) >= 0) {
+		quota_format_rate((uint64_t)json_integer_value(bps), buf);
+		return buf;
+	}
+	return "?";
 }
 
-int netctl_format_workload(const json_t *workload, long long now, FILE *out)
+/* One HTB tree of status: "200mbit capacity, 121mbit committed, 79mbit free (shoal-in)". */
+static json_t *netctl_bw_tree_line(const json_t *tree)
 {
-	return netctl_format_fields(workload, netctl_workload_fields, NETCTL_N(netctl_workload_fields), now, out);
+	char c[QUOTA_RATE_STRLEN], u[QUOTA_RATE_STRLEN], f[QUOTA_RATE_STRLEN], line[NETCTL_CELL];
+	const char *device = netctl_str(tree, "device");
+
+	snprintf(line, sizeof(line), "%s capacity, %s committed, %s free", netctl_rate_text(tree, "capacity", c),
+		 netctl_rate_text(tree, "committed", u), netctl_rate_text(tree, "free", f));
+	if (device && *device)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " (%s)", device);
+	return json_string(line);
+}
+
+/* status with "bandwidth" (a node that shapes): its two trees become one line each after the
+ * other fields; the rest of the object is flattened so nothing is hidden. */
+static int netctl_format_status_bw(const json_t *status, const json_t *bw, FILE *out)
+{
+	static const struct netctl_field bw_fields[] = {
+		{ "bandwidth.ingress", "Ingress", NETCTL_FIELD_OPTIONAL },
+		{ "bandwidth.egress", "Egress", NETCTL_FIELD_OPTIONAL },
+	};
+	static const char *const dirs[] = { "ingress", "egress", NULL };
+	static const char *const tree_keys[] = { "device", "capacity", "committed", "free", "capacityBitRate",
+						 "committedBitRate", "freeBitRate", NULL };
+	struct netctl_field fields[NETCTL_N(netctl_status_fields) + NETCTL_N(bw_fields)];
+	json_t *flat = json_copy((json_t *)status);
+	int r = flat ? 0 : -ENOMEM;
+
+	memcpy(fields, netctl_status_fields, sizeof(netctl_status_fields));
+	memcpy(fields + NETCTL_N(netctl_status_fields), bw_fields, sizeof(bw_fields));
+	if (r == 0)
+		json_object_del(flat, "bandwidth");
+	for (size_t d = 0; r == 0 && dirs[d]; d++) {
+		json_t *tree = json_object_get(bw, dirs[d]);
+		char path[32];
+
+		if (!json_is_object(tree))
+			continue;
+		snprintf(path, sizeof(path), "bandwidth.%s", dirs[d]);
+		r = json_object_set_new(flat, path, netctl_bw_tree_line(tree)) < 0 ? -ENOMEM : 0;
+		if (r == 0)
+			r = netctl_flatten_rest(flat, path, tree, tree_keys);
+	}
+	if (r == 0)
+		r = netctl_flatten_rest(flat, "bandwidth", bw, dirs);
+	if (r == 0)
+		r = netctl_format_fields(flat, fields, NETCTL_N(fields), 0, out);
+	json_decref(flat);
+	return r;
+}
+
+int netctl_format_status(const json_t *status, FILE *out)
+{
+	json_t *bw = json_object_get(status, "bandwidth");
+
+	if (json_is_object(bw))
+		return netctl_format_status_bw(status, bw, out);
+	return netctl_format_fields(status, netctl_status_fields, NETCTL_N(netctl_status_fields), 0, out);
 }
 
 int netctl_format_version(const json_t *doc, const char *shoald_missing, FILE *out)
@@ -309,7 +430,7 @@ struct netctl_col {
 	bool wide;
 };
 
-#define NETCTL_MAX_COLS 16
+#define NETCTL_MAX_COLS 24   /* the wide workload table with bandwidth has 16 */
 
 /* Runtimes make 64-hex-digit ids; like docker and crictl show their first 12 digits. */
 static bool netctl_long_hex_id(const char *id)
@@ -342,7 +463,7 @@ static int netctl_format_table(const json_t *sorted, const struct netctl_col *co
 		const char *cells[NETCTL_MAX_COLS];
 
 		for (size_t c = 0; c < n; c++) {
-			json_t *v = json_object_get(obj, shown[c]->key);
+			json_t *v = netctl_get(obj, shown[c]->key);
 
 			cells[c] = netctl_cell(v, bufs[c]);
 			if (shown[c]->kind == NETCTL_COL_ID && !(flags & NETCTL_FORMAT_NO_TRUNC) &&
@@ -451,8 +572,21 @@ int netctl_format_network(const json_t *resp, FILE *out)
 	return r;
 }
 
+/* Does any entry of the workload list carry "bandwidth" (a node that shapes; null included)? */
+static bool netctl_workloads_have_bw(const json_t *list)
+{
+	json_t *w;
+	size_t i;
+
+	json_array_foreach(list, i, w)
+		if (json_object_get(w, "bandwidth"))
+			return true;
+	return false;
+}
+
 /* The table keeps to what tells workloads apart (container, pod, address); -o wide appends where
- * each one lives on the host. */
+ * each one lives on the host and, on a node that shapes, each one's share.  A node that does not
+ * shape prints exactly the columns it printed before bandwidth existed. */
 int netctl_format_workloads(const json_t *list, unsigned flags, FILE *out)
 {
 	static const struct netctl_col cols[] = {
@@ -467,9 +601,173 @@ int netctl_format_workloads(const json_t *list, unsigned flags, FILE *out)
 		{ "NETWORK", "network", NETCTL_COL_PLAIN, true },
 		{ "CREATED", "created", NETCTL_COL_TIME, true },
 		{ "POD UID", "podUID", NETCTL_COL_PLAIN, true },
+		/* Last, so that NETCTL_N_BW_COLS leaves them out. */
+		{ "IN GUARANTEE", "bandwidth.ingress.guarantee", NETCTL_COL_PLAIN, true },
+		{ "IN LIMIT", "bandwidth.ingress.limit", NETCTL_COL_PLAIN, true },
+		{ "OUT GUARANTEE", "bandwidth.egress.guarantee", NETCTL_COL_PLAIN, true },
+		{ "OUT LIMIT", "bandwidth.egress.limit", NETCTL_COL_PLAIN, true },
+		{ "PRIORITY", "bandwidth.priority", NETCTL_COL_PLAIN, true },
 	};
+	enum { NETCTL_N_BW_COLS = 5 };
+	size_t n = NETCTL_N(cols) - (netctl_workloads_have_bw(list) ? 0 : NETCTL_N_BW_COLS);
 
-	return netctl_format_list(list, netctl_sort_workloads, cols, NETCTL_N(cols), flags, out);
+	return netctl_format_list(list, netctl_sort_workloads, cols, n, flags, out);
+}
+
+/* One value of a quota view: the effective one, and where it came from.  eff is the direction's
+ * share (NULL: none, not admitted), asked what the workload asked for in that direction. */
+static json_t *netctl_quota_rate_cell(const json_t *eff, const json_t *asked, const char *key)
+{
+	char et[QUOTA_RATE_STRLEN], at[QUOTA_RATE_STRLEN], bps_key[32], cell[NETCTL_CELL];
+	json_t *a = json_object_get(asked, key), *ebps;
+	const char *e = eff ? netctl_rate_text(eff, key, et) : "-";
+	bool same;
+
+	snprintf(bps_key, sizeof(bps_key), "%sBitRate", key);
+	ebps = json_object_get(eff, bps_key);
+	/* A rate of 0 is "not set" in the API, like a missing one. */
+	if (!a || (json_is_integer(a) && json_integer_value(a) == 0)) {
+		snprintf(cell, sizeof(cell), eff ? "%s (default)" : "%s", e);
+		return json_string(cell);
+	}
+	if (json_is_integer(a) && json_integer_value(a) > 0) {
+		quota_format_rate((uint64_t)json_integer_value(a), at);
+		same = json_is_integer(ebps) ? json_integer_value(ebps) == json_integer_value(a) : strcmp(e, at) == 0;
+	} else {
+		char buf[NETCTL_CELL];
+
+		snprintf(at, sizeof(at), "%s", netctl_cell(a, buf));
+		same = false;
+	}
+	if (same)
+		snprintf(cell, sizeof(cell), "%s", e);
+	else
+		snprintf(cell, sizeof(cell), "%s (asked %s)", e, at);
+	return json_string(cell);
+}
+
+static json_t *netctl_quota_priority_cell(const json_t *eff, const json_t *asked)
+{
+	json_t *e = json_object_get(eff, "priority"), *a = json_object_get(asked, "priority");
+	char et[32] = "-", at[NETCTL_CELL], cell[NETCTL_CELL];
+
+	if (json_is_integer(e))
+		snprintf(et, sizeof(et), "%" JSON_INTEGER_FORMAT, json_integer_value(e));
+	if (!a)
+		snprintf(cell, sizeof(cell), eff ? "%s (default)" : "%s", et);
+	else if (json_is_integer(a) && json_is_integer(e) && json_integer_value(a) == json_integer_value(e))
+		snprintf(cell, sizeof(cell), "%s", et);
+	else
+		snprintf(cell, sizeof(cell), "%s (asked %s)", et, netctl_cell(a, at));
+	return json_string(cell);
+}
+
+/* The bandwidth lines of the quota view and of workload get, after what names the workload. */
+static const struct netctl_field netctl_quota_fields[] = {
+	{ "bandwidth.ingress.guarantee", "Ingress guarantee", NETCTL_FIELD_PLAIN },
+	{ "bandwidth.ingress.limit", "Ingress limit", NETCTL_FIELD_PLAIN },
+	{ "bandwidth.ingress.burst", "Ingress burst", NETCTL_FIELD_OPTIONAL },
+	{ "bandwidth.egress.guarantee", "Egress guarantee", NETCTL_FIELD_PLAIN },
+	{ "bandwidth.egress.limit", "Egress limit", NETCTL_FIELD_PLAIN },
+	{ "bandwidth.egress.burst", "Egress burst", NETCTL_FIELD_OPTIONAL },
+	{ "bandwidth.priority", "Priority", NETCTL_FIELD_PLAIN },
+};
+
+/* Add the values of netctl_quota_fields to flat, from the effective share eff (null: not
+ * admitted) and what was asked; keys netctl does not know inside either under their path. */
+static int netctl_quota_flatten(json_t *flat, const json_t *eff, const json_t *asked)
+{
+	static const char *const dirs[] = { "ingress", "egress" };
+	static const char *const top_keys[] = { "ingress", "egress", "priority", NULL };
+	static const char *const eff_keys[] = { "guarantee", "limit", "guaranteeBitRate", "limitBitRate", NULL };
+	static const char *const asked_keys[] = { "guarantee", "limit", "burst", NULL };
+	int r = 0;
+
+	if (!json_is_object(eff))
+		eff = NULL;   /* null: not admitted */
+	for (size_t d = 0; r == 0 && d < NETCTL_N(dirs); d++) {
+		const json_t *e = json_object_get(eff, dirs[d]), *a = json_object_get(asked, dirs[d]);
+		json_t *burst = json_object_get(a, "burst");
+		char path[64], bits[QUOTA_RATE_STRLEN], cell[NETCTL_CELL];
+
+		if (eff && !json_is_object(e))
+			e = NULL;
+		snprintf(path, sizeof(path), "bandwidth.%s.guarantee", dirs[d]);
+		if (json_object_set_new(flat, path, netctl_quota_rate_cell(e, a, "guarantee")) < 0)
+			r = -ENOMEM;
+		snprintf(path, sizeof(path), "bandwidth.%s.limit", dirs[d]);
+		if (r == 0 && json_object_set_new(flat, path, netctl_quota_rate_cell(e, a, "limit")) < 0)
+			r = -ENOMEM;
+		/* A burst caps HTB's own (bits, not bit/s): only ever shown when asked for. */
+		if (r == 0 && json_is_integer(burst) && json_integer_value(burst) > 0) {
+			quota_format_rate((uint64_t)json_integer_value(burst), bits);
+			snprintf(cell, sizeof(cell), "at most %s", bits);
+			snprintf(path, sizeof(path), "bandwidth.%s.burst", dirs[d]);
+			if (json_object_set_new(flat, path, json_string(cell)) < 0)
+				r = -ENOMEM;
+		}
+		snprintf(path, sizeof(path), "bandwidth.%s", dirs[d]);
+		if (r == 0)
+			r = netctl_flatten_rest(flat, path, e, eff_keys);
+		snprintf(path, sizeof(path), "bandwidthAsked.%s", dirs[d]);
+		if (r == 0)
+			r = netctl_flatten_rest(flat, path, a, asked_keys);
+	}
+	if (r == 0 && json_object_set_new(flat, "bandwidth.priority", netctl_quota_priority_cell(eff, asked)) < 0)
+		r = -ENOMEM;
+	if (r == 0)
+		r = netctl_flatten_rest(flat, "bandwidth", eff, top_keys);
+	if (r == 0)
+		r = netctl_flatten_rest(flat, "bandwidthAsked", asked, top_keys);
+	return r;
+}
+
+int netctl_format_quota(const json_t *doc, FILE *out)
+{
+	static const struct netctl_field names[] = {
+		{ "containerId", "Container ID", NETCTL_FIELD_PLAIN },
+		{ "ifname", "Interface", NETCTL_FIELD_PLAIN },
+	};
+	struct netctl_field fields[NETCTL_N(names) + NETCTL_N(netctl_quota_fields)];
+	json_t *flat;
+	int r;
+
+	if (!json_is_object(doc))
+		return -EINVAL;
+	memcpy(fields, names, sizeof(names));
+	memcpy(fields + NETCTL_N(names), netctl_quota_fields, sizeof(netctl_quota_fields));
+	flat = json_pack("{s:O?, s:O?}", "containerId", json_object_get(doc, "containerId"), "ifname",
+			 json_object_get(doc, "ifname"));
+	if (!flat)
+		return -ENOMEM;
+	r = netctl_quota_flatten(flat, json_object_get(doc, "bandwidth"), json_object_get(doc, "bandwidthAsked"));
+	if (r == 0)
+		r = netctl_format_fields(flat, fields, NETCTL_N(fields), 0, out);
+	json_decref(flat);
+	return r;
+}
+
+int netctl_format_workload(const json_t *workload, long long now, FILE *out)
+{
+	struct netctl_field fields[NETCTL_N(netctl_workload_fields) + NETCTL_N(netctl_quota_fields)];
+	json_t *flat;
+	int r;
+
+	/* A node that shapes: the lines of netctl quota get instead of two JSON objects. */
+	if (!json_object_get(workload, "bandwidth") && !json_object_get(workload, "bandwidthAsked"))
+		return netctl_format_fields(workload, netctl_workload_fields, NETCTL_N(netctl_workload_fields), now, out);
+	memcpy(fields, netctl_workload_fields, sizeof(netctl_workload_fields));
+	memcpy(fields + NETCTL_N(netctl_workload_fields), netctl_quota_fields, sizeof(netctl_quota_fields));
+	flat = json_copy((json_t *)workload);
+	if (!flat)
+		return -ENOMEM;
+	json_object_del(flat, "bandwidth");
+	json_object_del(flat, "bandwidthAsked");
+	r = netctl_quota_flatten(flat, json_object_get(workload, "bandwidth"), json_object_get(workload, "bandwidthAsked"));
+	if (r == 0)
+		r = netctl_format_fields(flat, fields, NETCTL_N(fields), now, out);
+	json_decref(flat);
+	return r;
 }
 
 int netctl_format_json(const json_t *value, FILE *out)

@@ -18,6 +18,7 @@ enum {
 json_t *netctl_sort_workloads(const json_t *list);
 json_t *netctl_sort_subnets(const json_t *list);
 
+/* One field per line; a node that shapes adds one line per direction for "bandwidth". */
 int netctl_format_status(const json_t *status, FILE *out);
 int netctl_format_subnets(const json_t *list, unsigned flags, FILE *out);
 /* `host list`: the API's "hosts" list, sorted by subnet. */
@@ -25,9 +26,15 @@ int netctl_format_hosts(const json_t *list, unsigned flags, FILE *out);
 /* `network show`: the API's network answer ({storeURL, config: {...}, node: {...}}), one field per
  * line; -EINVAL when config or node is missing. */
 int netctl_format_network(const json_t *resp, FILE *out);
+/* With -o wide on a node that shapes (entries carry "bandwidth"), each workload's share too. */
 int netctl_format_workloads(const json_t *list, unsigned flags, FILE *out);
+/* `quota get` and `quota set`: doc is {"containerId", "ifname", "bandwidth": the effective share
+ * or null, "bandwidthAsked"} (netctl/quota.h), one field per line, each value marked where it is
+ * a default or differs from what was asked. */
+int netctl_format_quota(const json_t *doc, FILE *out);
 /* One workload entry, one field per line (`workload get`).  now (Unix seconds) gives the age
- * shown beside "created"; 0 leaves the age out. */
+ * shown beside "created"; 0 leaves the age out.  On a node that shapes, the lines of
+ * netctl_format_quota() follow. */
 int netctl_format_workload(const json_t *workload, long long now, FILE *out);
 /* `netctl version`: doc is {"netctl": V, "shoald": V or null}; a null or missing shoald version
  * is shown as shoald_missing ("unreachable", "unknown"). */

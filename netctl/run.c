@@ -7,6 +7,7 @@
 
 #include "lib/ipc.h"
 #include "netctl/format.h"
+#include "netctl/quota.h"
 #include "netctl/workloads.h"
 #include "netctl/yaml.h"
 
@@ -70,6 +71,8 @@ static const char *netctl_op(enum netctl_topic topic)
 		return "leave";
 	case NETCTL_TOPIC_WORKLOAD_LIST:
 	case NETCTL_TOPIC_WORKLOAD_GET:
+	case NETCTL_TOPIC_QUOTA_GET:
+	case NETCTL_TOPIC_QUOTA_SET:   /* first: what the workload asked for; then "quota" */
 		return "workloads";
 	default:
 		return NULL;
@@ -85,6 +88,13 @@ static const char *netctl_command_name(enum netctl_topic topic)
 	case NETCTL_TOPIC_WORKLOAD_LIST: return "workload list";
 	default: return "status";
 	}
+}
+
+/* Send req to shoald.  Returns 0 with its answer (which may be an error answer), or ipc_call's
+ * -errno. */
+static int netctl_call(const struct netctl_args *args, json_t *req, json_t **ret_resp)
+{
+	return ipc_call(args->socket, req, -1, args->timeout_ms, ret_resp);
 }
 
 /* Ask shoald.  Returns 0 with its answer (which may be an error answer), or ipc_call's -errno. */
@@ -108,7 +118,7 @@ static int netctl_request(const struct netctl_args *args, const char *op, json_t
 		json_decref(req);
 		return r;
 	}
-	r = ipc_call(args->socket, req, -1, args->timeout_ms, ret_resp);
+	r = netctl_call(args, req, ret_resp);
 	json_decref(req);
 	return r;
 }
@@ -342,6 +352,103 @@ static int netctl_version(const struct netctl_args *args, FILE *out, FILE *err)
 	return code != NETCTL_EXIT_OK ? code : w;
 }
 
+static const char *netctl_quota_command(const struct netctl_args *args)
+{
+	return args->topic == NETCTL_TOPIC_QUOTA_SET ? "quota set" : "quota get";
+}
+
+/* `quota set`: the flags over what w asked for, sent as op "quota".  Returns the exit code; on
+ * success *ret_doc is what to print (the answer's share, and what was sent as asked). */
+static int netctl_quota_send(const struct netctl_args *args, const json_t *w, const json_t *asked, json_t **ret_doc,
+			     FILE *err)
+{
+	json_t *merged = NULL, *req = NULL, *resp = NULL;
+	char msg[512];
+	int r, code;
+
+	r = netctl_quota_merge(asked, &args->quota, &merged, msg, sizeof(msg));
+	if (r < 0) {
+		fprintf(err, "netctl: %s: %s\n", netctl_quota_command(args), msg);
+		return NETCTL_EXIT_API;
+	}
+	req = netctl_quota_request(w, merged);
+	r = req ? netctl_call(args, req, &resp) : -ENOMEM;
+	code = netctl_report(args, r, resp, err);
+	if (code == NETCTL_EXIT_OK) {
+		json_t *share = json_object_get(resp, "bandwidth");
+
+		/* The share may be null (not admitted), never missing: that is not shoald's answer to
+		 * a quota. */
+		if (!share) {
+			fprintf(err, "netctl: shoald's answer has no \"bandwidth\" (is shoald older than netctl?)\n");
+			code = NETCTL_EXIT_API;
+		} else {
+			*ret_doc = netctl_quota_doc(w, share, merged);
+			if (!*ret_doc) {
+				fprintf(err, "netctl: %s\n", strerror(ENOMEM));
+				code = NETCTL_EXIT_API;
+			}
+		}
+	}
+	json_decref(resp);
+	json_decref(req);
+	json_decref(merged);
+	return code;
+}
+
+/* `quota get` and `quota set`: find the workload in the "workloads" answer (as workload get
+ * does), then show its share, or change it first.  Returns the exit code. */
+static int netctl_quota(const struct netctl_args *args, FILE *out, FILE *err)
+{
+	json_t *resp = NULL, *list, *doc = NULL, *asked;
+	const json_t *w;
+	char msg[1024];
+	int r = netctl_request(args, "workloads", &resp), code;
+
+	code = netctl_report(args, r, resp, err);
+	if (code != NETCTL_EXIT_OK)
+		goto out;
+	code = NETCTL_EXIT_API;
+	list = json_object_get(resp, "workloads");
+	if (!json_is_array(list)) {
+		fprintf(err, "netctl: shoald's answer has no \"workloads\" list (is shoald older than netctl?)\n");
+		goto out;
+	}
+	if (netctl_workloads_find_for(list, args->id, args->ifname, netctl_quota_command(args), &w, msg, sizeof(msg)) < 0) {
+		fprintf(err, "netctl: %s\n", msg);
+		goto out;
+	}
+	/* shoald sends both keys exactly when this node shapes (docs/api.md). */
+	asked = json_object_get(w, "bandwidthAsked");
+	if (!asked) {
+		fprintf(err, "netctl: %s: shoald shapes no bandwidth on this host: \"bandwidth\" is not configured "
+			"(shoald.json(5)), or shoald is older than netctl\n", netctl_quota_command(args));
+		goto out;
+	}
+	if (!json_is_object(asked)) {
+		fprintf(err, "netctl: shoald's workload has a \"bandwidthAsked\" that is not an object (is shoald "
+			"newer or older than netctl?)\n");
+		goto out;
+	}
+	if (args->topic == NETCTL_TOPIC_QUOTA_SET) {
+		code = netctl_quota_send(args, w, asked, &doc, err);
+		if (code != NETCTL_EXIT_OK)
+			goto out;
+	} else {
+		doc = netctl_quota_doc(w, json_object_get(w, "bandwidth"), asked);
+		if (!doc) {
+			code = netctl_finish(-ENOMEM, out, err);
+			goto out;
+		}
+	}
+	code = netctl_finish(netctl_structured(args) ? netctl_emit(args, doc, out) : netctl_format_quota(doc, out), out,
+			     err);
+out:
+	json_decref(doc);
+	json_decref(resp);
+	return code;
+}
+
 static void netctl_sleep_ms(int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
@@ -403,6 +510,8 @@ int netctl_run(const struct netctl_args *args, FILE *out, FILE *err)
 	}
 	if (args->topic == NETCTL_TOPIC_VERSION)
 		return netctl_version(args, out, err);
+	if (args->topic == NETCTL_TOPIC_QUOTA_GET || args->topic == NETCTL_TOPIC_QUOTA_SET)
+		return netctl_quota(args, out, err);
 	if (!netctl_op(args->topic)) {
 		fprintf(err, "netctl: nothing to run\n");
 		return NETCTL_EXIT_USAGE;

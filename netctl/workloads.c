@@ -77,8 +77,8 @@ static void netctl_wl_names(char *err, size_t err_size, const char *const *names
 		netctl_wl_msg(err, err_size, " and %zu more", n - NETCTL_MAX_CANDIDATES);
 }
 
-static int netctl_wl_find_sorted(const json_t *sorted, const char *id, const char *ifname, size_t *ret_index,
-				 char *err, size_t err_size)
+static int netctl_wl_find_sorted(const json_t *sorted, const char *id, const char *ifname, const char *command,
+				 size_t *ret_index, char *err, size_t err_size)
 {
 	size_t prefix_len = strlen(id), n_ids = 0, n_ifs = 0, first = 0;
 	const char *names[NETCTL_MAX_CANDIDATES + 1], *chosen = NULL, *prev = NULL;
@@ -141,12 +141,18 @@ static int netctl_wl_find_sorted(const json_t *sorted, const char *id, const cha
 	}
 	netctl_wl_msg(err, err_size, "container %s has %zu interfaces: ", chosen, n_ifs);
 	netctl_wl_names(err, err_size, names, n_ifs);
-	netctl_wl_msg(err, err_size, "; name one: netctl workload get %s IFNAME", id);
+	netctl_wl_msg(err, err_size, "; name one: netctl %s %s IFNAME", command, id);
 	return -ENOTUNIQ;
 }
 
 int netctl_workloads_find(const json_t *list, const char *id, const char *ifname, const json_t **ret,
 			  char *err, size_t err_size)
+{
+	return netctl_workloads_find_for(list, id, ifname, "workload get", ret, err, err_size);
+}
+
+int netctl_workloads_find_for(const json_t *list, const char *id, const char *ifname, const char *command,
+			      const json_t **ret, char *err, size_t err_size)
 {
 	json_t *sorted;
 	size_t index;
@@ -163,7 +169,7 @@ int netctl_workloads_find(const json_t *list, const char *id, const char *ifname
 		netctl_wl_msg(err, err_size, "%s", json_is_array(list) ? strerror(ENOMEM) : "no workload list");
 		return json_is_array(list) ? -ENOMEM : -EINVAL;
 	}
-	r = netctl_wl_find_sorted(sorted, id, ifname, &index, err, err_size);
+	r = netctl_wl_find_sorted(sorted, id, ifname, command, &index, err, err_size);
 	/* The entry belongs to list too: sorted only holds more references to list's entries. */
 	if (r >= 0)
 		*ret = json_array_get(sorted, index);

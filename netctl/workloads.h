@@ -1,5 +1,6 @@
 /* Choosing workloads from the API's list (docs/api.md, op "workloads"): the --namespace/--pod
- * filters of `workload list` and the lookup of `workload get`.  Pure functions of the list. */
+ * filters of `workload list` and the lookup of `workload get` and `quota get/set`.  Pure functions
+ * of the list. */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
@@ -21,3 +22,6 @@ bool netctl_workloads_have_pods(const json_t *list);
  * the candidates, without "netctl: ". */
 int netctl_workloads_find(const json_t *list, const char *id, const char *ifname, const json_t **ret,
 			  char *err, size_t err_size);
+/* The same for another command that names a workload ("quota set"): the message's hint names it. */
+int netctl_workloads_find_for(const json_t *list, const char *id, const char *ifname, const char *command,
+			      const json_t **ret, char *err, size_t err_size);

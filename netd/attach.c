@@ -131,6 +131,7 @@ int att_forget(struct manager *m, struct attachment *a, const char *dir)
 		if (fw_workload_del(&w, err, sizeof(err)) < 0)
 			log_warn("failed to remove the anti-spoofing entries of %s: %s", a->rec.host_veth, err);
 	}
+	bandwidth_detach(m, a);
 	if (m->pool && ipam_pool_in_use(m->pool, a->rec.addr))
 		ipam_pool_release(m->pool, a->rec.addr);
 	att_unlink(m, a);
@@ -179,6 +180,7 @@ int att_release(struct manager *m, struct attachment *a)
 	}
 	a->deleting = true;
 	m->n_active--;
+	bandwidth_detach(m, a);
 	r = reaper_queue(m->reaper, a->rec.host_veth, a->host_ifindex);
 	if (r < 0)
 		log_error("failed to queue deletion of %s: %s; the next reconcile retries", a->rec.host_veth,
@@ -306,6 +308,13 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 		snprintf(err, NETD_ERRLEN, "out of memory");
 		return -ENOMEM;
 	}
+	/* Admission first: a refusal leaves nothing behind. */
+	r = bandwidth_admit(m, &req->bandwidth, req->pod_name && req->pod_name[0] ? req->pod_name : req->container_id,
+	                    NULL, &a->bw, err);
+	if (r < 0) {
+		free(a);
+		return -EDQUOT;
+	}
 	r = pick_veth(m, req->container_id, req->ifname, a->rec.host_veth);
 	if (r < 0) {
 		snprintf(err, NETD_ERRLEN, "every host veth name of container %s interface %s is taken", req->container_id,
@@ -330,6 +339,7 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 	snprintf(a->rec.pod_namespace, sizeof(a->rec.pod_namespace), "%s", req->pod_namespace ? req->pod_namespace : "");
 	snprintf(a->rec.pod_name, sizeof(a->rec.pod_name), "%s", req->pod_name ? req->pod_name : "");
 	snprintf(a->rec.pod_uid, sizeof(a->rec.pod_uid), "%s", req->pod_uid ? req->pod_uid : "");
+	a->rec.bandwidth = req->bandwidth;
 	a->rec.created = time(NULL);
 	/* Chosen here, not by the kernel, so that the record and the alias are complete before any
 	 * kernel work: anti-spoofing needs it, and adoption after a lost record too. */
@@ -378,6 +388,12 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 			return r;
 		}
 	}
+	r = bandwidth_attach(m, a, oerr);
+	if (r < 0) {
+		snprintf(err, NETD_ERRLEN, "failed to set up bandwidth for %s: %s", a->rec.host_veth, oerr);
+		att_release(m, a);
+		return r;
+	}
 	{
 		char pod[RECORD_POD_NS_SIZE + RECORD_POD_NAME_SIZE + 8];
 
@@ -416,6 +432,42 @@ int attach_del(struct manager *m, const char *container_id, const char *ifname, 
 		log_info("DEL %s/%s%s: releasing %s on %s", container_id, ifname, pod_describe(&a->rec, pod, sizeof(pod)),
 		         ip4_format(a->rec.addr, ip), a->rec.host_veth);
 	return r;
+}
+
+int attach_quota_set(struct manager *m, const char *container_id, const char *ifname,
+                     const struct request_bandwidth *want, char err[NETD_ERRLEN])
+{
+	struct attachment *a = attach_lookup(m, container_id, ifname);
+	struct record_attach rec;
+	struct bw_share share;
+	int r;
+
+	if (!a || a->deleting) {
+		snprintf(err, NETD_ERRLEN, "container %s has no interface %s on this node", container_id, ifname);
+		return -ENOENT;
+	}
+	if (!bandwidth_enabled(m)) {
+		snprintf(err, NETD_ERRLEN, "bandwidth is not configured on node %s (\"bandwidth\" in shoald's config)",
+		         m->cfg.node);
+		return -EOPNOTSUPP;
+	}
+	r = bandwidth_admit(m, want, a->rec.pod_name[0] ? a->rec.pod_name : a->rec.container_id, a, &share, err);
+	if (r < 0)
+		return -EDQUOT;
+	/* Persist first: after a crash the record says what the kernel should have. */
+	rec = a->rec;
+	rec.bandwidth = *want;
+	r = record_write(m, &rec);
+	if (r < 0) {
+		snprintf(err, NETD_ERRLEN, "failed to persist the attachment in %s: %s", m->dir_attach, strerror(-r));
+		return -EIO;
+	}
+	a->rec.bandwidth = *want;
+	r = bandwidth_change(m, a, &share, err);
+	if (r < 0)
+		return r;   /* the record holds the new values: the next reconcile retries */
+	log_info("quota of %s/%s changed", container_id, ifname);
+	return 0;
 }
 
 int attach_check(struct manager *m, const struct attach_req *req, char err[NETD_ERRLEN])

@@ -12,6 +12,8 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/names.h"
+#include "tc/htb.h"
+#include "tc/quota.h"
 
 void config_init(struct netd_config *c)
 {
@@ -32,6 +34,9 @@ void config_init(struct netd_config *c)
 	c->masquerade = true;
 	c->antispoof = true;
 	c->log_level = LOG_LVL_INFO;
+	c->bandwidth.default_guarantee = QUOTA_DEFAULT_GUARANTEE;
+	c->bandwidth.default_priority = CONFIG_BW_DEFAULT_PRIORITY;
+	c->bandwidth.exempt_local = true;
 }
 
 static int get_string(json_t *v, const char *key, char *dst, size_t size, char err[CONFIG_ERRLEN])
@@ -70,6 +75,83 @@ static int get_bool(json_t *v, const char *key, bool *ret, char err[CONFIG_ERRLE
 		return -EINVAL;
 	}
 	*ret = json_is_true(v);
+	return 0;
+}
+
+static int get_rate(json_t *v, const char *key, uint64_t *ret, char err[CONFIG_ERRLEN])
+{
+	char buf[QUOTA_RATE_STRLEN * 2];
+	int r;
+
+	if (!json_is_string(v)) {
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": must be a rate in a string, like \"1gbit\" or \"500mbit\"", key);
+		return -EINVAL;
+	}
+	r = get_string(v, key, buf, sizeof(buf), err);
+	if (r < 0)
+		return r;
+	r = quota_parse_rate(buf, ret);
+	if (r == -ERANGE) {
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": \"%s\" is too large", key, buf);
+		r = -EINVAL;
+	} else if (r < 0)
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": \"%s\" is not a rate like \"1gbit\", \"500mbit\" or "
+		         "\"10mbps\" (bytes)", key, buf);
+	else if (*ret == 0) {
+		snprintf(err, CONFIG_ERRLEN, "key \"%s\": must be more than 0", key);
+		r = -EINVAL;
+	}
+	return r;
+}
+
+/* "bandwidth": {"ingress": RATE, "egress": RATE, "defaultGuarantee": RATE, "defaultPriority": 0..7,
+ * "exemptLocal": bool}; ingress and egress are required, null is "no shaping". */
+static int get_bandwidth(json_t *v, struct netd_bandwidth *ret, char err[CONFIG_ERRLEN])
+{
+	struct netd_bandwidth b = *ret;
+	const char *k;
+	json_t *e;
+	int r = 0;
+
+	if (json_is_null(v)) {
+		ret->set = false;
+		return 0;
+	}
+	if (!json_is_object(v)) {
+		snprintf(err, CONFIG_ERRLEN, "key \"bandwidth\": must be an object like {\"ingress\": \"1gbit\", "
+		         "\"egress\": \"1gbit\"} or null");
+		return -EINVAL;
+	}
+	b.ingress = b.egress = 0;
+	json_object_foreach(v, k, e) {
+		int64_t i;
+
+		if (strcmp(k, "ingress") == 0)
+			r = get_rate(e, "bandwidth.ingress", &b.ingress, err);
+		else if (strcmp(k, "egress") == 0)
+			r = get_rate(e, "bandwidth.egress", &b.egress, err);
+		else if (strcmp(k, "defaultGuarantee") == 0)
+			r = get_rate(e, "bandwidth.defaultGuarantee", &b.default_guarantee, err);
+		else if (strcmp(k, "defaultPriority") == 0) {
+			r = get_int(e, "bandwidth.defaultPriority", 0, HTB_PRIO_MAX, &i, err);
+			b.default_priority = (int)i;
+		} else if (strcmp(k, "exemptLocal") == 0)
+			r = get_bool(e, "bandwidth.exemptLocal", &b.exempt_local, err);
+		else {
+			snprintf(err, CONFIG_ERRLEN, "unknown key \"bandwidth.%s\" (ingress, egress, defaultGuarantee, "
+			         "defaultPriority, exemptLocal)", k);
+			r = -EINVAL;
+		}
+		if (r < 0)
+			return r;
+	}
+	if (!b.ingress || !b.egress) {
+		snprintf(err, CONFIG_ERRLEN, "key \"bandwidth\": needs both \"ingress\" and \"egress\" (the host's "
+		         "capacity in each direction)");
+		return -EINVAL;
+	}
+	b.set = true;
+	*ret = b;
 	return 0;
 }
 
@@ -155,6 +237,8 @@ int config_parse(struct netd_config *c, const char *json, size_t len, char err[C
 			r = get_bool(v, key, &n.antispoof, err);
 		else if (strcmp(key, "forwardAccept") == 0)
 			r = get_bool(v, key, &n.forward_accept, err);
+		else if (strcmp(key, "bandwidth") == 0)
+			r = get_bandwidth(v, &n.bandwidth, err);
 		else if (strcmp(key, "logLevel") == 0) {
 			r = get_string(v, key, buf, sizeof(buf), err);
 			if (r == 0 && (n.log_level = log_level_parse(buf)) < 0) {
@@ -250,6 +334,23 @@ int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN])
 		snprintf(err, CONFIG_ERRLEN, "key \"stateDir\": \"%s\" must be an absolute path", c->state_dir);
 		return -EINVAL;
 	}
+	if (c->bandwidth.set) {
+		const struct netd_bandwidth *b = &c->bandwidth;
+		char d[QUOTA_RATE_STRLEN];
+
+		/* A workload's class minor is its address's offset in the subnet (docs/bandwidth.md). */
+		if (c->subnet_len < 16) {
+			snprintf(err, CONFIG_ERRLEN, "key \"bandwidth\": needs \"subnetLen\" of 16 or more (it is %u)",
+			         c->subnet_len);
+			return -EINVAL;
+		}
+		if (b->default_guarantee > b->ingress || b->default_guarantee > b->egress) {
+			quota_format_rate(b->default_guarantee, d);
+			snprintf(err, CONFIG_ERRLEN, "key \"bandwidth.defaultGuarantee\": %s exceeds the %s capacity", d,
+			         b->default_guarantee > b->ingress ? "ingress" : "egress");
+			return -EINVAL;
+		}
+	}
 	if (c->socket[0] != '/') {
 		snprintf(err, CONFIG_ERRLEN, "key \"socket\": \"%s\" must be an absolute path", c->socket);
 		return -EINVAL;
@@ -261,7 +362,7 @@ int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN])
 static const char *const keys[] = {
 	"node", "store", "storeCA", "storeCert", "storeKey", "underlay", "directRouting", "vni", "vxlanPort",
 	"storePrefix", "network", "subnetLen", "bridge", "mtu", "stateDir", "socket", "socketGroup", "leaseTTL",
-	"reconcileInterval", "masquerade", "antiSpoofing", "forwardAccept", "logLevel",
+	"reconcileInterval", "masquerade", "antiSpoofing", "forwardAccept", "bandwidth", "logLevel",
 };
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 64, "keys_set has 64 bits");
 
@@ -338,7 +439,21 @@ static void format_value(const struct netd_config *c, const char *key, char *buf
 		snprintf(buf, size, "%s", c->antispoof ? "true" : "false");
 	else if (strcmp(key, "forwardAccept") == 0)
 		snprintf(buf, size, "%s", c->forward_accept ? "true" : "false");
-	else if (strcmp(key, "logLevel") == 0)
+	else if (strcmp(key, "bandwidth") == 0) {
+		if (c->bandwidth.set) {
+			char in[QUOTA_RATE_STRLEN], out[QUOTA_RATE_STRLEN], g[QUOTA_RATE_STRLEN];
+
+			quota_format_rate(c->bandwidth.ingress, in);
+			quota_format_rate(c->bandwidth.egress, out);
+			quota_format_rate(c->bandwidth.default_guarantee, g);
+			snprintf(buf, size, "{\"ingress\": \"%s\", \"egress\": \"%s\", \"defaultGuarantee\": \"%s\", "
+			         "\"defaultPriority\": %d, \"exemptLocal\": %s}", in, out, g, c->bandwidth.default_priority,
+			         c->bandwidth.exempt_local ? "true" : "false");
+		} else {
+			snprintf(buf, size, "null");
+			*ret_note = ": no shaping";
+		}
+	} else if (strcmp(key, "logLevel") == 0)
 		str = c->log_level >= 0 && c->log_level <= 3 ? levels[c->log_level] : "?";
 	else
 		snprintf(buf, size, "?");

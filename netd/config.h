@@ -8,6 +8,19 @@
 #include "lib/cidr.h"
 
 #define CONFIG_ERRLEN 512
+/* The priority of a workload that asks for none: the middle, so others can be set above or below. */
+#define CONFIG_BW_DEFAULT_PRIORITY 4
+
+/* "bandwidth": the host's capacity per direction, the roots of the two HTB trees (docs/bandwidth.md).
+ * Absent (set = false): no shaping at all. */
+struct netd_bandwidth {
+	bool set;
+	uint64_t ingress;           /* bit/s to workloads (the shoal-in tree) */
+	uint64_t egress;            /* bit/s from workloads (the shoal-out tree) */
+	uint64_t default_guarantee; /* bit/s for a workload that asks none (best effort) */
+	int default_priority;       /* 0..7 for a workload that asks none */
+	bool exempt_local;          /* same-host workload-to-workload traffic is not shaped */
+};
 
 struct netd_config {
 	char node[64];
@@ -32,6 +45,7 @@ struct netd_config {
 	bool masquerade;
 	bool antispoof;             /* workloads may send only with their own IPv4 and MAC (docs/fw.md) */
 	bool forward_accept;        /* accept the cluster network in ip filter FORWARD (docs/fw.md) */
+	struct netd_bandwidth bandwidth;
 	int log_level;              /* enum log_level */
 	char config_path[256];
 	uint64_t keys_set;          /* bit i: key config_key_name(i) came from the file or the command line */

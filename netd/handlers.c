@@ -69,7 +69,7 @@ static json_t *handle_add(struct manager *m, const struct request *q, int fd)
 	struct attach_req req = { .container_id = q->container_id, .ifname = q->ifname, .netns = q->netns,
 	                          .network = q->network, .mtu = q->mtu, .default_route = q->default_route,
 	                          .pod_namespace = q->pod_namespace, .pod_name = q->pod_name, .pod_uid = q->pod_uid,
-	                          .netns_fd = fd };
+	                          .bandwidth = q->bandwidth, .netns_fd = fd };
 	struct attach_result res;
 	char err[NETD_ERRLEN];
 	json_t *e;
@@ -103,6 +103,8 @@ static json_t *handle_add(struct manager *m, const struct request *q, int fd)
 		return api_error(SHOAL_ERR_NO_ADDRESS, "no free address", "%s", err);
 	case -EXFULL:
 		return api_error(SHOAL_ERR_HOST_FULL, "host full", "%s", err);
+	case -EDQUOT:
+		return api_error(SHOAL_ERR_BANDWIDTH, "bandwidth refused by admission control", "%s", err);
 	case -ENOMEM:
 		return api_error(SHOAL_ERR_INTERNAL, "out of memory", "%s", err);
 	default:
@@ -211,6 +213,8 @@ static json_t *handle_status(struct manager *m)
 		json_object_set_new(j, "forwardAccept", json_boolean(m->cfg.forward_accept));
 		json_object_set_new(j, "left", json_boolean(m->left));
 		json_object_set_new(j, "subnetTakenBy", json_string(m->subnet_taken_by));
+		/* null: this node does not shape (an older shoald has no key at all) */
+		json_object_set_new(j, "bandwidth", bandwidth_enabled(m) ? bandwidth_status(m) : json_null());
 	}
 	return j;
 }
@@ -230,6 +234,13 @@ static json_t *handle_workloads(struct manager *m)
 			                      "network", a->rec.network, "created", (json_int_t)a->rec.created, "state",
 			                      a->deleting ? "deleting" : "active", "namespace", a->rec.pod_namespace, "pod",
 			                      a->rec.pod_name, "podUID", a->rec.pod_uid));
+			if (bandwidth_enabled(m)) {
+				json_t *w = json_array_get(list, json_array_size(list) - 1);
+				json_t *asked = request_bandwidth_encode(&a->rec.bandwidth);
+
+				json_object_set_new(w, "bandwidth", bandwidth_share_json(&a->bw));
+				json_object_set_new(w, "bandwidthAsked", asked ? asked : json_object());
+			}
 		}
 	return json_pack("{s:b, s:o}", "ok", 1, "workloads", list);
 }
@@ -327,6 +338,34 @@ static json_t *handle_hosts(struct manager *m)
 	return json_pack("{s:b, s:o, s:b, s:b}", "ok", 1, "hosts", list, "overlay", peers_enabled(m), "left", m->left);
 }
 
+static json_t *handle_quota(struct manager *m, const struct request *q)
+{
+	char err[NETD_ERRLEN];
+	struct attachment *a;
+	json_t *asked;
+	int r = attach_quota_set(m, q->container_id, q->ifname, &q->bandwidth, err);
+
+	switch (r) {
+	case 0:
+		a = attach_lookup(m, q->container_id, q->ifname);
+		if (!a)
+			return api_error(CNI_ERR_UNKNOWN_CONTAINER, "no such workload", "%s/%s", q->container_id, q->ifname);
+		asked = request_bandwidth_encode(&a->rec.bandwidth);
+		return json_pack("{s:b, s:o, s:o}", "ok", 1, "bandwidth", bandwidth_share_json(&a->bw), "bandwidthAsked",
+		                 asked ? asked : json_object());
+	case -ENOENT:
+		return api_error(CNI_ERR_UNKNOWN_CONTAINER, "no such workload", "%s", err);
+	case -EOPNOTSUPP:
+		return api_error(CNI_ERR_INVALID_CONFIG, "bandwidth is not configured", "%s", err);
+	case -EDQUOT:
+		return api_error(SHOAL_ERR_BANDWIDTH, "bandwidth refused by admission control", "%s", err);
+	case -EIO:
+		return api_error(CNI_ERR_IO, "failed to record the quota", "%s", err);
+	default:
+		return api_error(SHOAL_ERR_KERNEL, "failed to change the classes", "%s", err);
+	}
+}
+
 json_t *handlers_dispatch(void *userdata, json_t *j, int fd, struct api_call *call)
 {
 	struct manager *m = userdata;
@@ -358,6 +397,8 @@ json_t *handlers_dispatch(void *userdata, json_t *j, int fd, struct api_call *ca
 		return handle_network(m, call);
 	case REQ_LEAVE:
 		return handle_leave(m, call);
+	case REQ_QUOTA:
+		return handle_quota(m, &q);
 	}
 	return api_error(CNI_ERR_DECODE, "invalid request", "unknown op");
 }

@@ -177,6 +177,15 @@ int manager_start(struct manager *m)
 	r = attach_bridge_ensure(m, true);
 	if (r < 0)
 		return r;
+	{
+		char bwerr[NETD_ERRLEN];
+
+		r = bandwidth_start(m, bwerr);
+		if (r < 0) {
+			log_error("bandwidth: %s", bwerr);
+			return r;
+		}
+	}
 	r = peers_start(m);
 	if (r < 0)
 		return r;
@@ -221,7 +230,12 @@ void manager_reload(struct manager *m, const struct netd_config *cfg)
 	    cfg->vni != m->cfg.vni || cfg->vxlan_port != m->cfg.vxlan_port || cfg->mtu != m->cfg.mtu ||
 	    cfg->masquerade != m->cfg.masquerade || cfg->antispoof != m->cfg.antispoof ||
 	    cfg->forward_accept != m->cfg.forward_accept || cfg->lease_ttl != m->cfg.lease_ttl ||
-	    cfg->reconcile_interval != m->cfg.reconcile_interval)
+	    cfg->reconcile_interval != m->cfg.reconcile_interval ||
+	    cfg->bandwidth.set != m->cfg.bandwidth.set || cfg->bandwidth.ingress != m->cfg.bandwidth.ingress ||
+	    cfg->bandwidth.egress != m->cfg.bandwidth.egress ||
+	    cfg->bandwidth.default_guarantee != m->cfg.bandwidth.default_guarantee ||
+	    cfg->bandwidth.default_priority != m->cfg.bandwidth.default_priority ||
+	    cfg->bandwidth.exempt_local != m->cfg.bandwidth.exempt_local)
 		log_warn("configuration changes other than logLevel take effect after a restart");
 }
 
@@ -234,6 +248,7 @@ void manager_stop(struct manager *m)
 	reaper_stop(m->reaper);
 	m->reaper = NULL;
 	peers_stop(m);
+	bandwidth_stop(m);
 	subnet_stop(m);
 	if (m->reconcile_timer.loop)
 		uv_close((uv_handle_t *)&m->reconcile_timer, NULL);

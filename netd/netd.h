@@ -7,6 +7,7 @@
  *   attach.c     attachments: ADD/DEL/CHECK/GC, their state-dir records, restore after a restart
  *   reconcile.c  the pure plan (attachments against observed links) and its application
  *   peers.c      the underlay, the VXLAN device and every other node's entries (netd/peers.h)
+ *   bandwidth.c  the HTB trees, each workload's classes and redirects, admission (netd/bandwidth.h)
  *   handlers.c   the API: request decoding (request.c), CNI error codes, replies
  *
  * Only handlers.c knows CNI error codes; the others return -errno and a message. */
@@ -20,6 +21,7 @@
 #include "lib/cidr.h"
 #include "lib/names.h"
 #include "lib/version.h"
+#include "netd/bandwidth.h"
 #include "netd/config.h"
 #include "netd/records.h"
 
@@ -37,6 +39,8 @@ struct attachment {
 	int host_ifindex;
 	bool deleting;
 	bool queued;                  /* deleting and handed to the reaper */
+	struct bw_share bw;           /* its bandwidth share (bandwidth.c); bw.on = admitted */
+	bool bw_counted;              /* bw is counted in the pools */
 	struct attachment *next_veth; /* chain of the table keyed by host veth name */
 	struct attachment *next_key;  /* chain of the table keyed by (container id, ifname) */
 };
@@ -95,6 +99,9 @@ struct manager {
 
 	/* peers.c */
 	struct peers *peers;
+
+	/* bandwidth.c: NULL without "bandwidth" in the config */
+	struct bandwidth *bw;
 };
 
 /* subnet.c */
@@ -131,6 +138,7 @@ struct attach_req {
 	uint32_t mtu;                 /* 0 = the host's */
 	bool default_route;
 	const char *pod_namespace, *pod_name, *pod_uid;   /* "" when the runtime named no pod */
+	struct request_bandwidth bandwidth;               /* priority -1 and zeros: nothing asked */
 	int netns_fd;
 };
 struct attach_result {
@@ -138,6 +146,10 @@ struct attach_result {
 	uint8_t host_mac[6], peer_mac[6];
 };
 int attach_add(struct manager *m, const struct attach_req *req, struct attach_result *ret, char err[NETD_ERRLEN]);
+/* Replace what a workload asks for (netctl quota set): admitted, recorded, applied in place.
+ * -ENOENT no such attachment, -EOPNOTSUPP bandwidth not configured, -EDQUOT refused by admission. */
+int attach_quota_set(struct manager *m, const char *container_id, const char *ifname,
+                     const struct request_bandwidth *want, char err[NETD_ERRLEN]);
 int attach_del(struct manager *m, const char *container_id, const char *ifname, char err[NETD_ERRLEN]);
 int attach_check(struct manager *m, const struct attach_req *req, char err[NETD_ERRLEN]);
 /* Release every attachment of network not in valid (pairs of container id, ifname). */

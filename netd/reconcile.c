@@ -330,4 +330,5 @@ void reconcile_run(struct manager *m, bool startup)
 		attach_pending_dels(m);
 		attach_fw_ensure(m, false);
 	}
+	bandwidth_reconcile(m, startup);
 }

@@ -45,6 +45,8 @@ json_t *record_attach_to_json(const struct record_attach *a)
 		json_object_set_new(j, "podName", json_string(a->pod_name));
 	if (j && a->pod_uid[0])
 		json_object_set_new(j, "podUID", json_string(a->pod_uid));
+	if (j && request_bandwidth_set(&a->bandwidth))
+		json_object_set_new(j, "bandwidth", request_bandwidth_encode(&a->bandwidth));
 	return j;
 }
 
@@ -98,7 +100,8 @@ static json_t *load_object(const char *data, size_t len, char err[RECORD_ERRLEN]
 
 int record_attach_parse(const char *data, size_t len, struct record_attach *ret, char err[RECORD_ERRLEN])
 {
-	struct record_attach a = { .default_route = true };
+	struct record_attach a = { .default_route = true, .bandwidth.priority = -1 };
+	struct request_error rerr;
 	char addr[CIDR4_STRLEN + 1], mac[18] = "";
 	struct cidr4 c;
 	json_t *root, *v;
@@ -150,6 +153,10 @@ int record_attach_parse(const char *data, size_t len, struct record_attach *ret,
 		goto out;
 	}
 	a.mtu = v ? (uint32_t)json_integer_value(v) : 0;
+	if (request_bandwidth_decode(json_object_get(root, "bandwidth"), &a.bandwidth, &rerr) < 0) {
+		snprintf(err, RECORD_ERRLEN, "%s", rerr.details);
+		goto out;
+	}
 	v = json_object_get(root, "created");
 	a.created = json_is_integer(v) ? json_integer_value(v) : 0;
 	*ret = a;
@@ -296,7 +303,7 @@ int record_alias_format(const struct record_attach *a, char out[RECORD_ALIAS_SIZ
 
 int record_alias_parse(const char *alias, struct record_attach *ret, char err[RECORD_ERRLEN])
 {
-	struct record_attach a = { .default_route = true };
+	struct record_attach a = { .default_route = true, .bandwidth.priority = -1 };
 	char buf[RECORD_ALIAS_SIZE], *save = NULL, *f[7];
 	struct cidr4 c;
 	int n = 0;

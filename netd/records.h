@@ -7,6 +7,7 @@
 
 #include "lib/cidr.h"
 #include "lib/names.h"
+#include "netd/request.h"
 
 #define RECORD_ERRLEN 256
 
@@ -36,6 +37,7 @@ struct record_attach {
 	char pod_namespace[RECORD_POD_NS_SIZE];   /* K8S_POD_NAMESPACE from CNI_ARGS, "" when absent */
 	char pod_name[RECORD_POD_NAME_SIZE];      /* K8S_POD_NAME */
 	char pod_uid[RECORD_POD_UID_SIZE];        /* K8S_POD_UID */
+	struct request_bandwidth bandwidth;       /* what the workload asked (priority -1: nothing) */
 	int64_t created;
 };
 

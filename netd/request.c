@@ -310,6 +310,7 @@ int request_parse(json_t *j, struct request *ret, struct request_error *err)
 		{ "add", REQ_ADD }, { "del", REQ_DEL }, { "check", REQ_CHECK }, { "gc", REQ_GC },
 		{ "status", REQ_STATUS }, { "workloads", REQ_WORKLOADS }, { "subnets", REQ_SUBNETS },
 		{ "release", REQ_RELEASE }, { "hosts", REQ_HOSTS }, { "network", REQ_NETWORK }, { "leave", REQ_LEAVE },
+		{ "quota", REQ_QUOTA },
 	};
 	struct request req = { .default_route = true, .bandwidth.priority = -1 };
 	const char *op;
@@ -352,6 +353,14 @@ int request_parse(json_t *j, struct request *ret, struct request_error *err)
 		break;
 	case REQ_LEAVE:
 		r = parse_leave(j, &req, err);
+		break;
+	case REQ_QUOTA:
+		/* The whole set a workload asks for, replacing what it asked before. */
+		r = parse_ids(j, &req, true, err);
+		if (r == 0 && !json_object_get(j, "bandwidth"))
+			r = fail(err, CNI_ERR_DECODE, "invalid request", "quota needs \"bandwidth\" (an empty object: the defaults)");
+		if (r == 0)
+			r = parse_bandwidth(j, &req, err);
 		break;
 	case REQ_STATUS:
 	case REQ_WORKLOADS:

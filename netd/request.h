@@ -11,7 +11,7 @@
 
 enum request_op {
 	REQ_ADD, REQ_DEL, REQ_CHECK, REQ_GC, REQ_STATUS, REQ_WORKLOADS, REQ_SUBNETS,
-	REQ_RELEASE, REQ_HOSTS, REQ_NETWORK, REQ_LEAVE,
+	REQ_RELEASE, REQ_HOSTS, REQ_NETWORK, REQ_LEAVE, REQ_QUOTA,
 };
 
 /* A workload's bandwidth in one direction (ingress = to the workload, egress = from it); 0 = not set. */
@@ -46,7 +46,7 @@ struct request {
 	json_t *valid;              /* gc: array of {containerId, ifname} */
 	struct cidr4 subnet;        /* release: a network address with its prefix length */
 	bool force;                 /* release: also a lease that is still renewed */
-	struct request_bandwidth bandwidth; /* add, check: all 0 and priority -1 when absent */
+	struct request_bandwidth bandwidth; /* add, check, quota: all 0 and priority -1 when absent */
 };
 
 #define REQUEST_MSGLEN 64

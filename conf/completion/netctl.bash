@@ -8,7 +8,7 @@
 # offered is accepted by netctl, and every one netctl accepts is offered).  Aliases (subnets, ls,
 # ...) are understood when typed, but not offered.
 
-_netctl_commands='status subnet host network node workload version help'
+_netctl_commands='status subnet host network node workload quota version help'
 # The verbs of a command group ("" for a command that takes none).
 _netctl_verbs() {
 	case $1 in
@@ -17,6 +17,7 @@ _netctl_verbs() {
 	network) echo 'show' ;;
 	node) echo 'leave' ;;
 	workload | workloads) echo 'list get' ;;
+	quota) echo 'get set' ;;
 	esac
 }
 # Options every command takes.
@@ -27,10 +28,12 @@ _netctl_command_opts() {
 	status | 'subnet list' | 'host list') echo '-w --watch --interval --count' ;;
 	'workload list') echo '-w --watch --interval --count -n --namespace --pod' ;;
 	'subnet release') echo '--force' ;;
+	'quota set') echo '--ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority' ;;
 	esac
 }
 # Options that take a value (the next word, or --opt=VALUE, or -oVALUE).
 _netctl_value_opts=' -o --output --socket --timeout --interval --count -n --namespace --pod '
+_netctl_value_opts+='--ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority '
 _netctl_outputs='table wide json yaml'
 
 # The canonical "GROUP VERB" of the command words given so far.
@@ -88,6 +91,9 @@ _netctl() {
 			;;
 		-n | --namespace) candidates=$(_netctl_rows workload list | awk '$4 != "-" { print $4 }' | sort -u) ;;
 		--pod) candidates=$(_netctl_rows workload list | awk '$5 != "-" { print $5 }' | sort -u) ;;
+		# A rate is typed (100mbit, 1gbit); only the word that clears one is worth offering.
+		--ingress-guarantee | --ingress-limit | --egress-guarantee | --egress-limit) candidates=default ;;
+		--priority) candidates='0 1 2 3 4 5 6 7 default' ;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "$candidates" -- "$cur")
 		return 0
@@ -112,13 +118,14 @@ _netctl() {
 		2)
 			[ -n "$help" ] ||
 			case $cmd in
-			'workload get') candidates=$(_netctl_rows --no-trunc workload list | awk '{ print $1 }' | sort -u) ;;
+			'workload get' | 'quota get' | 'quota set')
+				candidates=$(_netctl_rows --no-trunc workload list | awk '{ print $1 }' | sort -u) ;;
 			# This host's own subnet (SELF yes, the last column) cannot be released.
 			'subnet release') candidates=$(_netctl_rows subnet list | awk '$NF != "yes" { print $1 }') ;;
 			esac
 			;;
 		3)
-			[ -z "$help" ] && [ "$cmd" = 'workload get' ] &&
+			[ -z "$help" ] && [[ $cmd == 'workload get' || $cmd == 'quota get' || $cmd == 'quota set' ]] &&
 				candidates=$(_netctl_rows --no-trunc workload list |
 					awk -v id="${pos[2]}" 'index($1, id) == 1 { print $2 }' | sort -u)
 			;;

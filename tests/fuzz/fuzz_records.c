@@ -1,7 +1,7 @@
 /* The store, state-dir and ifalias record parsers on arbitrary bytes (first byte selects the parser).
  * Whatever a parser accepts must survive format -> parse unchanged: shoald rewrites records it
  * read, and a record that changes on the way loses or corrupts state. */
-// SOURCES: netd/records.c lib/cidr.c lib/names.c
+// SOURCES: netd/records.c netd/request.c lib/cidr.c lib/names.c
 // PKGS: jansson
 #include <arpa/inet.h>
 #include <stdbool.h>

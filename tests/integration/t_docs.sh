@@ -131,7 +131,7 @@ complete_bash() {
 		_netctl netctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 		printf "%s\n" "${COMPREPLY[@]}" | grep . | sort | tr "\n" " " | sed "s/ $//"' _ "$comp" "$@"
 }
-expect_eq "netctl <TAB> lists the commands" "help host network node status subnet version workload" \
+expect_eq "netctl <TAB> lists the commands" "help host network node quota status subnet version workload" \
 	"$(complete_bash netctl '')"
 expect_eq "netctl s<TAB>" "status subnet" "$(complete_bash netctl s)"
 expect_eq "netctl subnet <TAB> lists list and release" "list release" "$(complete_bash netctl subnet '')"
@@ -140,16 +140,22 @@ expect_eq "netctl workload <TAB>" "get list" "$(complete_bash netctl workload ''
 expect_eq "netctl host <TAB>" "list" "$(complete_bash netctl host '')"
 expect_eq "netctl network <TAB>" "show" "$(complete_bash netctl network '')"
 expect_eq "netctl node <TAB>" "leave" "$(complete_bash netctl node '')"
+expect_eq "netctl quota <TAB>" "get set" "$(complete_bash netctl quota '')"
 expect_eq "netctl -o <TAB> lists the formats" "json table wide yaml" "$(complete_bash netctl -o '')"
 expect_eq "netctl status --output=<TAB>" "json table wide yaml" "$(complete_bash netctl status --output = '')"
 expect_eq "netctl -oy<TAB>" "-oyaml" "$(complete_bash netctl -oy)"
 expect_eq "netctl -o json workload <TAB> (options before the command)" "get list" \
 	"$(complete_bash netctl -o json workload '')"
-expect_eq "netctl help <TAB>" "host network node status subnet version workload" "$(complete_bash netctl help '')"
+expect_eq "netctl help <TAB>" "host network node quota status subnet version workload" "$(complete_bash netctl help '')"
 expect_eq "netctl help workload <TAB>" "get list" "$(complete_bash netctl help workload '')"
 expect_eq "netctl status <TAB>: nothing more to name" "" "$(complete_bash netctl status '')"
 expect_eq "netctl workload list --n<TAB>" "--namespace --no-headers --no-trunc" "$(complete_bash netctl workload list --n)"
 expect_eq "netctl subnet release --f<TAB>" "--force" "$(complete_bash netctl subnet release --f)"
+expect_eq "netctl quota set ID --e<TAB>" "--egress-guarantee --egress-limit" "$(complete_bash netctl quota set abc --e)"
+expect_eq "netctl quota set ID --priority <TAB>" "0 1 2 3 4 5 6 7 default" \
+	"$(complete_bash netctl quota set abc --priority '')"
+expect_eq "netctl quota set ID --ingress-limit <TAB> offers only default" "default" \
+	"$(complete_bash netctl quota set abc --ingress-limit '')"
 check "netctl --socket <TAB> completes file names" \
 	grep -qx "$LAB_TMP/make.log" <<<"$(complete_bash netctl --socket "$LAB_TMP/make" | tr ' ' '\n')"
 
@@ -159,11 +165,12 @@ check "netctl --socket <TAB> completes file names" \
 value_of() {
 	case $1 in
 	-o | --output) echo json ;; --socket) echo "$LAB_TMP/none.sock" ;; --timeout | --interval) echo 1s ;;
-	--count) echo 1 ;; -n | --namespace) echo ns ;; --pod) echo pod ;;
+	--count) echo 1 ;; -n | --namespace) echo ns ;; --pod) echo pod ;; --priority) echo 1 ;;
+	--ingress-guarantee | --ingress-limit | --egress-guarantee | --egress-limit) echo 1gbit ;;
 	esac
 }
 commands_with_args=("status" "version" "subnet list" "subnet release 10.244.99.0/24" "host list" "network show"
-	"node leave" "workload list" "workload get abc")
+	"node leave" "workload list" "workload get abc" "quota get abc" "quota set abc --priority 1")
 all_opts=$opts
 for c in "${commands_with_args[@]}"; do
 	# shellcheck disable=SC2086
@@ -204,6 +211,7 @@ for g in $(complete_bash netctl ''); do
 	verbs=$(complete_bash netctl "$g" '')
 	for v in ${verbs:-''}; do
 		a=(); [ "$g $v" = "workload get" ] && a=(abc); [ "$g $v" = "subnet release" ] && a=(10.244.99.0/24)
+		[ "$g $v" = "quota get" ] && a=(abc); [ "$g $v" = "quota set" ] && a=(abc --priority 1)
 		# shellcheck disable=SC2086
 		"$BUILD/netctl" --socket "$LAB_TMP/none.sock" --timeout 1s $g $v "${a[@]}" >/dev/null 2>&1; rc=$?
 		[ $rc -eq 3 ] || { echo "# netctl $g $v: exit $rc, want 3"; mismatch=1; }
@@ -234,6 +242,10 @@ expect_eq "netctl workload get <TAB> offers the container ids (whole)" "$id" \
 	"$(complete_bash netctl --socket "$s1" workload get '')"
 expect_eq "netctl workload get ID <TAB> offers its interfaces" "net1" \
 	"$(complete_bash netctl --socket = "$s1" workload get 0123 '')"
+expect_eq "netctl quota set <TAB> offers the container ids (whole)" "$id" \
+	"$(complete_bash netctl --socket "$s1" quota set '')"
+expect_eq "netctl quota get ID <TAB> offers its interfaces" "net1" \
+	"$(complete_bash netctl --socket "$s1" quota get 0123 '')"
 expect_eq "netctl workload list -n <TAB> offers the pods' namespaces" "team-a" \
 	"$(complete_bash netctl workload list --socket "$s1" -n '')"
 expect_eq "netctl workload list --pod <TAB> offers the pods' names" "web-0" \
@@ -264,12 +276,17 @@ else
 			fpath=($1 $fpath); autoload -Uz _netctl; shift
 			words=("$@"); CURRENT=$#; _netctl' _ "$(dirname "$zcomp")" "$@"
 	}
-	expect_eq "zsh: netctl <TAB> lists the commands" "help host network node status subnet version workload" \
+	expect_eq "zsh: netctl <TAB> lists the commands" "help host network node quota status subnet version workload" \
 		"$(complete_zsh netctl '')"
 	expect_eq "zsh: netctl subnet <TAB>" "list release" "$(complete_zsh netctl subnet '')"
 	expect_eq "zsh: netctl -o <TAB>" "json table wide yaml" "$(complete_zsh netctl -o '')"
 	expect_eq "zsh: netctl --output=<TAB>" "json table wide yaml" "$(complete_zsh netctl --output=)"
-	expect_eq "zsh: netctl help <TAB>" "host network node status subnet version workload" "$(complete_zsh netctl help '')"
+	expect_eq "zsh: netctl help <TAB>" "host network node quota status subnet version workload" "$(complete_zsh netctl help '')"
+	expect_eq "zsh: netctl quota <TAB>" "get set" "$(complete_zsh netctl quota '')"
+	expect_eq "zsh: netctl quota set ID --priority <TAB>" "0 1 2 3 4 5 6 7 default" \
+		"$(complete_zsh netctl quota set abc --priority '')"
+	expect_eq "zsh: netctl quota get <TAB> offers the container ids" "$id" \
+		"$(complete_zsh netctl --socket "$s1" quota get '')"
 	expect_eq "zsh: netctl --socket <TAB> completes files" "<files>" "$(complete_zsh netctl --socket '')"
 	# The same options per command as bash (which is checked against netctl above).
 	mismatch=0

@@ -97,6 +97,30 @@ static void test_every_key(void **state)
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
 }
 
+static void test_bandwidth(void **state)
+{
+	struct netd_config c;
+	char err[CONFIG_ERRLEN];
+
+	config_init(&c);
+	assert_false(c.bandwidth.set);
+	assert_int_equal(parse(&c, "{\"bandwidth\": {\"ingress\": \"1gbit\", \"egress\": \"62500kbps\"}}", err), 0);
+	assert_true(c.bandwidth.set);
+	assert_true(c.bandwidth.ingress == 1000000000ULL);
+	assert_true(c.bandwidth.egress == 500000000ULL);          /* bytes per second: x 8 */
+	assert_true(c.bandwidth.default_guarantee == 1000000ULL);
+	assert_int_equal(c.bandwidth.default_priority, 4);
+	assert_true(c.bandwidth.exempt_local);
+	assert_int_equal(parse(&c, "{\"bandwidth\": {\"ingress\": \"200mbit\", \"egress\": \"200mbit\", "
+	                           "\"defaultGuarantee\": \"5mbit\", \"defaultPriority\": 7, \"exemptLocal\": false}}", err), 0);
+	assert_true(c.bandwidth.default_guarantee == 5000000ULL);
+	assert_int_equal(c.bandwidth.default_priority, 7);
+	assert_false(c.bandwidth.exempt_local);
+	/* null turns it off again */
+	assert_int_equal(parse(&c, "{\"bandwidth\": null}", err), 0);
+	assert_false(c.bandwidth.set);
+}
+
 static void test_partial_keeps_others(void **state)
 {
 	struct netd_config c;
@@ -132,6 +156,9 @@ static void test_good_boundaries(void **state)
 		"{\"bridge\": \"123456789012345\"}",
 		"{\"node\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",   /* 63 */
 		"{\"socketGroup\": \"\"}", "{\"storePrefix\": \"/\"}", "{\"stateDir\": \"/\"}",
+		"{\"bandwidth\": null}", "{\"bandwidth\": {\"ingress\": \"1gbit\", \"egress\": \"500mbit\"}}",
+		"{\"bandwidth\": {\"ingress\": \"1.5gbit\", \"egress\": \"10mbps\", \"defaultGuarantee\": \"80mbit\", "
+		"\"defaultPriority\": 0, \"exemptLocal\": false}}",
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -240,6 +267,25 @@ static const struct {
 	{ "{\"store\": \"etcds://e:2379\", \"storeCert\": \"/c.pem\"}", "storeCert" },
 	{ "{\"store\": \"etcd://e:2379\", \"storeCA\": \"/ca.pem\"}", "storeCA" },
 	{ "{\"\": 1}", "\"\"" },
+	{ "{\"bandwidth\": 1}", "bandwidth" },
+	{ "{\"bandwidth\": \"1gbit\"}", "bandwidth" },
+	{ "{\"bandwidth\": {\"ingress\": \"1gbit\"}}", "bandwidth" },                     /* egress missing */
+	{ "{\"bandwidth\": {}}", "bandwidth" },
+	{ "{\"bandwidth\": {\"ingress\": \"fast\", \"egress\": \"1gbit\"}}", "bandwidth.ingress" },
+	{ "{\"bandwidth\": {\"ingress\": 1000000, \"egress\": \"1gbit\"}}", "bandwidth.ingress" },
+	{ "{\"bandwidth\": {\"ingress\": \"0\", \"egress\": \"1gbit\"}}", "bandwidth.ingress" },
+	{ "{\"bandwidth\": {\"ingress\": \"-1mbit\", \"egress\": \"1gbit\"}}", "bandwidth.ingress" },
+	{ "{\"bandwidth\": {\"ingress\": \"1gbit\", \"egress\": \"99999999999999999999tbit\"}}", "bandwidth.egress" },
+	{ "{\"bandwidth\": {\"ingress\": \"1gbit\", \"egress\": \"1gbit\", \"defaultPriority\": 8}}",
+	  "bandwidth.defaultPriority" },
+	{ "{\"bandwidth\": {\"ingress\": \"1gbit\", \"egress\": \"1gbit\", \"exemptLocal\": 1}}",
+	  "bandwidth.exemptLocal" },
+	{ "{\"bandwidth\": {\"ingress\": \"1gbit\", \"egress\": \"1gbit\", \"ingres\": \"1gbit\"}}",
+	  "bandwidth.ingres" },                                                                    /* typo */
+	{ "{\"bandwidth\": {\"ingress\": \"1gbit\", \"egress\": \"10mbit\", \"defaultGuarantee\": \"20mbit\"}}",
+	  "bandwidth.defaultGuarantee" },
+	{ "{\"subnetLen\": 12, \"network\": \"10.0.0.0/8\", \"bandwidth\": {\"ingress\": \"1gbit\", \"egress\": \"1gbit\"}}",
+	  "bandwidth" },
 };
 
 static void test_bad_values_name_the_key(void **state)
@@ -578,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_partial_keeps_others),
 		cmocka_unit_test(test_good_boundaries),
+		cmocka_unit_test(test_bandwidth),
 		cmocka_unit_test(test_bad_values_name_the_key),
 		cmocka_unit_test(test_duplicate_key),
 		cmocka_unit_test(test_not_an_object),

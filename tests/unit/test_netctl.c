@@ -1,6 +1,6 @@
-/* netctl: argument parsing, table/JSON/YAML formatting (JSON in, text out), workload lookup, and
- * whole runs against a fake shoald (a unix socket answering canned JSON) for the exit codes,
- * messages and --watch. */
+/* netctl: argument parsing, table/JSON/YAML formatting (JSON in, text out), workload lookup, the
+ * quota merge, and whole runs against a fake shoald (a unix socket answering canned JSON) for the
+ * exit codes, messages, --watch and quota set's two requests. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -21,6 +21,7 @@
 #include "lib/ipc.h"
 #include "netctl/args.h"
 #include "netctl/format.h"
+#include "netctl/quota.h"
 #include "netctl/run.h"
 #include "netctl/workloads.h"
 #include "netctl/yaml.h"
@@ -1541,6 +1542,748 @@ static void test_run_usage_help_version(void **state)
 	run_free(&r);
 }
 
+/* ---- bandwidth: quota get/set, status and workload list on a node that shapes ------------------ */
+
+/* The quota set flags: every flag in both forms, units, clearing, and each usage error. */
+static void test_args_quota(void **state)
+{
+	struct netctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, NULL, "quota", "get", "web-0", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_QUOTA_GET);
+	assert_string_equal(a.id, "web-0");
+	assert_null(a.ifname);
+	assert_false(netctl_quota_any(&a.quota));
+	assert_int_equal(parse(&a, err, NULL, "quota", "get", "web-0", "net1", "-o", "yaml", NULL), 0);
+	assert_string_equal(a.ifname, "net1");
+
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "0123", "eth0", "--ingress-guarantee", "120mbit",
+			       "--ingress-limit=1.5gbit", "--egress-guarantee", "10mbps", "--egress-limit=1gibit",
+			       "--priority", "0", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_QUOTA_SET);
+	assert_string_equal(a.id, "0123");
+	assert_string_equal(a.ifname, "eth0");
+	assert_true(a.quota.rate[NETCTL_QUOTA_INGRESS_GUARANTEE].given);
+	assert_true(a.quota.rate[NETCTL_QUOTA_INGRESS_GUARANTEE].bps == 120000000ULL);
+	assert_true(a.quota.rate[NETCTL_QUOTA_INGRESS_LIMIT].bps == 1500000000ULL);
+	assert_true(a.quota.rate[NETCTL_QUOTA_EGRESS_GUARANTEE].bps == 80000000ULL);   /* mbps: bytes */
+	assert_true(a.quota.rate[NETCTL_QUOTA_EGRESS_LIMIT].bps == 1073741824ULL);
+	assert_true(a.quota.priority_given);
+	assert_int_equal(a.quota.priority, 0);
+	/* Options anywhere; 0 and default clear; the last one given wins. */
+	assert_int_equal(parse(&a, err, NULL, "--egress-limit", "1gbit", "quota", "set", "c", "--egress-limit", "0",
+			       "--ingress-limit", "default", "--priority=default", NULL), 0);
+	assert_true(a.quota.rate[NETCTL_QUOTA_EGRESS_LIMIT].given);
+	assert_true(a.quota.rate[NETCTL_QUOTA_EGRESS_LIMIT].bps == 0);
+	assert_true(a.quota.rate[NETCTL_QUOTA_INGRESS_LIMIT].given);
+	assert_true(a.quota.rate[NETCTL_QUOTA_INGRESS_LIMIT].bps == 0);
+	assert_false(a.quota.rate[NETCTL_QUOTA_INGRESS_GUARANTEE].given);
+	assert_int_equal(a.quota.priority, NETCTL_QUOTA_PRIORITY_DEFAULT);
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--priority", "7", NULL), 0);
+	assert_int_equal(a.quota.priority, 7);
+	/* A default on one side is not compared: shoald knows the default, netctl does not. */
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--ingress-guarantee", "1gbit", "--ingress-limit",
+			       "default", NULL), 0);
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--egress-guarantee", "100mbit", "--egress-limit",
+			       "100mbit", NULL), 0);
+
+	/* Bad values name the flag and the value.  Above 2^63 - 1 bit/s is more than the API's JSON
+	 * integers hold, though tc's parser takes it. */
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--ingress-limit", "fast", NULL), -EINVAL);
+	assert_string_equal(err, "bad rate 'fast' for --ingress-limit (tc's units, e.g. 100mbit, 1.5gbit, 10mbps = 80mbit; "
+				 "0 or default: back to the default)");
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--egress-guarantee=-5mbit", NULL), -EINVAL);
+	assert_non_null(strstr(err, "bad rate '-5mbit' for --egress-guarantee"));
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--egress-guarantee", "5 mbit", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--egress-limit", "100", NULL), -EINVAL);
+	assert_string_equal(err, "rate '100' for --egress-limit has no unit: 100mbit? (100bit for bit/s)");
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--egress-limit", "100bit", NULL), 0);
+	assert_true(a.quota.rate[NETCTL_QUOTA_EGRESS_LIMIT].bps == 100);
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--ingress-guarantee", "10000000tbit", NULL), -EINVAL);
+	assert_string_equal(err, "rate '10000000tbit' for --ingress-guarantee is too large (at most 9223372036854775807bit)");
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--ingress-guarantee", NULL), -EINVAL);
+	assert_string_equal(err, "option --ingress-guarantee needs a rate, e.g. 100mbit, or default");
+	for (const char *const *bad = (const char *const[]){ "8", "-1", "1.5", "01", "high", "", NULL }; *bad; bad++) {
+		assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--priority", *bad, NULL), -EINVAL);
+		assert_non_null(strstr(err, "for --priority (0..7, 0 is the highest; default: back to the default)"));
+	}
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--priority", NULL), -EINVAL);
+	assert_string_equal(err, "option --priority needs a priority 0..7, or default");
+
+	/* Missing and extra words, nothing to change, a conflict on the line. */
+	assert_int_equal(parse(&a, err, NULL, "quota", NULL), -EINVAL);
+	assert_string_equal(err, "quota: missing command (get, set)");
+	assert_int_equal(parse(&a, err, NULL, "quota", "list", NULL), -EINVAL);
+	assert_string_equal(err, "quota: unknown command 'list'");
+	assert_int_equal(parse(&a, err, NULL, "quota", "get", NULL), -EINVAL);
+	assert_string_equal(err, "quota get: missing container id (netctl quota get ID [IFNAME])");
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "quota set: missing container id (netctl quota set ID [IFNAME] --ingress-guarantee RATE ...)");
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "quota set: empty container id");
+	assert_int_equal(parse(&a, err, NULL, "quota", "get", "a", "eth0", "x", NULL), -EINVAL);
+	assert_string_equal(err, "quota get: unexpected argument 'x'");
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "a", "eth0", "100mbit", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "quota set: unexpected argument '100mbit'");
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "a", NULL), -EINVAL);
+	assert_string_equal(err, "quota set: nothing to change: give at least one of --ingress-guarantee, "
+				 "--ingress-limit, --egress-guarantee, --egress-limit, --priority");
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "a", "--ingress-guarantee", "300mbit", "--ingress-limit",
+			       "200mbit", NULL), -EINVAL);
+	assert_string_equal(err, "quota set: --ingress-guarantee 300mbit is above --ingress-limit 200mbit");
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "a", "--egress-limit", "1mbit", "--egress-guarantee",
+			       "1001kbit", NULL), -EINVAL);
+	assert_string_equal(err, "quota set: --egress-guarantee 1001kbit is above --egress-limit 1mbit");
+	/* The flags belong to quota set alone; --watch is not for quota. */
+	assert_int_equal(parse(&a, err, NULL, "quota", "get", "a", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "options --ingress-guarantee, --ingress-limit, --egress-guarantee, --egress-limit and "
+				 "--priority work with quota set only");
+	assert_int_equal(parse(&a, err, NULL, "workload", "list", "--egress-limit", "1gbit", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "quota", "get", "a", "-w", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "a", "--priority", "1", "--force", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "a", "--priority-x", "1", NULL), -EINVAL);
+	assert_string_equal(err, "unknown option '--priority-x'");
+
+	/* Help at every level, without the ID. */
+	assert_int_equal(parse(&a, err, NULL, "quota", "--help", NULL), 0);
+	assert_int_equal(a.action, NETCTL_ACTION_HELP);
+	assert_int_equal(a.topic, NETCTL_TOPIC_QUOTA);
+	assert_int_equal(parse(&a, err, NULL, "help", "quota", "set", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_QUOTA_SET);
+	assert_int_equal(parse(&a, err, NULL, "quota", "get", "-h", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_QUOTA_GET);
+	for (int q = 0; q < NETCTL_QUOTA_N_RATES; q++)
+		assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_QUOTA_SET), netctl_quota_option(q)));
+	assert_null(netctl_quota_option(NETCTL_QUOTA_N_RATES));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_QUOTA_SET), "--priority N"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_QUOTA_SET), "10mbps is 80mbit"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_QUOTA_GET), "bandwidthAsked"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_TOP), "quota set"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_STATUS), "committed"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_WORKLOAD_LIST), "IN GUARANTEE"));
+}
+
+static struct netctl_quota_change change(void)
+{
+	return (struct netctl_quota_change){ .priority = 0 };
+}
+
+static void set_rate(struct netctl_quota_change *c, enum netctl_quota_rate r, uint64_t bps)
+{
+	c->rate[r].given = true;
+	c->rate[r].bps = bps;
+}
+
+static void assert_json_equal(const json_t *got, const char *want)
+{
+	json_t *w = load(want);
+	char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (!json_equal((json_t *)got, w))
+		fail_msg("got %s, want %s", g, want);
+	free(g);
+	json_decref(w);
+}
+
+/* The flags over what the workload asked for: given values replace, 0/default remove, the rest
+ * (burst, keys netctl does not know) stays; conflicts say where each number came from. */
+static void test_quota_merge(void **state)
+{
+	json_t *asked = load("{\"ingress\":{\"guarantee\":120000000,\"burst\":4294967295},"
+			     "\"egress\":{\"limit\":500000000},\"priority\":2,\"future\":{\"x\":1}}");
+	json_t *empty = load("{}");
+	json_t *got = NULL;
+	struct netctl_quota_change c = change();
+	char err[256];
+
+	/* Nothing given: the same object (a copy). */
+	assert_int_equal(netctl_quota_merge(asked, &c, &got, err, sizeof(err)), 0);
+	assert_true(json_equal(got, asked));
+	assert_ptr_not_equal(got, asked);
+	json_decref(got);
+
+	/* Set over asked: the new limit joins the asked guarantee and the burst. */
+	set_rate(&c, NETCTL_QUOTA_INGRESS_LIMIT, 200000000);
+	set_rate(&c, NETCTL_QUOTA_EGRESS_GUARANTEE, 100000000);
+	c.priority_given = true;
+	c.priority = 0;
+	assert_int_equal(netctl_quota_merge(asked, &c, &got, err, sizeof(err)), 0);
+	assert_json_equal(got, "{\"ingress\":{\"guarantee\":120000000,\"burst\":4294967295,\"limit\":200000000},"
+			       "\"egress\":{\"limit\":500000000,\"guarantee\":100000000},\"priority\":0,\"future\":{\"x\":1}}");
+	json_decref(got);
+	/* asked itself is untouched. */
+	assert_null(json_object_get(json_object_get(asked, "ingress"), "limit"));
+
+	/* 0 and default clear; a direction left empty goes; a cleared value never asked is no error. */
+	c = change();
+	set_rate(&c, NETCTL_QUOTA_EGRESS_LIMIT, 0);
+	set_rate(&c, NETCTL_QUOTA_INGRESS_GUARANTEE, 0);
+	set_rate(&c, NETCTL_QUOTA_INGRESS_LIMIT, 0);
+	c.priority_given = true;
+	c.priority = NETCTL_QUOTA_PRIORITY_DEFAULT;
+	assert_int_equal(netctl_quota_merge(asked, &c, &got, err, sizeof(err)), 0);
+	assert_json_equal(got, "{\"ingress\":{\"burst\":4294967295},\"future\":{\"x\":1}}");
+	json_decref(got);
+	/* Everything back to the defaults from nothing asked: {} (the API's "the defaults"). */
+	assert_int_equal(netctl_quota_merge(empty, &c, &got, err, sizeof(err)), 0);
+	assert_json_equal(got, "{}");
+	json_decref(got);
+	/* From nothing asked: the direction object is made. */
+	c = change();
+	set_rate(&c, NETCTL_QUOTA_EGRESS_LIMIT, 1000000000);
+	assert_int_equal(netctl_quota_merge(empty, &c, &got, err, sizeof(err)), 0);
+	assert_json_equal(got, "{\"egress\":{\"limit\":1000000000}}");
+	json_decref(got);
+
+	/* Guarantee above the limit after the merge: which number came from where. */
+	c = change();
+	set_rate(&c, NETCTL_QUOTA_EGRESS_GUARANTEE, 600000000);
+	got = NULL;
+	assert_int_equal(netctl_quota_merge(asked, &c, &got, err, sizeof(err)), -EINVAL);
+	assert_null(got);
+	assert_string_equal(err, "--egress-guarantee 600mbit is above the egress limit 500mbit the workload asked for: "
+				 "raise or clear that too (--egress-limit)");
+	c = change();
+	set_rate(&c, NETCTL_QUOTA_INGRESS_LIMIT, 100000000);
+	assert_int_equal(netctl_quota_merge(asked, &c, &got, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--ingress-limit 100mbit is below the ingress guarantee 120mbit the workload asked for: "
+				 "lower or clear that too (--ingress-guarantee)");
+	/* ... and fixed by clearing or raising the other one in the same command. */
+	set_rate(&c, NETCTL_QUOTA_INGRESS_GUARANTEE, 0);
+	assert_int_equal(netctl_quota_merge(asked, &c, &got, err, sizeof(err)), 0);
+	assert_json_equal(json_object_get(got, "ingress"), "{\"limit\":100000000,\"burst\":4294967295}");
+	json_decref(got);
+	c = change();
+	set_rate(&c, NETCTL_QUOTA_INGRESS_GUARANTEE, 300000000);
+	set_rate(&c, NETCTL_QUOTA_INGRESS_LIMIT, 200000000);
+	assert_int_equal(netctl_quota_merge(asked, &c, &got, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--ingress-guarantee 300mbit is above --ingress-limit 200mbit");
+	assert_int_equal(netctl_quota_check(&c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--ingress-guarantee 300mbit is above --ingress-limit 200mbit");
+	/* An inconsistent asked set (an unchanged direction) is not sent either. */
+	json_decref(empty);
+	empty = load("{\"egress\":{\"guarantee\":3000,\"limit\":2000}}");
+	c = change();
+	c.priority_given = true;
+	c.priority = 3;
+	assert_int_equal(netctl_quota_merge(empty, &c, &got, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "the egress guarantee 3kbit the workload asked for is above its limit 2kbit: change "
+				 "either (--egress-guarantee, --egress-limit)");
+	/* Not an object: shoald without bandwidth, or a broken answer. */
+	assert_int_equal(netctl_quota_merge(NULL, &c, &got, err, sizeof(err)), -EINVAL);
+	assert_int_equal(netctl_quota_merge(json_object_get(asked, "priority"), &c, &got, err, sizeof(err)), -EINVAL);
+	json_decref(empty);
+	json_decref(asked);
+}
+
+static void test_quota_request_and_units(void **state)
+{
+	json_t *w = load("{\"containerId\":\"0123456789abcdef\",\"ifname\":\"net1\",\"address\":\"10.244.3.7/24\"}");
+	json_t *bw = load("{\"egress\":{\"guarantee\":100000000}}"), *req, *doc;
+	uint64_t v;
+	int p;
+
+	req = netctl_quota_request(w, bw);
+	assert_json_equal(req, "{\"op\":\"quota\",\"containerId\":\"0123456789abcdef\",\"ifname\":\"net1\","
+			       "\"bandwidth\":{\"egress\":{\"guarantee\":100000000}}}");
+	json_decref(req);
+	assert_null(netctl_quota_request(bw, bw));   /* no id, no interface: nothing to name */
+	doc = netctl_quota_doc(w, NULL, bw);
+	assert_json_equal(doc, "{\"containerId\":\"0123456789abcdef\",\"ifname\":\"net1\",\"bandwidth\":null,"
+			       "\"bandwidthAsked\":{\"egress\":{\"guarantee\":100000000}}}");
+	json_decref(doc);
+
+	assert_int_equal(netctl_quota_parse_rate("default", &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(netctl_quota_parse_rate("0", &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(netctl_quota_parse_rate("0mbit", &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(netctl_quota_parse_rate("1.5GBit", &v), 0);
+	assert_true(v == 1500000000ULL);
+	assert_int_equal(netctl_quota_parse_rate("10mbps", &v), 0);
+	assert_true(v == 80000000ULL);
+	assert_int_equal(netctl_quota_parse_rate("9223372036854775807bit", &v), 0);
+	assert_true(v == 9223372036854775807ULL);
+	assert_int_equal(netctl_quota_parse_rate("9223372036854775808bit", &v), -ERANGE);
+	assert_int_equal(netctl_quota_parse_rate("100", &v), -EDOM);
+	assert_int_equal(netctl_quota_parse_rate("2.5", &v), -EDOM);
+	assert_int_equal(netctl_quota_parse_rate("Default", &v), -EINVAL);
+	assert_int_equal(netctl_quota_parse_rate("", &v), -EINVAL);
+	assert_int_equal(netctl_quota_parse_rate("1e9bit", &v), -EINVAL);
+	assert_int_equal(netctl_quota_parse_priority("default", &p), 0);
+	assert_int_equal(p, NETCTL_QUOTA_PRIORITY_DEFAULT);
+	assert_int_equal(netctl_quota_parse_priority("7", &p), 0);
+	assert_int_equal(p, 7);
+	assert_int_equal(netctl_quota_parse_priority("8", &p), -EINVAL);
+	assert_int_equal(netctl_quota_parse_priority("07", &p), -EINVAL);
+	json_decref(w);
+	json_decref(bw);
+}
+
+#define BW_STATUS \
+	"\"bandwidth\":{\"ingress\":{\"device\":\"shoal-in\",\"capacity\":\"200mbit\",\"committed\":\"121mbit\"," \
+	"\"free\":\"79mbit\",\"capacityBitRate\":200000000,\"committedBitRate\":121000000,\"freeBitRate\":79000000}," \
+	"\"egress\":{\"device\":\"shoal-out\",\"capacity\":\"1gbit\",\"committed\":\"2mbit\",\"free\":\"998mbit\"," \
+	"\"capacityBitRate\":1000000000,\"committedBitRate\":2000000,\"freeBitRate\":998000000}}"
+
+static void test_format_status_bandwidth(void **state)
+{
+	json_t *st = load("{\"ok\":true,\"node\":\"n1\",\"version\":\"0.1.0\",\"store\":\"file:/var/lib/shoal/store\","
+			  "\"network\":\"10.244.0.0/16\",\"subnet\":\"10.244.3.0/24\",\"gateway\":\"10.244.3.1\","
+			  "\"bridge\":\"shoal0\",\"mtu\":1450,\"workloads\":3,\"addressesFree\":250,"
+			  "\"bridgePortsFree\":1020,\"capacityFree\":250,\"antiSpoofing\":true,"
+			  "\"pendingDeletes\":0,\"uptimeSeconds\":3725," BW_STATUS ",\"left\":false}");
+	json_t *odd = load("{\"node\":\"n1\",\"bandwidth\":{\"egress\":{\"capacityBitRate\":1000000000,\"committedBitRate\":1500000,"
+			   "\"dropped\":3},\"mode\":\"htb\"}}");
+	char *text = NULL;
+
+	/* One line per direction after the fields every status has; the rest as before. */
+	CAPTURE(text, netctl_format_status(st, out));
+	assert_string_equal(text,
+		"Node:            n1\n"
+		"Version:         0.1.0\n"
+		"Store:           file:/var/lib/shoal/store\n"
+		"Network:         10.244.0.0/16\n"
+		"Subnet:          10.244.3.0/24\n"
+		"Gateway:         10.244.3.1\n"
+		"Bridge:          shoal0\n"
+		"MTU:             1450\n"
+		"Workloads:       3\n"
+		"Free addresses:  250\n"
+		"Free ports:      1020\n"
+		"Capacity:        250\n"
+		"Anti-spoofing:   yes\n"
+		"Pending deletes: 0\n"
+		"Uptime:          1h2m\n"
+		"Ingress:         200mbit capacity, 121mbit committed, 79mbit free (shoal-in)\n"
+		"Egress:          1gbit capacity, 2mbit committed, 998mbit free (shoal-out)\n"
+		"left:            no\n");
+	free(text);
+	/* Only the bit/s, one direction, keys netctl does not know: shown under their path. */
+	CAPTURE(text, netctl_format_status(odd, out));
+	assert_non_null(strstr(text, "\nUptime:                   -\n"
+				     "Egress:                   1gbit capacity, 1500kbit committed, ? free\n"
+				     "bandwidth.egress.dropped: 3\n"
+				     "bandwidth.mode:           htb\n"));
+	assert_null(strstr(text, "Ingress"));
+	free(text);
+	json_decref(st);
+	json_decref(odd);
+}
+
+#define WL_BW_ANSWER \
+	"{\"ok\":true,\"workloads\":[" \
+	"{\"containerId\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"ifname\":\"eth0\"," \
+	" \"address\":\"10.244.3.7/24\",\"hostVeth\":\"shv1\",\"netns\":\"/n/1\",\"network\":\"shoal-net\"," \
+	" \"created\":1763776000,\"state\":\"active\",\"pod\":\"web-0\",\"namespace\":\"default\",\"podUID\":\"u-1\"," \
+	" \"bandwidth\":{\"ingress\":{\"guarantee\":\"120mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":120000000,\"limitBitRate\":200000000}," \
+	"  \"egress\":{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000},\"priority\":4}," \
+	" \"bandwidthAsked\":{\"ingress\":{\"guarantee\":120000000,\"burst\":4294967295}}}," \
+	"{\"containerId\":\"db\",\"ifname\":\"eth0\",\"address\":\"10.244.3.10/24\",\"hostVeth\":\"shv2\",\"state\":\"active\"," \
+	" \"pod\":\"\",\"namespace\":\"\",\"podUID\":\"\",\"bandwidth\":null,\"bandwidthAsked\":{\"egress\":{\"guarantee\":150000000}}}," \
+	"{\"containerId\":\"web-2\",\"ifname\":\"eth0\",\"address\":\"10.244.3.11/24\",\"hostVeth\":\"shv3\",\"state\":\"active\"," \
+	" \"pod\":\"web-2\",\"namespace\":\"default\",\"podUID\":\"u-3\"," \
+	" \"bandwidth\":{\"ingress\":{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000}," \
+	"  \"egress\":{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000},\"priority\":4}," \
+	" \"bandwidthAsked\":{\"egress\":{\"guarantee\":150000000,\"limit\":1000000000},\"priority\":1}}," \
+	"{\"containerId\":\"web-2\",\"ifname\":\"net1\",\"address\":\"10.244.3.12/24\",\"hostVeth\":\"shv4\",\"state\":\"active\"," \
+	" \"pod\":\"web-2\",\"namespace\":\"default\",\"podUID\":\"u-3\"," \
+	" \"bandwidth\":{\"ingress\":{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000}," \
+	"  \"egress\":{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000},\"priority\":4}," \
+	" \"bandwidthAsked\":{}}]}"
+
+/* workload list on a node that shapes: the table as before, -o wide with the shares appended. */
+static void test_format_workloads_bandwidth(void **state)
+{
+	json_t *resp = load(WL_BW_ANSWER), *list = json_object_get(resp, "workloads");
+	char *text = NULL;
+
+	CAPTURE(text, netctl_format_workloads(list, NETCTL_FORMAT_HEADERS, out));
+	assert_string_equal(text,
+		"CONTAINER ID   IFNAME   ADDRESS          NAMESPACE   POD     STATE\n"
+		"0123456789ab   eth0     10.244.3.7/24    default     web-0   active\n"
+		"db             eth0     10.244.3.10/24   -           -       active\n"
+		"web-2          eth0     10.244.3.11/24   default     web-2   active\n"
+		"web-2          net1     10.244.3.12/24   default     web-2   active\n");
+	free(text);
+	CAPTURE(text, netctl_format_workloads(list, NETCTL_FORMAT_HEADERS | NETCTL_FORMAT_WIDE, out));
+	assert_string_equal(text,
+		"CONTAINER ID   IFNAME   ADDRESS          NAMESPACE   POD     STATE    HOST VETH   NETNS   NETWORK     CREATED                POD UID   IN GUARANTEE   IN LIMIT   OUT GUARANTEE   OUT LIMIT   PRIORITY\n"
+		"0123456789ab   eth0     10.244.3.7/24    default     web-0   active   shv1        /n/1    shoal-net   2025-11-22T01:46:40Z   u-1       120mbit        200mbit    1mbit           200mbit     4\n"
+		"db             eth0     10.244.3.10/24   -           -       active   shv2        -       -           -                      -         -              -          -               -           -\n"
+		"web-2          eth0     10.244.3.11/24   default     web-2   active   shv3        -       -           -                      u-3       1mbit          200mbit    1mbit           200mbit     4\n"
+		"web-2          net1     10.244.3.12/24   default     web-2   active   shv4        -       -           -                      u-3       1mbit          200mbit    1mbit           200mbit     4\n");
+	free(text);
+	json_decref(resp);
+}
+
+/* The quota view: each value marked where it is a default or not what was asked. */
+static void test_format_quota(void **state)
+{
+	json_t *resp = load(WL_BW_ANSWER), *list = json_object_get(resp, "workloads"), *doc, *w;
+	json_t *future = load("{\"containerId\":\"f\",\"ifname\":\"eth0\",\"bandwidth\":{\"ingress\":{\"guaranteeBitRate\":"
+			      "2000000,\"limit\":\"1gbit\",\"ceilBurst\":\"64kbit\"},\"egress\":{\"guarantee\":\"5mbit\","
+			      "\"limit\":\"1gbit\"},\"priority\":4,\"class\":\"1:7\"},"
+			      "\"bandwidthAsked\":{\"ingress\":{\"guarantee\":2000000},\"priority\":\"high\"}}");
+	char *text = NULL;
+
+	w = json_array_get(list, 0);
+	doc = netctl_quota_doc(w, json_object_get(w, "bandwidth"), json_object_get(w, "bandwidthAsked"));
+	CAPTURE(text, netctl_format_quota(doc, out));
+	assert_string_equal(text,
+		"Container ID:      0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+		"Interface:         eth0\n"
+		"Ingress guarantee: 120mbit\n"
+		"Ingress limit:     200mbit (default)\n"
+		"Ingress burst:     at most 4294967295bit\n"
+		"Egress guarantee:  1mbit (default)\n"
+		"Egress limit:      200mbit (default)\n"
+		"Priority:          4 (default)\n");
+	free(text);
+	json_decref(doc);
+
+	/* Not admitted: no share at all; what it asked for still shows. */
+	w = json_array_get(list, 1);
+	doc = netctl_quota_doc(w, json_object_get(w, "bandwidth"), json_object_get(w, "bandwidthAsked"));
+	CAPTURE(text, netctl_format_quota(doc, out));
+	assert_string_equal(text,
+		"Container ID:      db\n"
+		"Interface:         eth0\n"
+		"Ingress guarantee: -\n"
+		"Ingress limit:     -\n"
+		"Egress guarantee:  - (asked 150mbit)\n"
+		"Egress limit:      -\n"
+		"Priority:          -\n");
+	free(text);
+	json_decref(doc);
+
+	/* Kept running with the defaults (its guarantee no longer fits): asked and effective differ. */
+	w = json_array_get(list, 2);
+	doc = netctl_quota_doc(w, json_object_get(w, "bandwidth"), json_object_get(w, "bandwidthAsked"));
+	CAPTURE(text, netctl_format_quota(doc, out));
+	assert_string_equal(text,
+		"Container ID:      web-2\n"
+		"Interface:         eth0\n"
+		"Ingress guarantee: 1mbit (default)\n"
+		"Ingress limit:     200mbit (default)\n"
+		"Egress guarantee:  1mbit (asked 150mbit)\n"
+		"Egress limit:      200mbit (asked 1gbit)\n"
+		"Priority:          4 (asked 1)\n");
+	free(text);
+	json_decref(doc);
+
+	/* A newer shoald: text missing (the bit/s shown instead), keys netctl does not know under their
+	 * path, an asked value of a type it does not know as it is. */
+	CAPTURE(text, netctl_format_quota(future, out));
+	assert_string_equal(text,
+		"Container ID:                f\n"
+		"Interface:                   eth0\n"
+		"Ingress guarantee:           2mbit\n"
+		"Ingress limit:               1gbit (default)\n"
+		"Egress guarantee:            5mbit (default)\n"
+		"Egress limit:                1gbit (default)\n"
+		"Priority:                    4 (asked high)\n"
+		"bandwidth.ingress.ceilBurst: 64kbit\n"
+		"bandwidth.class:             1:7\n");
+	free(text);
+	assert_int_equal(netctl_format_quota(list, stdout), -EINVAL);
+	json_decref(future);
+	json_decref(resp);
+}
+
+#define QUOTA_OK \
+	"{\"ok\":true,\"bandwidth\":{\"ingress\":{\"guarantee\":\"120mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":120000000," \
+	"\"limitBitRate\":200000000},\"egress\":{\"guarantee\":\"100mbit\",\"limit\":\"500mbit\",\"guaranteeBitRate\":100000000," \
+	"\"limitBitRate\":500000000},\"priority\":2}}"
+
+static void test_run_quota_get(void **state)
+{
+	struct fake f;
+	struct run_out r;
+	json_t *req, *got;
+
+	fake_start(&f, WL_BW_ANSWER, true);
+	run(&r, f.path, "quota", "get", "0123", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_string_equal(json_string_value(json_object_get(req, "op")), "workloads");
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.err, "");
+	assert_string_equal(r.out,
+		"Container ID:      0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+		"Interface:         eth0\n"
+		"Ingress guarantee: 120mbit\n"
+		"Ingress limit:     200mbit (default)\n"
+		"Ingress burst:     at most 4294967295bit\n"
+		"Egress guarantee:  1mbit (default)\n"
+		"Egress limit:      200mbit (default)\n"
+		"Priority:          4 (default)\n");
+	run_free(&r);
+
+	/* -o json: the workload's two bandwidth objects, as the API gives them. */
+	fake_start(&f, WL_BW_ANSWER, true);
+	run(&r, f.path, "quota", "get", "web-2", "eth0", "-o", "json", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	got = load(r.out);
+	assert_json_equal(got, "{\"containerId\":\"web-2\",\"ifname\":\"eth0\",\"bandwidth\":{\"ingress\":{\"guarantee\":"
+			       "\"1mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000},\"egress\":"
+			       "{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000},"
+			       "\"priority\":4},\"bandwidthAsked\":{\"egress\":{\"guarantee\":150000000,\"limit\":1000000000},"
+			       "\"priority\":1}}");
+	json_decref(got);
+	run_free(&r);
+	fake_start(&f, WL_BW_ANSWER, true);
+	run(&r, f.path, "quota", "get", "db", "-o", "yaml", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "containerId: db\nifname: eth0\nbandwidth: null\nbandwidthAsked:\n  egress:\n"
+				   "    guarantee: 150000000\n");
+	run_free(&r);
+
+	/* workload get on a node that shapes: the quota lines, not two JSON objects. */
+	fake_start(&f, WL_BW_ANSWER, true);
+	run(&r, f.path, "workload", "get", "web-2", "eth0", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out,
+		"Container ID:      web-2\n"
+		"Interface:         eth0\n"
+		"Address:           10.244.3.11/24\n"
+		"Namespace:         default\n"
+		"Pod:               web-2\n"
+		"Pod UID:           u-3\n"
+		"Host veth:         shv3\n"
+		"Netns:             -\n"
+		"Network:           -\n"
+		"Created:           -\n"
+		"State:             active\n"
+		"Ingress guarantee: 1mbit (default)\n"
+		"Ingress limit:     200mbit (default)\n"
+		"Egress guarantee:  1mbit (asked 150mbit)\n"
+		"Egress limit:      200mbit (asked 1gbit)\n"
+		"Priority:          4 (asked 1)\n");
+	run_free(&r);
+
+	/* Two interfaces, none named: the hint names this command. */
+	fake_start(&f, WL_BW_ANSWER, true);
+	run(&r, f.path, "quota", "get", "web-2", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: container web-2 has 2 interfaces: eth0, net1; name one: netctl quota get "
+				   "web-2 IFNAME\n");
+	run_free(&r);
+	fake_start(&f, WL_BW_ANSWER, true);
+	run(&r, f.path, "quota", "get", "nothere", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.err, "netctl: no workload with container id 'nothere' on this host\n");
+	run_free(&r);
+
+	/* A node without bandwidth (or an older shoald): exit 1 and why. */
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "quota", "get", "plain", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: quota get: shoald shapes no bandwidth on this host: \"bandwidth\" is not "
+				   "configured (shoald.json(5)), or shoald is older than netctl\n");
+	run_free(&r);
+
+	run(&r, "/nonexistent/shoald.sock", "quota", "get", "x", NULL);
+	assert_int_equal(r.code, 3);
+	assert_non_null(strstr(r.err, "cannot reach shoald"));
+	run_free(&r);
+}
+
+static void test_run_quota_set(void **state)
+{
+	static const char *const ok[] = { WL_BW_ANSWER, QUOTA_OK };
+	static const char *const refused[] = {
+		WL_BW_ANSWER,
+		"{\"ok\":false,\"code\":107,\"msg\":\"bandwidth refused by admission control\",\"details\":\"egress "
+		"guarantee 300mbit for web-0 does not fit: 120mbit of the host's 200mbit already guaranteed, 80mbit free\"}",
+	};
+	static const char *const gone[] = {
+		WL_BW_ANSWER,
+		"{\"ok\":false,\"code\":3,\"msg\":\"no such workload\",\"details\":\"container 0123 has no interface eth0 on this node\"}",
+	};
+	static const char *const off[] = {
+		WL_BW_ANSWER,
+		"{\"ok\":false,\"code\":7,\"msg\":\"bandwidth is not configured\",\"details\":\"bandwidth is not configured on node n1\"}",
+	};
+	static const char *const no_answer[] = { WL_BW_ANSWER, "{\"ok\":true}" };
+	struct fake f;
+	struct run_out r;
+	json_t *req, *got;
+
+	/* The request: the whole id and interface, the flags over what was asked (the burst kept). */
+	fake_start_n(&f, ok, 2, true);
+	run(&r, f.path, "quota", "set", "0123", "--egress-guarantee", "100mbit", "--egress-limit", "500mbit",
+	    "--priority", "2", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_int_equal(f.served, 2);
+	assert_json_equal(req, "{\"op\":\"quota\",\"containerId\":\"0123456789abcdef0123456789abcdef0123456789abcdef"
+			       "0123456789abcdef\",\"ifname\":\"eth0\",\"bandwidth\":{\"ingress\":{\"guarantee\":120000000,"
+			       "\"burst\":4294967295},\"egress\":{\"guarantee\":100000000,\"limit\":500000000},\"priority\":2}}");
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.err, "");
+	assert_string_equal(r.out,
+		"Container ID:      0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+		"Interface:         eth0\n"
+		"Ingress guarantee: 120mbit\n"
+		"Ingress limit:     200mbit (default)\n"
+		"Ingress burst:     at most 4294967295bit\n"
+		"Egress guarantee:  100mbit\n"
+		"Egress limit:      500mbit\n"
+		"Priority:          2\n");
+	run_free(&r);
+
+	/* Clearing everything sends {} (the defaults); -o json prints the answer's share and what was sent. */
+	fake_start_n(&f, ok, 2, true);
+	run(&r, f.path, "quota", "set", "web-2", "eth0", "--egress-guarantee", "0", "--egress-limit", "default",
+	    "--priority", "default", "-o", "json", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_json_equal(req, "{\"op\":\"quota\",\"containerId\":\"web-2\",\"ifname\":\"eth0\",\"bandwidth\":{}}");
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	got = load(r.out);
+	assert_json_equal(json_object_get(got, "bandwidthAsked"), "{}");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(got, "bandwidth"), "egress"),
+							      "limit")), "500mbit");
+	assert_string_equal(json_string_value(json_object_get(got, "containerId")), "web-2");
+	json_decref(got);
+	run_free(&r);
+
+	/* Admission control refuses: shoald's numbers on stderr, exit 1, nothing on stdout. */
+	fake_start_n(&f, refused, 2, true);
+	run(&r, f.path, "quota", "set", "0123", "--egress-guarantee", "300mbit", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: shoald: bandwidth refused by admission control: egress guarantee 300mbit "
+				   "for web-0 does not fit: 120mbit of the host's 200mbit already guaranteed, 80mbit "
+				   "free (code 107)\n");
+	run_free(&r);
+	/* Gone between the two requests; bandwidth switched off meanwhile: shoald's words, exit 1. */
+	fake_start_n(&f, gone, 2, true);
+	run(&r, f.path, "quota", "set", "0123", "--priority", "1", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.err, "netctl: shoald: no such workload: container 0123 has no interface eth0 on this node "
+				   "(code 3)\n");
+	run_free(&r);
+	fake_start_n(&f, off, 2, true);
+	run(&r, f.path, "quota", "set", "0123", "--priority", "1", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_non_null(strstr(r.err, "bandwidth is not configured on node n1 (code 7)"));
+	run_free(&r);
+	fake_start_n(&f, no_answer, 2, true);
+	run(&r, f.path, "quota", "set", "0123", "--priority", "1", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_non_null(strstr(r.err, "has no \"bandwidth\""));
+	run_free(&r);
+
+	/* Refused by netctl before any quota request (only the workloads answer is served: a second
+	 * request would time out and exit 3). */
+	fake_start(&f, WL_BW_ANSWER, true);
+	run(&r, f.path, "quota", "set", "web-2", "eth0", "--egress-limit", "100mbit", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.err, "netctl: quota set: --egress-limit 100mbit is below the egress guarantee 150mbit the "
+				   "workload asked for: lower or clear that too (--egress-guarantee)\n");
+	run_free(&r);
+	fake_start(&f, WL_ANSWER, true);
+	run(&r, f.path, "quota", "set", "plain", "--priority", "3", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_non_null(strstr(r.err, "netctl: quota set: shoald shapes no bandwidth on this host"));
+	run_free(&r);
+	fake_start(&f, WL_BW_ANSWER, true);
+	run(&r, f.path, "quota", "set", "web", "--priority", "3", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.err, "netctl: container web-2 has 2 interfaces: eth0, net1; name one: netctl quota set web "
+				   "IFNAME\n");
+	run_free(&r);
+	fake_start(&f, "{\"ok\":false,\"code\":5,\"msg\":\"permission denied\"}", true);
+	run(&r, f.path, "quota", "set", "web", "--priority", "3", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.err, "netctl: shoald: permission denied (code 5)\n");
+	run_free(&r);
+
+	/* Usage errors ask nobody: exit 2. */
+	run(&r, "/nonexistent/shoald.sock", "quota", "set", "web", "--egress-limit", "lots", NULL);
+	assert_int_equal(r.code, 2);
+	assert_string_equal(r.err, "netctl: bad rate 'lots' for --egress-limit (tc's units, e.g. 100mbit, 1.5gbit, "
+				   "10mbps = 80mbit; 0 or default: back to the default)\n"
+				   "Try 'netctl --help' for more information.\n");
+	run_free(&r);
+	run(&r, "/nonexistent/shoald.sock", "quota", "set", "web", NULL);
+	assert_int_equal(r.code, 2);
+	run_free(&r);
+	run(&r, "/nonexistent/shoald.sock", "quota", "set", "web", "--priority", "1", NULL);
+	assert_int_equal(r.code, 3);
+	run_free(&r);
+}
+
+/* status and workload list against a node that shapes, whole runs. */
+static void test_run_status_workloads_bandwidth(void **state)
+{
+	struct fake f;
+	struct run_out r;
+	json_t *got;
+
+	fake_start(&f, "{\"ok\":true,\"node\":\"n1\",\"uptimeSeconds\":5," BW_STATUS "}", true);
+	run(&r, f.path, "status", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "Uptime:          5s\n"
+				      "Ingress:         200mbit capacity, 121mbit committed, 79mbit free (shoal-in)\n"
+				      "Egress:          1gbit capacity, 2mbit committed, 998mbit free (shoal-out)\n"));
+	run_free(&r);
+	/* json passes the object through. */
+	fake_start(&f, "{\"ok\":true,\"node\":\"n1\"," BW_STATUS "}", true);
+	run(&r, f.path, "status", "-o", "json", NULL);
+	fake_stop(&f);
+	got = load(r.out);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(got, "bandwidth"), "egress"),
+							    "freeBitRate")), 998000000);
+	assert_null(json_object_get(got, "ok"));
+	json_decref(got);
+	run_free(&r);
+	/* Without bandwidth: not a word about it. */
+	fake_start(&f, "{\"ok\":true,\"node\":\"n1\"}", true);
+	run(&r, f.path, "status", NULL);
+	fake_stop(&f);
+	assert_null(strstr(r.out, "gress"));
+	assert_null(strstr(r.out, "andwidth"));
+	run_free(&r);
+
+	fake_start(&f, WL_BW_ANSWER, true);
+	run(&r, f.path, "workload", "list", "-o", "wide", "--no-headers", "--pod", "web-0", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "0123456789ab   eth0   10.244.3.7/24   default   web-0   active   shv1   /n/1   shoal-net   "
+				   "2025-11-22T01:46:40Z   u-1   120mbit   200mbit   1mbit   200mbit   4\n");
+	run_free(&r);
+	fake_start(&f, WL_BW_ANSWER, true);
+	run(&r, f.path, "workload", "list", "--no-headers", "--pod", "web-0", NULL);
+	fake_stop(&f);
+	assert_string_equal(r.out, "0123456789ab   eth0   10.244.3.7/24   default   web-0   active\n");
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1585,6 +2328,15 @@ int main(void)
 		cmocka_unit_test(test_run_yaml_wide_status_subnets),
 		cmocka_unit_test(test_run_watch),
 		cmocka_unit_test(test_run_usage_help_version),
+		cmocka_unit_test(test_args_quota),
+		cmocka_unit_test(test_quota_merge),
+		cmocka_unit_test(test_quota_request_and_units),
+		cmocka_unit_test(test_format_status_bandwidth),
+		cmocka_unit_test(test_format_workloads_bandwidth),
+		cmocka_unit_test(test_format_quota),
+		cmocka_unit_test(test_run_quota_get),
+		cmocka_unit_test(test_run_quota_set),
+		cmocka_unit_test(test_run_status_workloads_bandwidth),
 	};
 
 	return cmocka_run_group_tests_name("netctl", tests, NULL, NULL);

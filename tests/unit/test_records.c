@@ -58,6 +58,7 @@ static struct record_attach attach_sample(void)
 	a.mtu = 1450;
 	a.default_route = true;
 	a.created = 1700000000123LL;
+	a.bandwidth.priority = -1;
 	return a;
 }
 
@@ -77,6 +78,9 @@ static void assert_attach_equal(const struct record_attach *a, const struct reco
 	assert_string_equal(a->pod_name, b->pod_name);
 	assert_string_equal(a->pod_uid, b->pod_uid);
 	assert_true(a->created == b->created);
+	assert_memory_equal(&a->bandwidth.ingress, &b->bandwidth.ingress, sizeof(a->bandwidth.ingress));
+	assert_memory_equal(&a->bandwidth.egress, &b->bandwidth.egress, sizeof(a->bandwidth.egress));
+	assert_int_equal(a->bandwidth.priority, b->bandwidth.priority);
 }
 
 static void test_attach_round_trip(void **state)
@@ -112,6 +116,8 @@ static void test_attach_round_trip(void **state)
 	a.prefixlen = 30;
 	a.mtu = 65535;
 	a.created = INT64_MAX;
+	a.bandwidth = (struct request_bandwidth){ .ingress = { .guarantee = 120000000, .limit = INT64_MAX, .burst = 4294967295 },
+	                                          .egress = { .limit = 1 }, .priority = 7 };
 	s = dump(record_attach_to_json(&a));
 	assert_int_equal(record_attach_parse(s, strlen(s), &b, err), 0);
 	assert_attach_equal(&a, &b);
@@ -148,6 +154,25 @@ static void test_attach_optional_keys(void **state)
 	assert_int_equal(b.mtu, 0);
 	assert_true(b.created == 0);
 	assert_int_equal(b.addr, a.addr);
+	free(s);
+}
+
+static void test_attach_bandwidth(void **state)
+{
+	struct record_attach a = attach_sample(), b;
+	char err[RECORD_ERRLEN], *s;
+	json_t *j;
+
+	/* nothing asked: no key written, priority -1 read back */
+	j = record_attach_to_json(&a);
+	assert_null(json_object_get(j, "bandwidth"));
+	json_decref(j);
+	a.bandwidth.priority = 0;     /* the highest priority alone is something asked */
+	j = record_attach_to_json(&a);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "bandwidth"), "priority")), 0);
+	s = dump(j);
+	assert_int_equal(record_attach_parse(s, strlen(s), &b, err), 0);
+	assert_attach_equal(&a, &b);
 	free(s);
 }
 
@@ -243,6 +268,19 @@ static void test_attach_missing_and_bad_keys(void **state)
 		expect_attach_rejected(s, required[i]);
 		free(s);
 	}
+	/* a bandwidth object that is not one, or out of range */
+	s = dump_with(record_attach_to_json(&a), "bandwidth", json_integer(1));
+	expect_attach_rejected(s, "bandwidth");
+	free(s);
+	s = dump_with(record_attach_to_json(&a), "bandwidth", json_pack("{s:i}", "priority", 8));
+	expect_attach_rejected(s, "priority");
+	free(s);
+	s = dump_with(record_attach_to_json(&a), "bandwidth", json_pack("{s:{s:i}}", "egress", "limit", -1));
+	expect_attach_rejected(s, "limit");
+	free(s);
+	s = dump_with(record_attach_to_json(&a), "bandwidth", json_pack("{s:{s:i, s:i}}", "ingress", "guarantee", 2, "limit", 1));
+	expect_attach_rejected(s, "guarantee");
+	free(s);
 	/* invalid identifiers (they end up in file names and netlink requests) */
 	static const char *bad_ids[] = { "../../etc", "", "-x", "a/b", "a b" };
 
@@ -630,6 +668,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_attach_round_trip),
 		cmocka_unit_test(test_attach_optional_keys),
+		cmocka_unit_test(test_attach_bandwidth),
 		cmocka_unit_test(test_attach_host_veth_must_match),
 		cmocka_unit_test(test_attach_bad_address),
 		cmocka_unit_test(test_attach_missing_and_bad_keys),

@@ -1,0 +1,73 @@
+/* Per-workload bandwidth in shoald: the two HTB trees on the IFBs shoal-out and shoal-in, one class
+ * per workload in each, the hashed classifiers that pick it, and each host veth's redirects
+ * (docs/bandwidth.md).  The pure parts are in tc/; this file owns the kernel objects and the
+ * accounting (admission control) for the running daemon.
+ *
+ * Naming, so that a restart finds everything without a table: a workload's class minor in both
+ * trees is its address's offset in the node's subnet (so subnetLen >= 16); the root class is
+ * major:1 and unclassified traffic goes to major:ffff (the subnet's broadcast offset, never a
+ * workload).  shoal-out is major 1 (traffic from workloads, "egress"), shoal-in major 2 (to them,
+ * "ingress").
+ *
+ * Without "bandwidth" in the config nothing is shaped: bandwidth_start() removes what an earlier
+ * configuration left (the IFBs and every veth's redirects), and the rest of this API does nothing. */
+#pragma once
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netd/request.h"
+
+struct manager;
+struct attachment;
+
+enum bw_dir {
+	BW_EGRESS = 0,   /* from workloads: shoal-out */
+	BW_INGRESS = 1,  /* to workloads: shoal-in */
+	BW_DIRS
+};
+
+#define BW_IFB_MAJOR_EGRESS 1
+#define BW_IFB_MAJOR_INGRESS 2
+#define BW_LOW_MINOR 0xffff     /* unclassified traffic */
+
+/* A workload's effective share, after defaults and admission (bit/s). */
+struct bw_share {
+	bool on;                     /* counted in the pools and (once attached) in the kernel */
+	uint64_t guarantee[BW_DIRS];
+	uint64_t limit[BW_DIRS];
+	int priority;
+};
+
+/* Start-up (after the bridge and the subnet, before attachments are restored): the IFBs and both
+ * trees, adopted when they exist (counters keep counting); or, without "bandwidth", the removal
+ * of what a previous configuration left. */
+int bandwidth_start(struct manager *m, char err[512]);
+void bandwidth_stop(struct manager *m);
+bool bandwidth_enabled(const struct manager *m);
+
+/* Decide a workload's share from what it asked (request or record): -ENOSPC / -EINVAL with the
+ * numbers in err when it does not fit.  self: the attachment being changed (its own share is
+ * not counted against it), or NULL.  Changes nothing. */
+int bandwidth_admit(struct manager *m, const struct request_bandwidth *want, const char *name,
+                    const struct attachment *self, struct bw_share *ret, char err[512]);
+
+/* Give attachment a its share (a->bw, from bandwidth_admit) in the kernel: classes, leaves and
+ * classifiers on both IFBs, clsact and redirects on its host veth.  Idempotent (everything is
+ * replaced in place, counters kept).  On failure the caller releases the attachment, which calls
+ * bandwidth_detach(). */
+int bandwidth_attach(struct manager *m, struct attachment *a, char err[512]);
+/* Change a running workload's share (netctl quota set): the classes are changed in place. */
+int bandwidth_change(struct manager *m, struct attachment *a, const struct bw_share *share, char err[512]);
+/* Remove a's classifiers and classes (its veth's own objects go with the veth) and return its
+ * share to the pools.  Idempotent; never fails (what is left is removed by the next reconcile). */
+void bandwidth_detach(struct manager *m, struct attachment *a);
+
+/* After attachments were restored, and on every reconcile: recount the pools, re-create what is
+ * missing or different, remove classes and classifiers of workloads that no longer exist. */
+void bandwidth_reconcile(struct manager *m, bool startup);
+
+/* "bandwidth" of the status answer: capacity, committed and free per direction; NULL when off. */
+json_t *bandwidth_status(const struct manager *m);
+/* A workload's share as the API shows it ({"ingress": {"guarantee", "limit"}, "egress": ..., "priority"}). */
+json_t *bandwidth_share_json(const struct bw_share *s);

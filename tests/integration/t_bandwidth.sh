@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Per-workload bandwidth on one host (docs/bandwidth.md): the HTB trees on shoal-out / shoal-in, a
+# class per workload, the Gaia properties measured with iperf3 in both directions with CUBIC and
+# BBR (TESTING.md: receiver-side goodput, first second skipped, 0.956 x the rate for TCP, 5 %),
+# admission control, live changes, DEL, restart adoption and reconcile.
+#
+# Traffic runs between workloads on h1 and an "outside" namespace behind h1 (masqueraded, as any
+# traffic leaving the cluster network): a client in the workload sends (egress) or, with -R,
+# receives (ingress).
+. "$(dirname "$0")/lib.sh"
+
+CAP=200        # Mbit/s, each direction
+T=${BW_SECONDS:-6}
+GOODPUT=0.956  # TCP payload per 1514-byte frame
+API="python3 $ROOT/tests/integration/apiclient.py"
+H=$(lab_host h1)
+O=$(lab_netns out)
+ip -n "$H" link add o0 type veth peer name eth0 netns "$O"
+ip -n "$H" addr add 198.18.5.1/24 dev o0 && ip -n "$H" link set o0 up
+ip -n "$O" addr add 198.18.5.2/24 dev eth0 && ip -n "$O" link set eth0 up
+for p in 5201 5202 5203; do ip netns exec "$O" iperf3 -s -p "$p" -D; done
+
+shoald_conf h1 "\"bandwidth\": {\"ingress\": \"${CAP}mbit\", \"egress\": \"${CAP}mbit\"}, \"reconcileInterval\": 2" >/dev/null
+shoald_start h1 || { not_ok "shoald starts"; lab_done; exit 1; }
+ok "shoald starts with bandwidth"
+
+api() { $API -s "$LAB_TMP/h1.sock" call "$1"; }
+status() { netctl_json h1 status; }
+classes() { tc -n "$H" class show dev "$1"; }
+# field DEV CLASSID WORD: the value after WORD in the class's line (iproute2 6.1 prints no JSON for
+# HTB classes): rate, ceil, prio; "bytes" = the bytes sent.
+field() {
+	if [ "$3" = bytes ]; then
+		tc -n "$H" -s class show dev "$1" classid "$2" | awk '/Sent/ { print $2; exit }'
+	else
+		tc -n "$H" class show dev "$1" classid "$2" | awk -v w="$3" '{ for (i = 1; i < NF; i++) if ($i == w) { print $(i + 1); exit } }'
+	fi
+}
+minor_of() { printf '%x' "$(( $(echo "$1" | cut -d. -f4) + 256 * $(echo "$1" | cut -d. -f3) - 256 * $(ip -n "$H" -4 -o addr show dev shoal0 | awk '{print $4}' | cut -d. -f3) ))"; }
+# add NAME [runtimeConfig json]: ADD a container with a runtimeConfig
+add() {
+	local rc=${2:-}
+	[ -e "$(netns_path "$1")" ] || lab_netns "$1" >/dev/null
+	if [ -n "$rc" ]; then
+		cni_conf h1 1.1.0 "\"runtimeConfig\": $rc" | cni ADD "$LAB-$1" "$(netns_path "$1")" eth0 >"$LAB_TMP/$1.result"
+	else
+		cni_conf h1 | cni ADD "$LAB-$1" "$(netns_path "$1")" eth0 >"$LAB_TMP/$1.result"
+	fi
+}
+del() { cni_conf h1 | cni DEL "$LAB-$1" "$(netns_path "$1")" eth0; }
+# quota NAME JSON: what the workload asks for, replaced through the API
+quota() { api "{\"op\": \"quota\", \"containerId\": \"$LAB-$1\", \"ifname\": \"eth0\", \"bandwidth\": $2}"; }
+quota_ok() { quota "$@" | jq -e '.ok == true' >/dev/null; }
+
+# --- the trees
+check "IFB shoal-out exists and is up" bash -c "ip -n $H -o link show shoal-out | grep -q 'state UNKNOWN\|,UP'"
+check "IFB shoal-in exists and is up" bash -c "ip -n $H -o link show shoal-in | grep -q 'state UNKNOWN\|,UP'"
+expect_eq "shoal-out's root class is the egress capacity" "${CAP}Mbit" "$(field shoal-out 1:1 rate)"
+expect_eq "shoal-in's root class is the ingress capacity" "${CAP}Mbit" "$(field shoal-in 2:1 rate)"
+expect_eq "status: egress capacity" "200mbit" "$(status | jq -r '.bandwidth.egress.capacity')"
+expect_eq "status: 1mbit committed to unclassified traffic" "1mbit" "$(status | jq -r '.bandwidth.egress.committed')"
+
+# --- a limit through the CNI capability, as containerd 1.6 sends it (capitalized, 2^32-1 bursts)
+check "ADD a with a 50mbit limit both ways (containerd's keys)" add a \
+	'{"bandwidth": {"IngressRate": 50000000, "IngressBurst": 4294967295, "EgressRate": 50000000, "EgressBurst": 4294967295}}'
+AIP=$(container_ip a)
+AM=$(minor_of "$AIP")
+expect_eq "a's egress class has ceil 50mbit" "50Mbit" "$(field shoal-out "1:$AM" ceil)"
+expect_eq "a's ingress class has ceil 50mbit" "50Mbit" "$(field shoal-in "2:$AM" ceil)"
+expect_eq "a's class has the default guarantee (1mbit)" "1Mbit" "$(field shoal-out "1:$AM" rate)"
+expect_eq "a's class has the default priority 4" "4" "$(field shoal-out "1:$AM" prio)"
+check "a's veth has clsact" bash -c "tc -n $H qdisc show dev $(jq -r '.interfaces[0].name' "$LAB_TMP/a.result") | grep -q clsact"
+check "b ADDs without settings" add b
+check "c ADDs without settings" add c
+BIP=$(container_ip b)
+CIP=$(container_ip c)
+expect_eq "status: committed = 1mbit x 4 (three best-effort workloads and the unclassified class)" "4mbit" \
+	"$(status | jq -r '.bandwidth.ingress.committed')"
+
+# --- goodput: iperf3 from a workload to the outside (egress) or back (-R, ingress)
+# run NAME CONTAINER PORT CC DIR [extra iperf3 args...]: in the background; result in $LAB_TMP/ip-NAME.json
+run() {
+	local name=$1 c=$2 port=$3 cc=$4 dir=$5; shift 5
+	local rev=""
+	[ "$dir" = ingress ] && rev=-R
+	ip netns exec "$LAB-$c" iperf3 -c 198.18.5.2 -p "$port" -t "$((T + 1))" -O 1 -C "$cc" $rev -J "$@" \
+		>"$LAB_TMP/ip-$name.json" 2>&1 &
+	RUNS+=($!)
+}
+# finish: wait for the runs started since the last finish (never for shoald, also a child)
+RUNS=()
+finish() { wait "${RUNS[@]}"; RUNS=(); }
+mbit() { jq -r '(.end.sum_received.bits_per_second // 0) / 1e6 | . * 10 | floor / 10' "$LAB_TMP/ip-$1.json" 2>/dev/null || echo 0; }
+udp_mbit() { jq -r '(.end.sum.bits_per_second // 0) * (1 - (.end.sum.lost_percent // 100) / 100) / 1e6 | floor' "$LAB_TMP/ip-$1.json" 2>/dev/null || echo 0; }
+# near LABEL WANT_MBIT GOT_MBIT: within 5 %
+near() {
+	if awk -v w="$2" -v g="$3" 'BEGIN { exit !(g >= w * 0.95 && g <= w * 1.05) }'; then
+		ok "$1: $3 Mbit/s (want $2 +- 5 %)"
+	else
+		not_ok "$1: $3 Mbit/s (want $2 +- 5 %)"
+	fi
+}
+want() { awk -v r="$1" -v f="$GOODPUT" 'BEGIN { printf "%.1f", r * f }'; }
+
+for cc in cubic bbr; do
+	for dir in egress ingress; do
+		# limit
+		run lim a 5201 "$cc" "$dir"; finish
+		near "$cc $dir: a's 50mbit limit holds (containerd's burst of 2^32-1 bits)" "$(want 50)" "$(mbit lim)"
+	done
+done
+
+# --- the Gaia properties; quotas changed live through the API
+quota_ok a '{"ingress": {"guarantee": 120000000}, "egress": {"guarantee": 120000000}}' || not_ok "quota a 120mbit"
+# 78, not 80: c (best effort, idle) and unclassified traffic hold 1mbit each of the 200
+quota_ok b '{"ingress": {"guarantee": 78000000}, "egress": {"guarantee": 78000000}}' || not_ok "quota b 78mbit"
+expect_eq "a's class changed in place: rate 120mbit, ceil the capacity" "120Mbit 200Mbit" \
+	"$(field shoal-out "1:$AM" rate) $(field shoal-out "1:$AM" ceil)"
+for cc in cubic bbr; do
+	for dir in egress ingress; do
+		run borrow a 5201 "$cc" "$dir"; finish
+		near "$cc $dir: borrowing: a alone reaches the capacity" "$(want $CAP)" "$(mbit borrow)"
+		run g-a a 5201 "$cc" "$dir"; run g-b b 5202 "$cc" "$dir" -P 8; finish
+		near "$cc $dir: guarantee: a keeps its 120 while b floods with 8 streams" "$(want 120)" "$(mbit g-a)"
+		near "$cc $dir: and b gets its 78" "$(want 78)" "$(mbit g-b)"
+	done
+done
+for dir in egress ingress; do
+	rev=""; [ "$dir" = ingress ] && rev=-R
+	run u-a a 5201 cubic "$dir"
+	ip netns exec "$LAB-b" iperf3 -c 198.18.5.2 -p 5202 -u -b 400M -l 1400 -t "$((T + 1))" -O 1 $rev -J >"$LAB_TMP/ip-u-b.json" 2>&1 &
+	RUNS+=($!)
+	finish
+	near "$dir: guarantee: a keeps its 120 while b floods with UDP at 400 Mbit/s" "$(want 120)" "$(mbit u-a)"
+done
+
+# priority: a prio 0, b and c prio 1, all guaranteed 40: a gets 40 + the spare
+quota_ok a '{"ingress": {"guarantee": 40000000}, "egress": {"guarantee": 40000000}, "priority": 0}' || not_ok "quota a prio 0"
+quota_ok b '{"ingress": {"guarantee": 40000000}, "egress": {"guarantee": 40000000}, "priority": 1}' || not_ok "quota b prio 1"
+quota_ok c '{"ingress": {"guarantee": 40000000}, "egress": {"guarantee": 40000000}, "priority": 1}' || not_ok "quota c prio 1"
+for cc in cubic bbr; do
+	for dir in egress ingress; do
+		run p-a a 5201 "$cc" "$dir"; run p-b b 5202 "$cc" "$dir"; run p-c c 5203 "$cc" "$dir"; finish
+		near "$cc $dir: priority: a (prio 0) gets 40 + all the spare" "$(want 120)" "$(mbit p-a)"
+		near "$cc $dir: b (prio 1) its 40" "$(want 40)" "$(mbit p-b)"
+		near "$cc $dir: c (prio 1) its 40" "$(want 40)" "$(mbit p-c)"
+	done
+done
+
+# proportion: equal priority, guarantees 20 and 60: the spare (120) is split 1:3
+quota_ok a '{"ingress": {"guarantee": 20000000}, "egress": {"guarantee": 20000000}, "priority": 3}' || not_ok "quota a 20"
+quota_ok b '{"ingress": {"guarantee": 60000000}, "egress": {"guarantee": 60000000}, "priority": 3}' || not_ok "quota b 60"
+for cc in cubic bbr; do
+	for dir in egress ingress; do
+		run r-a a 5201 "$cc" "$dir"; run r-b b 5202 "$cc" "$dir"; finish
+		near "$cc $dir: proportion: a (20) gets 20 + 30" "$(want 50)" "$(mbit r-a)"
+		near "$cc $dir: b (60) gets 60 + 90" "$(want 150)" "$(mbit r-b)"
+	done
+done
+
+# --- netctl: a live change and what it shows
+N="$BUILD/netctl --socket $LAB_TMP/h1.sock"
+check "netctl quota set: c's egress limit 50mbit, priority 2" $N quota set "$LAB-c" --egress-limit 50mbit --priority 2
+expect_eq "c's class follows at once (ceil, prio)" "50Mbit 2" \
+	"$(field shoal-out "1:$(minor_of "$CIP")" ceil) $(field shoal-out "1:$(minor_of "$CIP")" prio)"
+run nq c 5203 cubic egress; finish
+near "cubic egress: the limit set with netctl holds" "$(want 50)" "$(mbit nq)"
+expect_eq "netctl quota get -o json: c's effective egress limit" "50000000" \
+	"$($N quota get "$LAB-c" -o json | jq '.bandwidth.egress.limitBitRate')"
+check "netctl status shows capacity, committed and free" grep -q "Egress: *200mbit capacity, 121mbit committed, 79mbit free" \
+	<<<"$($N status)"
+check_fails "netctl quota set refuses a guarantee above the limit" $N quota set "$LAB-c" --egress-guarantee 60mbit
+
+# --- admission control
+out=$(quota b '{"egress": {"guarantee": 190000000}}')
+expect_eq "a guarantee beyond what is free is refused (107)" "107" "$(jq -r .code <<<"$out")"
+check "naming the numbers" grep -q "does not fit" <<<"$(jq -r .details <<<"$out")"
+expect_eq "and b keeps its class" "60Mbit" "$(field shoal-out "1:$(minor_of "$BIP")" rate)"
+out=$(cni_conf h1 1.1.0 '"runtimeConfig": {"bandwidth": {"ingressGuarantee": 190000000}}' | cni ADD "$LAB-d" "$(lab_netns d >/dev/null; netns_path d)" eth0)
+expect_eq "an ADD whose guarantee does not fit is refused (107)" "107" "$(jq -r .code <<<"$out")"
+check_fails "and leaves no veth behind" bash -c "ip -n $H -o link | grep -q '$(veth_name_hash "$LAB-d" eth0)'"
+expect_eq "nor a workload" "3" "$(workloads_json h1 | jq length)"
+
+# --- restart: the trees and classes are adopted, counters keep counting
+before=$(field shoal-out "1:$AM" bytes)
+ifx=$(ip -n "$H" -o link show shoal-out | cut -d: -f1)
+shoald_stop h1 && shoald_start h1 || not_ok "shoald restarts"
+expect_eq "shoal-out adopted (same ifindex)" "$ifx" "$(ip -n "$H" -o link show shoal-out | cut -d: -f1)"
+after=$(field shoal-out "1:$AM" bytes)
+check "a's class kept its counters across the restart ($before -> $after bytes)" test "$after" -ge "$before" -a "$before" -gt 0
+expect_eq "a's quota survives the restart" "20Mbit" "$(field shoal-out "1:$AM" rate)"
+
+# --- reconcile repairs a deleted tree and a deleted redirect
+tc -n "$H" qdisc del dev shoal-out root
+AV=$(jq -r '.interfaces[0].name' "$LAB_TMP/a.result")
+tc -n "$H" qdisc del dev "$AV" clsact
+check "reconcile re-creates a deleted tree with a's class" lab_wait 10 bash -c "tc -n $H class show dev shoal-out | grep -q '1:$AM '"
+check "and a veth's redirects" lab_wait 10 bash -c "tc -n $H qdisc show dev $AV | grep -q clsact"
+run rep a 5201 cubic egress; finish
+check "a is shaped again after the repair (under its ceil)" awk -v g="$(mbit rep)" 'BEGIN { exit !(g > 10 && g < 200) }'
+
+# --- DEL removes every tc object of the workload
+check "DEL a" del a
+check_fails "a's egress class is gone" bash -c "tc -n $H class show dev shoal-out | grep -q '1:$AM '"
+check_fails "a's ingress class is gone" bash -c "tc -n $H class show dev shoal-in | grep -q '2:$AM '"
+check_fails "no classifier points at a's class" bash -c "tc -n $H filter show dev shoal-out | grep -q 'flowid 1:$AM '"
+expect_eq "status: a's share returned (b 60 + c 40 + 1)" "101mbit" "$(status | jq -r '.bandwidth.egress.committed')"
+lab_done
