@@ -1,6 +1,6 @@
 /* config_parse on arbitrary bytes: never crashes, and whatever it accepts is a configuration
  * config_validate accepts too, with the invariants shoald relies on. */
-// SOURCES: netd/config.c lib/cidr.c lib/fileio.c lib/log.c lib/names.c
+// SOURCES: netd/config.c tc/quota.c lib/cidr.c lib/fileio.c lib/log.c lib/names.c
 // PKGS: jansson
 #include <stddef.h>
 #include <stdint.h>

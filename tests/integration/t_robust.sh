@@ -112,6 +112,8 @@ sec_mtu() {
 sec_ifnames() {
 	local ifn i=0 out rc veths0
 	h1_up || { not_ok "ifnames: shoald starts"; return 1; }
+	# The sections before may still be reaping their veths: compare with the settled set.
+	wait_settled h1
 	veths0=$(host_veths h1)
 	for ifn in 'e%d' lo 'a:b' all; do
 		i=$((i + 1))
