@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: three simulated hosts (network namespaces, so nothing on this machine changes) on an
 # underlay bridge, a real etcd, one shoald per host; a container on each host attached through the
-# real CNI plugin, pings across hosts over VXLAN, `netctl subnet list`; then one host leaves and the
-# others forget it; everything torn down.
+# real CNI plugin, pings across hosts over VXLAN, `netctl subnet list`; two workloads with different
+# guarantees and priorities share host1's bandwidth (iperf3 across hosts, rates printed each second);
+# then one host leaves and the others forget it; everything torn down.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 B=$PWD/${B:-build}
@@ -37,8 +38,8 @@ routes() {   # routes HOST: shoal's routes to its peers, and how many FDB entrie
 		"$(ip -n "$P-$1" neigh show dev shoal.1 nud permanent | wc -l)"
 }
 n_routes() { [ "$(ip -n "$P-$1" route show proto 75 | wc -l)" -eq "$2" ]; }
-conf() { echo '{"cniVersion":"1.1.0","name":"demo","type":"shoal","socket":"'"$TMP/$1.sock"'","stateDir":"'"$TMP/state-$1"'"}'; }
-cni() {   # cni CMD HOST CONTAINER
+conf() { echo '{"cniVersion":"1.1.0","name":"demo","type":"shoal","socket":"'"$TMP/$1.sock"'","stateDir":"'"$TMP/state-$1"'"'"${RC:+,\"runtimeConfig\": $RC}"'}'; }
+cni() {   # cni CMD HOST CONTAINER  (RC=JSON: a runtimeConfig, as a runtime passes capabilities)
 	conf "$2" | CNI_COMMAND=$1 CNI_CONTAINERID="$P-$3" CNI_NETNS="/var/run/netns/$P-$3" CNI_IFNAME=eth0 \
 		CNI_PATH="$B" "$B/shoal"
 }
@@ -76,9 +77,11 @@ for h in $hosts; do
 	ip -n "$P-$h" addr add "198.18.0.$i/24" dev eth0
 	ip -n "$P-$h" route add default via 198.18.0.254
 	ip netns exec "$P-$h" sysctl -qw net.ipv4.ip_forward=1
+	bw=""
+	[ "$h" = host1 ] && bw=', "bandwidth": {"ingress": "200mbit", "egress": "200mbit"}'
 	cat >"$TMP/$h.json" <<-EOC
 	{ "node": "$h", "store": "etcd://$EP", "network": "10.244.0.0/16", "subnetLen": 24, "leaseTTL": 30,
-	  "stateDir": "$TMP/state-$h", "socket": "$TMP/$h.sock" }
+	  "stateDir": "$TMP/state-$h", "socket": "$TMP/$h.sock"$bw }
 	EOC
 	ip netns exec "$P-$h" "$B/shoald" --config "$TMP/$h.json" 2>"$TMP/$h.log" &
 	PIDS+=($!)
@@ -115,6 +118,41 @@ for pair in "web api" "api db" "db web"; do
 	fi
 done
 
+step "Bandwidth: host1 shapes 200 Mbit/s each way; web and batch on host1 both send to api on host2"
+ip netns add "$P-batch"
+RC='{"bandwidth": {"egressGuarantee": 40000000, "priority": 2}}' cni ADD host1 batch >"$TMP/batch.json" ||
+	{ cat "$TMP/batch.json"; exit 1; }
+echo "  batch on host1 -> $(ip_of batch): egress guarantee 40 Mbit/s, priority 2 (CNI runtimeConfig.bandwidth)"
+echo "  \$ netctl quota set web --egress-guarantee 150mbit --priority 0"
+netctl host1 quota set "$P-web" --egress-guarantee 150mbit --priority 0 | sed 's/^/    /'
+netctl host1 status | grep -E '^(Ingress|Egress):' | sed 's/^/  /'
+for port in 5201 5202; do
+	ip netns exec "$P-api" iperf3 -s -1 -p "$port" -J >"$TMP/iperf-$port.json" 2>&1 &
+done
+sleep 0.5
+echo "  batch sends for 12 s; web sends from second 4 to 8 (TCP, iperf3; receiver-side Mbit/s):"
+ip netns exec "$P-batch" iperf3 -c "$(ip_of api)" -p 5201 -t 12 >/dev/null 2>&1 &
+b=$!
+sleep 4
+ip netns exec "$P-web" iperf3 -c "$(ip_of api)" -p 5202 -t 4 >/dev/null 2>&1
+wait "$b"
+sleep 0.5
+# Whole seconds only (a server's last interval is the remainder of a second).
+jq -r '.intervals[:12][].sum.bits_per_second / 1e6 | floor' "$TMP/iperf-5201.json" >"$TMP/batch.rates" 2>/dev/null
+jq -r '.intervals[:4][].sum.bits_per_second / 1e6 | floor' "$TMP/iperf-5202.json" >"$TMP/web.rates" 2>/dev/null
+printf '  %-8s %16s %16s\n' second "batch (g 40, p2)" "web (g 150, p0)"
+i=0
+while read -r r; do
+	w=$(sed -n "$((i - 3))p" "$TMP/web.rates" 2>/dev/null)
+	[ "$i" -lt 4 ] && w=""
+	printf '  %-8s %16s %16s\n' "$i-$((i + 1))" "$r" "${w:--}"
+	i=$((i + 1))
+done <"$TMP/batch.rates"
+echo "  Alone, batch borrows the idle link (~191 of 200 Mbit/s of TCP goodput); when web starts it"
+echo "  gets its 150 plus the spare first (priority 0) and batch keeps its guaranteed 40; when web"
+echo "  stops, batch borrows everything again at once."
+cni DEL host1 batch >/dev/null && echo "  DEL batch: ok"
+
 step "Before host3 leaves: the routes host1 and host2 keep for their peers (ip route show proto 75)"
 routes host1; routes host2
 
@@ -150,4 +188,5 @@ step "Tear down: CNI DEL, stop shoald and etcd, remove the namespaces"
 cni DEL host1 web && echo "  DEL web: ok"
 cni DEL host2 api && echo "  DEL api: ok"
 echo
-echo "Demo complete: three hosts on etcd, containers pinged across hosts, host3 left and was forgotten."
+echo "Demo complete: three hosts on etcd, containers pinged across hosts, two workloads shared host1's"
+echo "bandwidth by guarantee and priority, host3 left and was forgotten."
