@@ -123,10 +123,12 @@ static int netctl_args_topic(char **words, int n, struct netctl_args *a, char *e
 		a->topic = NETCTL_TOPIC_TOP;
 		return 0;
 	}
-	if (netctl_word_is(words[0], "status", NULL) || netctl_word_is(words[0], "version", NULL)) {
+	if (netctl_word_is(words[0], "status", NULL) || netctl_word_is(words[0], "version", NULL) ||
+	    netctl_word_is(words[0], "top", NULL)) {
 		if (n > 1)
 			return netctl_args_fail(err, err_size, "%s: unexpected argument '%s'", words[0], words[1]);
-		a->topic = words[0][0] == 's' ? NETCTL_TOPIC_STATUS : NETCTL_TOPIC_VERSION;
+		a->topic = words[0][0] == 's' ? NETCTL_TOPIC_STATUS :
+			   words[0][0] == 't' ? NETCTL_TOPIC_TOP_COMMAND : NETCTL_TOPIC_VERSION;
 		return 0;
 	}
 	for (i = 0; i < sizeof(netctl_verbs) / sizeof(netctl_verbs[0]) && !group; i++)
@@ -218,14 +220,19 @@ static int netctl_args_check(const struct netctl_args *a, bool interval_set, boo
 		if (netctl_quota_check(&a->quota, conflict, sizeof(conflict)) < 0)
 			return netctl_args_fail(err, err_size, "quota set: %s", conflict);
 	}
+	if (a->watch && a->topic == NETCTL_TOPIC_TOP_COMMAND)
+		return netctl_args_fail(err, err_size, "top: option --watch is not needed: top samples every --interval "
+					"by itself");
 	if (a->watch && !lists)
 		return netctl_args_fail(err, err_size, "option --watch works with status, subnet list, host list and workload list");
-	if (interval_set && !a->watch)
+	/* top samples by itself: --interval and --count are its own options. */
+	if (interval_set && !a->watch && a->topic != NETCTL_TOPIC_TOP_COMMAND)
 		return netctl_args_fail(err, err_size, "option --interval needs --watch");
-	if (count_set && !a->watch)
+	if (count_set && !a->watch && a->topic != NETCTL_TOPIC_TOP_COMMAND)
 		return netctl_args_fail(err, err_size, "option --count needs --watch");
-	if ((a->filter_namespace || a->filter_pod) && a->topic != NETCTL_TOPIC_WORKLOAD_LIST)
-		return netctl_args_fail(err, err_size, "options --namespace and --pod work with workload list only");
+	if ((a->filter_namespace || a->filter_pod) && a->topic != NETCTL_TOPIC_WORKLOAD_LIST &&
+	    a->topic != NETCTL_TOPIC_TOP_COMMAND)
+		return netctl_args_fail(err, err_size, "options --namespace and --pod work with workload list and top only");
 	return 0;
 }
 
@@ -365,7 +372,7 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 	} else if (a.topic == NETCTL_TOPIC_TOP) {
 		return netctl_args_fail(err, err_size, "missing command (status, subnet list, subnet release, host list, "
 					"network show, node leave, workload list, workload get, quota get, quota set, "
-					"version)");
+					"top, version)");
 	} else if (a.topic == NETCTL_TOPIC_SUBNET) {
 		return netctl_args_fail(err, err_size, "subnet: missing command (list, release)");
 	} else if (a.topic == NETCTL_TOPIC_HOST) {
@@ -382,6 +389,8 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 		r = netctl_args_check(&a, interval_set, count_set, err, err_size);
 		if (r < 0)
 			return r;
+		if (a.topic == NETCTL_TOPIC_TOP_COMMAND && !interval_set)
+			a.interval_ms = NETCTL_TOP_INTERVAL_MS;
 	}
 	*ret = a;
 	return 0;
@@ -451,6 +460,7 @@ static const char netctl_help_top[] =
 	"    netctl quota get ID [IFNAME]\n"
 	"    netctl quota set ID [IFNAME] [--ingress-guarantee RATE] [--ingress-limit RATE]\n"
 	"                     [--egress-guarantee RATE] [--egress-limit RATE] [--priority N]\n"
+	"    netctl top [--interval DURATION] [--count N] [--namespace NS] [--pod NAME]\n"
 	"    netctl version\n"
 	"    netctl help [COMMAND]\n"
 	"\n"
@@ -471,6 +481,7 @@ static const char netctl_help_top[] =
 	"    workload get    everything about one attachment, by container id or a prefix of it\n"
 	"    quota get       one workload's bandwidth: its guarantees, limits and priority\n"
 	"    quota set       change one workload's bandwidth guarantee, limit or priority\n"
+	"    top             each workload's bandwidth now, in and out, refreshed every second\n"
 	"    version         the versions of netctl and of this host's shoald\n"
 	"    help COMMAND    the help of COMMAND, same as COMMAND --help\n"
 	"\n"
@@ -493,6 +504,7 @@ static const char netctl_help_top[] =
 	"    netctl subnet list -o json | jq -r '.[] | select(.live == false) | .subnet'\n"
 	"    netctl host list\n"
 	"    netctl workload list -o wide --watch\n"
+	"    netctl top\n"
 	"    netctl --socket /tmp/lab/n1.sock --timeout 1s status\n";
 
 static const char netctl_help_status[] =
@@ -1084,6 +1096,86 @@ static const char netctl_help_quota_set[] =
 	"    netctl quota set web-0 --ingress-limit default --priority default\n"
 	"    netctl quota set web-0 --ingress-guarantee 12.5mbps -o json | jq .bandwidth.ingress\n";
 
+static const char netctl_help_top_command[] =
+	"NAME\n"
+	"    netctl top - each workload's bandwidth now, in both directions\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl top [--interval DURATION] [--count N] [--namespace NS] [--pod NAME]\n"
+	"               [-o table|wide|json|yaml] [--no-headers] [--no-trunc] [--socket PATH]\n"
+	"               [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Shows how much bandwidth each workload of this host uses, like top(1) shows processes:\n"
+	"    netctl asks shoald for the workloads and their counters (API operation workloads)\n"
+	"    every interval, and prints the rates between two answers, busiest workload first.\n"
+	"    The first frame comes one interval after the start.  On a terminal each frame\n"
+	"    replaces the previous one; otherwise frames follow each other, separated by a blank\n"
+	"    line.  It runs until interrupted (Ctrl-C) or for --count frames.\n"
+	"\n"
+	"    The counters are the kernel's, those of the workload's HTB class in each direction\n"
+	"    (shoal-in for ingress, the traffic to the workload; shoal-out for egress, the\n"
+	"    traffic from it; see docs/bandwidth.md).  They count whole frames, Ethernet header\n"
+	"    included, as the guarantee and the limit do: a TCP flow at its limit shows the\n"
+	"    limit here, and about 95 % of it as goodput in the application.  Traffic between two\n"
+	"    workloads of this host is not shaped and not counted (exemptLocal).\n"
+	"\n"
+	"    Needs a shoald that shapes bandwidth (\"bandwidth\" in its config, shoald.json(5)).\n"
+	"\n"
+	"COLUMNS\n"
+	"    CONTAINER ID          the container id (12 digits; whole with --no-trunc)\n"
+	"    POD                   NAMESPACE/POD the runtime named, - when none\n"
+	"    IN RATE               traffic to the workload, per second over the last interval\n"
+	"    IN GUARANTEE/LIMIT    its ingress guarantee and limit (netctl quota get)\n"
+	"    OUT RATE              traffic from the workload\n"
+	"    OUT GUARANTEE/LIMIT   its egress guarantee and limit\n"
+	"    DROPS                 packets dropped in the interval because its queue was full\n"
+	"                          (both directions): it sends more than its limit allows\n"
+	"    BORROWS               packets sent in the interval on bandwidth borrowed above its\n"
+	"                          guarantee (both directions): idle bandwidth of others\n"
+	"  With -o wide also:\n"
+	"    IFNAME                the interface inside the container\n"
+	"    ADDRESS               the workload's address\n"
+	"\n"
+	"    Rates are in bit/s, in powers of 1000 with one decimal: 47.7mbit is 47 700 000\n"
+	"    bit/s.  A rate is - for a workload that appeared during the interval, one shoald has\n"
+	"    not admitted (no share), and when its class was re-created.  A line above the table\n"
+	"    sums the rates (left out with --no-headers, like the header line).\n"
+	"\n"
+	"    With -o json: one compact JSON object per frame and line (JSON Lines),\n"
+	"\n"
+	"        {\"sample\": {\"timestamp\": \"2026-12-02T06:40:01.234Z\", \"intervalMs\": 1001,\n"
+	"         \"workloads\": [{\"containerId\", \"ifname\", \"address\", \"namespace\", \"pod\",\n"
+	"         \"bitRate\", \"ingress\": {...}, \"egress\": {...}}]}}\n"
+	"\n"
+	"    where each direction has bitRate and packetRate (per second), the counters' growth\n"
+	"    in the interval (bytes, packets, drops, overlimits, borrows) and the share\n"
+	"    (guaranteeBitRate, limitBitRate); unknown values are null, and bitRate of the\n"
+	"    workload is the sum of both directions.  With -o yaml: the same, one document per\n"
+	"    frame, each after ---.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --interval DURATION\n"
+	"        Time between samples: 1 or 1s (default), 500ms, 2.5s, 1m.  Rates are averages\n"
+	"        over it.\n"
+	"    --count N\n"
+	"        Stop after N frames (N + 1 requests).\n"
+	"    -n, --namespace NS, --pod NAME\n"
+	"        Only the workloads of that Kubernetes namespace, or that pod.\n"
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	NETCTL_HELP_EXIT
+	"    A host whose shoald shapes nothing (no \"bandwidth\" in its config) exits 1.  A\n"
+	"    sample that fails ends top with that sample's error: frames are only worth showing\n"
+	"    when they follow each other.\n"
+	"\n"
+	"EXAMPLES\n"
+	"    netctl top\n"
+	"    netctl top --interval 5s -n prod\n"
+	"    netctl top -o wide --count 3 >rates.txt\n"
+	"    netctl top -o json --count 10 | jq -c '.sample.workloads[] | [.pod, .egress.bitRate]'\n";
+
 static const char netctl_help_version[] =
 	"NAME\n"
 	"    netctl version - the versions of netctl and of this host's shoald\n"
@@ -1131,6 +1223,7 @@ const char *netctl_help_text(enum netctl_topic topic)
 	case NETCTL_TOPIC_QUOTA: return netctl_help_quota;
 	case NETCTL_TOPIC_QUOTA_GET: return netctl_help_quota_get;
 	case NETCTL_TOPIC_QUOTA_SET: return netctl_help_quota_set;
+	case NETCTL_TOPIC_TOP_COMMAND: return netctl_help_top_command;
 	case NETCTL_TOPIC_VERSION: return netctl_help_version;
 	case NETCTL_TOPIC_TOP:
 	case NETCTL_N_TOPICS:

@@ -8,6 +8,7 @@
 #define NETCTL_VERSION SHOAL_VERSION
 #define NETCTL_DEFAULT_TIMEOUT_MS 5000
 #define NETCTL_DEFAULT_INTERVAL_MS 2000
+#define NETCTL_TOP_INTERVAL_MS 1000
 
 /* Exit codes (docs/netctl.md).  Scripts depend on them: never renumber. */
 enum {
@@ -37,6 +38,7 @@ enum netctl_topic {
 	NETCTL_TOPIC_QUOTA,
 	NETCTL_TOPIC_QUOTA_GET,
 	NETCTL_TOPIC_QUOTA_SET,
+	NETCTL_TOPIC_TOP_COMMAND,     /* `netctl top` (NETCTL_TOPIC_TOP is netctl itself) */
 	NETCTL_TOPIC_VERSION,
 	NETCTL_N_TOPICS,
 };
@@ -69,8 +71,9 @@ struct netctl_args {
 	const char *subnet;           /* subnet release: the subnet (borrowed: argv) */
 	bool force;                   /* subnet release --force: a live lease too */
 	bool watch;                   /* -w/--watch: sample again every interval_ms */
-	int interval_ms;              /* > 0 */
-	unsigned count;               /* --count: stop after this many samples; 0 = until interrupted */
+	int interval_ms;              /* > 0; top: NETCTL_TOP_INTERVAL_MS unless given */
+	unsigned count;               /* --count: stop after this many samples (top: frames); 0 = until
+	                               * interrupted */
 	struct netctl_quota_change quota;  /* quota set: the rate flags and --priority */
 };
 

@@ -8,6 +8,7 @@
 #include "lib/ipc.h"
 #include "netctl/format.h"
 #include "netctl/quota.h"
+#include "netctl/top.h"
 #include "netctl/workloads.h"
 #include "netctl/yaml.h"
 
@@ -86,6 +87,7 @@ static const char *netctl_command_name(enum netctl_topic topic)
 	case NETCTL_TOPIC_SUBNET_LIST: return "subnet list";
 	case NETCTL_TOPIC_HOST_LIST: return "host list";
 	case NETCTL_TOPIC_WORKLOAD_LIST: return "workload list";
+	case NETCTL_TOPIC_TOP_COMMAND: return "top";
 	default: return "status";
 	}
 }
@@ -458,6 +460,24 @@ static void netctl_sleep_ms(int ms)
 		;
 }
 
+/* Before a frame on a terminal: home and clear, so the screen shows the latest sample only (as
+ * watch(1) does), and a title line. */
+static void netctl_frame_title(const struct netctl_args *args, FILE *out)
+{
+	char when[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!localtime_r(&now, &tm) || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(when, sizeof(when), "-");
+	fprintf(out, "\033[H\033[2J");
+	if (args->interval_ms % 1000 == 0)
+		fprintf(out, "Every %ds: netctl %s    %s\n\n", args->interval_ms / 1000, netctl_command_name(args->topic),
+			when);
+	else
+		fprintf(out, "Every %dms: netctl %s    %s\n\n", args->interval_ms, netctl_command_name(args->topic), when);
+}
+
 /* --watch: sample, wait, sample again, until --count samples or an interrupt.  A failed sample is
  * reported and the watch goes on (shoald restarting must not end it); output that cannot be
  * written ends it. */
@@ -470,29 +490,141 @@ static int netctl_watch(const struct netctl_args *args, FILE *out, FILE *err)
 	for (unsigned n = 0; args->count == 0 || n < args->count; n++) {
 		if (n > 0)
 			netctl_sleep_ms(args->interval_ms);
-		if (tty) {
-			char when[64];
-			time_t now = time(NULL);
-			struct tm tm;
-
-			if (!localtime_r(&now, &tm) || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
-				snprintf(when, sizeof(when), "-");
-			/* Home and clear: the screen shows the latest sample only, as watch(1) does. */
-			fprintf(out, "\033[H\033[2J");
-			if (args->interval_ms % 1000 == 0)
-				fprintf(out, "Every %ds: netctl %s    %s\n\n", args->interval_ms / 1000,
-					netctl_command_name(args->topic), when);
-			else
-				fprintf(out, "Every %dms: netctl %s    %s\n\n", args->interval_ms,
-					netctl_command_name(args->topic), when);
-		} else if (table && n > 0) {
+		if (tty)
+			netctl_frame_title(args, out);
+		else if (table && n > 0)
 			fputc('\n', out);
-		}
 		code = netctl_sample(args, out, err);
 		fflush(err);
 		if (ferror(out))
 			break;
 	}
+	return code;
+}
+
+static long long netctl_clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One "workloads" answer for top: its list (filtered by --namespace/--pod; a new reference) and
+ * when it arrived.  Returns the exit code, having said why it is not NETCTL_EXIT_OK. */
+static int netctl_top_fetch(const struct netctl_args *args, json_t **ret_list, long long *ret_mono_ms,
+			    long long *ret_unix_ms, FILE *err)
+{
+	json_t *resp = NULL, *list, *e;
+	int r = netctl_request(args, "workloads", &resp), code;
+	long long mono_ms = netctl_clock_ms(CLOCK_MONOTONIC), unix_ms = netctl_clock_ms(CLOCK_REALTIME);
+	size_t i;
+
+	code = netctl_report(args, r, resp, err);
+	if (code != NETCTL_EXIT_OK)
+		goto out;
+	code = NETCTL_EXIT_API;
+	list = json_object_get(resp, "workloads");
+	if (!json_is_array(list)) {
+		fprintf(err, "netctl: shoald's answer has no \"workloads\" list (is shoald older than netctl?)\n");
+		goto out;
+	}
+	/* A shoald that shapes sends "counters" with every entry (null without a share). */
+	json_array_foreach(list, i, e)
+		if (!json_object_get(e, "counters")) {
+			fprintf(err, "netctl: top: shoald reports no counters (is shoald older than netctl?)\n");
+			goto out;
+		}
+	*ret_list = netctl_workloads_filter(list, args->filter_namespace, args->filter_pod);
+	if (!*ret_list) {
+		fprintf(err, "netctl: %s\n", strerror(ENOMEM));
+		goto out;
+	}
+	*ret_mono_ms = mono_ms;
+	*ret_unix_ms = unix_ms;
+	code = NETCTL_EXIT_OK;
+out:
+	json_decref(resp);
+	return code;
+}
+
+/* One frame: the sample between prev and cur, as the output format wants it. */
+static int netctl_top_frame(const struct netctl_args *args, const json_t *sample, bool tty, bool first, FILE *out)
+{
+	unsigned flags = (args->no_headers ? 0 : NETCTL_FORMAT_HEADERS) | (args->no_trunc ? NETCTL_FORMAT_NO_TRUNC : 0) |
+			 (args->output == NETCTL_OUTPUT_WIDE ? NETCTL_FORMAT_WIDE : 0);
+	json_t *doc;
+	int r;
+
+	if (!netctl_structured(args)) {
+		if (tty)
+			netctl_frame_title(args, out);
+		else if (!first)
+			fputc('\n', out);
+		r = netctl_top_format(sample, flags, out);
+		fflush(out);
+		return r;
+	}
+	doc = json_pack("{s:O}", "sample", sample);
+	if (!doc)
+		return -ENOMEM;
+	if (args->output == NETCTL_OUTPUT_YAML) {
+		fputs("---\n", out);
+		r = netctl_yaml_dump(doc, out);
+	} else {
+		r = netctl_format_json_line(doc, out);
+	}
+	json_decref(doc);
+	/* A reader of the stream (jq, a test) wants each frame when it is made. */
+	fflush(out);
+	return r;
+}
+
+/* `top`: check that shoald shapes (status), take a first list, then per frame wait, take the next
+ * and print the rates between the two.  A failed request ends it: a frame needs two answers in a
+ * row. */
+static int netctl_top(const struct netctl_args *args, FILE *out, FILE *err)
+{
+	bool tty = !netctl_structured(args) && isatty(fileno(out));
+	long long prev_mono = 0, mono = 0, unix_ms = 0;
+	json_t *resp = NULL, *prev = NULL, *cur = NULL, *bw;
+	int r = netctl_request(args, "status", &resp), code;
+
+	code = netctl_report(args, r, resp, err);
+	if (code != NETCTL_EXIT_OK)
+		goto out;
+	bw = json_object_get(resp, "bandwidth");
+	if (!json_is_object(bw)) {
+		fprintf(err, "netctl: top: shoald shapes no bandwidth on this host: \"bandwidth\" is not configured "
+			"(shoald.json(5)), or shoald is older than netctl\n");
+		code = NETCTL_EXIT_API;
+		goto out;
+	}
+	code = netctl_top_fetch(args, &prev, &prev_mono, &unix_ms, err);
+	for (unsigned n = 0; code == NETCTL_EXIT_OK && (args->count == 0 || n < args->count); n++) {
+		json_t *sample;
+
+		netctl_sleep_ms(args->interval_ms);
+		code = netctl_top_fetch(args, &cur, &mono, &unix_ms, err);
+		if (code != NETCTL_EXIT_OK)
+			break;
+		sample = netctl_top_sample(prev, cur, mono - prev_mono > 0 ? mono - prev_mono : 1, unix_ms);
+		r = sample ? netctl_top_frame(args, sample, tty, n == 0, out) : -ENOMEM;
+		json_decref(sample);
+		json_decref(prev);
+		prev = cur;
+		cur = NULL;
+		prev_mono = mono;
+		if (r < 0 || ferror(out)) {
+			code = netctl_finish(r < 0 ? r : -EIO, out, err);
+			break;
+		}
+	}
+	if (code == NETCTL_EXIT_OK)
+		code = netctl_finish(0, out, err);
+out:
+	json_decref(prev);
+	json_decref(resp);
 	return code;
 }
 
@@ -512,6 +644,8 @@ int netctl_run(const struct netctl_args *args, FILE *out, FILE *err)
 		return netctl_version(args, out, err);
 	if (args->topic == NETCTL_TOPIC_QUOTA_GET || args->topic == NETCTL_TOPIC_QUOTA_SET)
 		return netctl_quota(args, out, err);
+	if (args->topic == NETCTL_TOPIC_TOP_COMMAND)
+		return netctl_top(args, out, err);
 	if (!netctl_op(args->topic)) {
 		fprintf(err, "netctl: nothing to run\n");
 		return NETCTL_EXIT_USAGE;

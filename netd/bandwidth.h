@@ -67,6 +67,35 @@ void bandwidth_detach(struct manager *m, struct attachment *a);
  * missing or different, remove classes and classifiers of workloads that no longer exist. */
 void bandwidth_reconcile(struct manager *m, bool startup);
 
+/* A workload's class in one tree as the kernel counts it (docs/bandwidth.md, "Seeing it").  The
+ * counters run from the class's creation: a live change (quota set) and a restart of shoald keep
+ * them; a workload added again starts from 0. */
+struct bw_counters {
+	uint64_t bytes;              /* sent by the class: whole frames, Ethernet header included */
+	uint64_t packets;
+	uint64_t drops;              /* refused by its full leaf queue */
+	uint64_t overlimits;         /* times it ran out of tokens and had to wait */
+	uint64_t borrows;            /* packets sent on bandwidth borrowed above its guarantee */
+	uint64_t rate, ceil;         /* the class's rate and ceil now, bit/s */
+};
+
+/* The counters of both trees, read once per request (one class dump per IFB), then looked up per
+ * workload in O(log n). */
+struct bw_snapshot;
+
+/* -errno with the reason in err (e.g. an IFB removed by hand, until the next reconcile); -ENODEV
+ * when the node does not shape.  Lookups on a snapshot from a failed read are impossible: *ret is
+ * written only on success. */
+int bandwidth_snapshot(struct manager *m, struct bw_snapshot **ret, char err[512]);
+void bandwidth_snapshot_free(struct bw_snapshot *s);
+/* a's class in direction d; NULL when the tree has none (not admitted, being deleted, or
+ * missing until the next reconcile). */
+const struct bw_counters *bandwidth_snapshot_get(const struct bw_snapshot *s, const struct attachment *a,
+                                                 enum bw_dir d);
+/* {"ingress": {"bytes", "packets", "drops", "overlimits", "borrows", "rateBitRate", "ceilBitRate"},
+ * "egress": ...}, a direction without a class null; null when a has no share. */
+json_t *bandwidth_counters_json(const struct bw_snapshot *s, const struct attachment *a);
+
 /* "bandwidth" of the status answer: capacity, committed and free per direction; NULL when off. */
 json_t *bandwidth_status(const struct manager *m);
 /* A workload's share as the API shows it ({"ingress": {"guarantee", "limit"}, "egress": ..., "priority"}). */

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/gen_stats.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
@@ -160,6 +161,8 @@ int tcmsg_build_qdisc_dump(void *buf, size_t buflen, uint32_t seq, int ifindex)
 struct tc_top {
 	char kind[16];            /* TCKINDSIZ */
 	const struct nlattr *options;
+	const struct nlattr *stats2;   /* dumps: the gnet_stats nest */
+	const struct nlattr *xstats;   /* dumps: the kind's own counters (the old place) */
 };
 
 static int top_cb(const struct nlattr *a, void *data)
@@ -174,6 +177,12 @@ static int top_cb(const struct nlattr *a, void *data)
 		break;
 	case TCA_OPTIONS:
 		t->options = a;
+		break;
+	case TCA_STATS2:
+		t->stats2 = a;
+		break;
+	case TCA_XSTATS:
+		t->xstats = a;
 		break;
 	}
 	return MNL_CB_OK;
@@ -330,6 +339,75 @@ static int get_u64(const struct nlattr *a, uint64_t *ret)
 	return 0;
 }
 
+/* The TCA_STATS2 nest (gnet_stats_copy_*()): basic, queue and the kind's TCA_STATS_APP; htb: read
+ * the app part (or, without it, TCA_XSTATS) as struct tc_htb_xstats.  Other members (rate
+ * estimator, padding) are skipped. */
+static int parse_stats(const struct tc_top *top, bool htb, struct tcmsg_class_stats *ret)
+{
+	struct tcmsg_class_stats st = { 0 };
+	const struct gnet_stats_basic *basic;
+	const struct gnet_stats_queue *queue;
+	const struct nlattr *app;
+	struct nest_table tb;
+
+	if (!top->stats2)
+		return -ENODATA;
+	if (parse_nest(top->stats2, TCA_STATS_MAX, &tb) < 0)
+		return -EBADMSG;
+	if (tb.tb[TCA_STATS_BASIC]) {
+		basic = struct_attr(tb.tb[TCA_STATS_BASIC], sizeof(*basic));
+		if (!basic)
+			return -EBADMSG;
+		st.has_basic = true;
+		st.bytes = basic->bytes;
+		st.packets = basic->packets;
+		/* gnet_stats_copy_basic(): the whole count when the 32 bits above lost some. */
+		if (tb.tb[TCA_STATS_PKT64] && get_u64(tb.tb[TCA_STATS_PKT64], &st.packets) < 0)
+			return -EBADMSG;
+	}
+	if (tb.tb[TCA_STATS_QUEUE]) {
+		queue = struct_attr(tb.tb[TCA_STATS_QUEUE], sizeof(*queue));
+		if (!queue)
+			return -EBADMSG;
+		st.has_queue = true;
+		st.qlen = queue->qlen;
+		st.backlog = queue->backlog;
+		st.drops = queue->drops;
+		st.requeues = queue->requeues;
+		st.overlimits = queue->overlimits;
+	}
+	app = tb.tb[TCA_STATS_APP] ? tb.tb[TCA_STATS_APP] : top->xstats;
+	if (htb && app) {
+		const struct tc_htb_xstats *x = struct_attr(app, sizeof(*x));
+
+		if (!x)
+			return -EBADMSG;
+		st.has_htb = true;
+		st.lends = x->lends;
+		st.borrows = x->borrows;
+		st.giants = x->giants;
+		st.tokens = x->tokens;
+		st.ctokens = x->ctokens;
+	}
+	*ret = st;
+	return 0;
+}
+
+int tcmsg_parse_stats(const struct nlmsghdr *nlh, struct tcmsg_class_stats *ret)
+{
+	const struct tcmsg *tcm;
+	struct tc_top top;
+	int r;
+
+	if (nlh->nlmsg_type == RTM_NEWQDISC)
+		r = parse_top(nlh, RTM_NEWQDISC, RTM_NEWQDISC, &tcm, &top);
+	else
+		r = parse_top(nlh, RTM_NEWTCLASS, RTM_NEWTCLASS, &tcm, &top);
+	if (r < 0)
+		return r;
+	return parse_stats(&top, nlh->nlmsg_type == RTM_NEWTCLASS && !strcmp(top.kind, "htb"), ret);
+}
+
 int tcmsg_parse_htb_class(const struct nlmsghdr *nlh, struct tcmsg_htb_class *ret)
 {
 	const struct tc_htb_opt *opt;
@@ -374,6 +452,9 @@ int tcmsg_parse_htb_class(const struct nlmsghdr *nlh, struct tcmsg_htb_class *re
 		memcpy(ret->ctab, mnl_attr_get_payload(tb.tb[TCA_HTB_CTAB]), sizeof(ret->ctab));
 		ret->has_tables = true;
 	}
+	/* Counters are an extra: a class with unreadable ones is still the class (stats stay 0). */
+	if (parse_stats(&top, true, &ret->stats) < 0)
+		memset(&ret->stats, 0, sizeof(ret->stats));
 	return 0;
 }
 

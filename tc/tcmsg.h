@@ -60,6 +60,27 @@ struct tcmsg_qdisc {
 	uint32_t bfifo_limit;    /* bytes */
 };
 
+/* A class's counters as a dump reports them (gnet_stats, in the TCA_STATS2 nest); parsed only.
+ * What the kernel (6.18) puts where, for an HTB leaf with a bfifo under it, checked with tc -s:
+ * - basic: bytes and packets the class sent (dequeued), counted at the class itself; bytes are
+ *   whole frames as the IFB sees them (Ethernet header included, no FCS).
+ * - queue: drops are the packets the leaf qdisc refused (htb_enqueue() counts a drop on the class
+ *   too, so the class's number equals the bfifo's); qlen and backlog are the leaf qdisc's;
+ *   overlimits count the times the class ran out of tokens and had to wait (or borrow).
+ * - htb: lends = packets sent within the class's own rate, borrows = packets sent with bandwidth
+ *   borrowed from the parent (between rate and ceil); tokens and ctokens in psched ticks (may be
+ *   negative).  Both TCA_STATS_APP (in TCA_STATS2) and the older top-level TCA_XSTATS carry it.
+ * The packet count is 64-bit: the kernel adds TCA_STATS_PKT64 when it does not fit in the 32 bits
+ * of struct gnet_stats_basic. */
+struct tcmsg_class_stats {
+	bool has_basic, has_queue, has_htb;
+	uint64_t bytes;
+	uint64_t packets;
+	uint32_t qlen, backlog, drops, requeues, overlimits;
+	uint32_t lends, borrows, giants;
+	int32_t tokens, ctokens;
+};
+
 /* One HTB class.  A rate >= 2^32 bytes/s (about 34.4 Gbit/s) does not fit struct tc_ratespec: the
  * builder then sends ~0 there and the real rate in TCA_HTB_RATE64 / TCA_HTB_CEIL64, as tc does. */
 struct tcmsg_htb_class {
@@ -78,6 +99,9 @@ struct tcmsg_htb_class {
 	uint32_t rtab[TCMSG_RTAB_SLOTS];   /* transmit time in ticks of a (slot + 1) << cell_log packet */
 	uint32_t ctab[TCMSG_RTAB_SLOTS];
 	bool has_tables;         /* parsed only: the kernel does not send the tables back */
+	/* parsed only: the counters of a dump entry; all zero (has_* false) when the message has
+	 * none or they are malformed: a class is still a class without readable counters. */
+	struct tcmsg_class_stats stats;
 };
 
 /* A u32 filter with one 32-bit key: either every packet (match_all) or an IPv4 source or
@@ -158,6 +182,9 @@ int tcmsg_build_htb_class(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op 
 int tcmsg_build_class_dump(void *buf, size_t buflen, uint32_t seq, int ifindex);
 /* RTM_NEWTCLASS of kind "htb": -ENOENT for another kind, -EBADMSG when malformed. */
 int tcmsg_parse_htb_class(const struct nlmsghdr *nlh, struct tcmsg_htb_class *ret);
+/* The counters of an RTM_NEWTCLASS or RTM_NEWQDISC dump entry of any kind (the HTB part only for an
+ * htb class): -ENODATA when it carries no TCA_STATS2, -EBADMSG when malformed. */
+int tcmsg_parse_stats(const struct nlmsghdr *nlh, struct tcmsg_class_stats *ret);
 
 /* u32 filters: -EINVAL for prefix_len > 32, a filter with neither verdict nor link, or prio 0 on
  * ADD/REPLACE; for an ht with node bits, a link that is not a table (HT:0:0), a hash key without

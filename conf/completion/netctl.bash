@@ -8,7 +8,7 @@
 # offered is accepted by netctl, and every one netctl accepts is offered).  Aliases (subnets, ls,
 # ...) are understood when typed, but not offered.
 
-_netctl_commands='status subnet host network node workload quota version help'
+_netctl_commands='status subnet host network node workload quota top version help'
 # The verbs of a command group ("" for a command that takes none).
 _netctl_verbs() {
 	case $1 in
@@ -29,6 +29,7 @@ _netctl_command_opts() {
 	'workload list') echo '-w --watch --interval --count -n --namespace --pod' ;;
 	'subnet release') echo '--force' ;;
 	'quota set') echo '--ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority' ;;
+	top) echo '--interval --count -n --namespace --pod' ;;
 	esac
 }
 # Options that take a value (the next word, or --opt=VALUE, or -oVALUE).

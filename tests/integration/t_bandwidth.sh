@@ -158,6 +158,40 @@ for cc in cubic bbr; do
 	done
 done
 
+# --- the counters and netctl top: during a run at a known limit, top's rate is the limit (whole
+# frames: goodput / 0.956) and the workload list's counters grow by at least the payload delivered
+TOPCTL="$BUILD/netctl --socket $LAB_TMP/h1.sock"
+# counter NAME DIR KEY: a workload's counter as `workload list -o json` reports it
+counter() { workloads_json h1 | jq -r --arg id "$LAB-$1" '.[] | select(.containerId == $id) | .counters.'"$2.$3"; }
+quota_ok a '{"ingress": {"guarantee": 20000000}, "egress": {"guarantee": 20000000, "limit": 50000000}, "priority": 3}' ||
+	not_ok "quota a egress limit 50"
+b0=$(counter a egress bytes); p0=$(counter a egress packets); i0=$(counter a ingress bytes)
+run top a 5201 cubic egress
+sleep 3   # past slow start and iperf3's omitted first second
+$TOPCTL top --count 2 -o json >"$LAB_TMP/top.jsonl" 2>"$LAB_TMP/top.err"; rc=$?
+finish
+b1=$(counter a egress bytes); p1=$(counter a egress packets); i1=$(counter a ingress bytes)
+expect_eq "netctl top --count 2 -o json: exit 0, two frames" "0 2" "$rc $(grep -c '"sample"' "$LAB_TMP/top.jsonl")"
+top_rate=$(jq -rs --arg id "$LAB-a" '.[-1].sample.workloads[] | select(.containerId == $id) | .egress.bitRate / 1e6' 	"$LAB_TMP/top.jsonl" 2>/dev/null)
+top_want=$(awk -v g="$(mbit top)" -v f="$GOODPUT" 'BEGIN { printf "%.1f", g / f }')
+if awk -v w="$top_want" -v g="${top_rate:-0}" 'BEGIN { exit !(w > 0 && g >= w * 0.9 && g <= w * 1.1) }'; then
+	ok "netctl top: a's egress rate ${top_rate} Mbit/s (want goodput $(mbit top) / $GOODPUT = $top_want +- 10 %)"
+else
+	not_ok "netctl top: a's egress rate ${top_rate:-none} Mbit/s (want goodput $(mbit top) / $GOODPUT = $top_want +- 10 %)"
+	sed 's/^/#   /' "$LAB_TMP/top.err"
+fi
+expect_eq "netctl top: a's egress share is its 20mbit/50mbit" "20000000 50000000" \
+	"$(jq -rs --arg id "$LAB-a" '.[-1].sample.workloads[] | select(.containerId == $id) | .egress |
+		"\(.guaranteeBitRate) \(.limitBitRate)"' "$LAB_TMP/top.jsonl" 2>/dev/null)"
+payload=$(jq -r '.end.sum_received.bytes // 0' "$LAB_TMP/ip-top.json" 2>/dev/null)
+check "workload list: a's egress bytes grew by at least the payload delivered (${b0:-?} -> ${b1:-?}, payload $payload)" \
+	awk -v a="${b0:-x}" -v b="${b1:-x}" -v p="${payload:-0}" 'BEGIN { exit !(a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/ && p > 0 && b - a >= p) }'
+check "workload list: a's egress packets and ingress bytes (the ACKs) grew" \
+	awk -v a="${p0:-x}" -v b="${p1:-x}" -v c="${i0:-x}" -v d="${i1:-x}" \
+	'BEGIN { exit !(a ~ /^[0-9]+$/ && c ~ /^[0-9]+$/ && b > a && d > c) }'
+quota_ok a '{"ingress": {"guarantee": 20000000}, "egress": {"guarantee": 20000000}, "priority": 3}' ||
+	not_ok "quota a back to the proportion scenario's"
+
 # --- netctl: a live change and what it shows
 N="$BUILD/netctl --socket $LAB_TMP/h1.sock"
 check "netctl quota set: c's egress limit 50mbit, priority 2" $N quota set "$LAB-c" --egress-limit 50mbit --priority 2

@@ -131,7 +131,7 @@ complete_bash() {
 		_netctl netctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 		printf "%s\n" "${COMPREPLY[@]}" | grep . | sort | tr "\n" " " | sed "s/ $//"' _ "$comp" "$@"
 }
-expect_eq "netctl <TAB> lists the commands" "help host network node quota status subnet version workload" \
+expect_eq "netctl <TAB> lists the commands" "help host network node quota status subnet top version workload" \
 	"$(complete_bash netctl '')"
 expect_eq "netctl s<TAB>" "status subnet" "$(complete_bash netctl s)"
 expect_eq "netctl subnet <TAB> lists list and release" "list release" "$(complete_bash netctl subnet '')"
@@ -146,11 +146,14 @@ expect_eq "netctl status --output=<TAB>" "json table wide yaml" "$(complete_bash
 expect_eq "netctl -oy<TAB>" "-oyaml" "$(complete_bash netctl -oy)"
 expect_eq "netctl -o json workload <TAB> (options before the command)" "get list" \
 	"$(complete_bash netctl -o json workload '')"
-expect_eq "netctl help <TAB>" "host network node quota status subnet version workload" "$(complete_bash netctl help '')"
+expect_eq "netctl help <TAB>" "host network node quota status subnet top version workload" "$(complete_bash netctl help '')"
 expect_eq "netctl help workload <TAB>" "get list" "$(complete_bash netctl help workload '')"
 expect_eq "netctl status <TAB>: nothing more to name" "" "$(complete_bash netctl status '')"
 expect_eq "netctl workload list --n<TAB>" "--namespace --no-headers --no-trunc" "$(complete_bash netctl workload list --n)"
 expect_eq "netctl subnet release --f<TAB>" "--force" "$(complete_bash netctl subnet release --f)"
+expect_eq "netctl top --<TAB> (no --watch: top refreshes by itself)" \
+	"--count --help --interval --namespace --no-headers --no-trunc --output --pod --socket --timeout --version" \
+	"$(complete_bash netctl top --)"
 expect_eq "netctl quota set ID --e<TAB>" "--egress-guarantee --egress-limit" "$(complete_bash netctl quota set abc --e)"
 expect_eq "netctl quota set ID --priority <TAB>" "0 1 2 3 4 5 6 7 default" \
 	"$(complete_bash netctl quota set abc --priority '')"
@@ -170,7 +173,7 @@ value_of() {
 	esac
 }
 commands_with_args=("status" "version" "subnet list" "subnet release 10.244.99.0/24" "host list" "network show"
-	"node leave" "workload list" "workload get abc" "quota get abc" "quota set abc --priority 1")
+	"node leave" "workload list" "workload get abc" "quota get abc" "quota set abc --priority 1" "top")
 all_opts=$opts
 for c in "${commands_with_args[@]}"; do
 	# shellcheck disable=SC2086
@@ -276,12 +279,12 @@ else
 			fpath=($1 $fpath); autoload -Uz _netctl; shift
 			words=("$@"); CURRENT=$#; _netctl' _ "$(dirname "$zcomp")" "$@"
 	}
-	expect_eq "zsh: netctl <TAB> lists the commands" "help host network node quota status subnet version workload" \
+	expect_eq "zsh: netctl <TAB> lists the commands" "help host network node quota status subnet top version workload" \
 		"$(complete_zsh netctl '')"
 	expect_eq "zsh: netctl subnet <TAB>" "list release" "$(complete_zsh netctl subnet '')"
 	expect_eq "zsh: netctl -o <TAB>" "json table wide yaml" "$(complete_zsh netctl -o '')"
 	expect_eq "zsh: netctl --output=<TAB>" "json table wide yaml" "$(complete_zsh netctl --output=)"
-	expect_eq "zsh: netctl help <TAB>" "host network node quota status subnet version workload" "$(complete_zsh netctl help '')"
+	expect_eq "zsh: netctl help <TAB>" "host network node quota status subnet top version workload" "$(complete_zsh netctl help '')"
 	expect_eq "zsh: netctl quota <TAB>" "get set" "$(complete_zsh netctl quota '')"
 	expect_eq "zsh: netctl quota set ID --priority <TAB>" "0 1 2 3 4 5 6 7 default" \
 		"$(complete_zsh netctl quota set abc --priority '')"

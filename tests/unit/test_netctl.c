@@ -23,6 +23,7 @@
 #include "netctl/format.h"
 #include "netctl/quota.h"
 #include "netctl/run.h"
+#include "netctl/top.h"
 #include "netctl/workloads.h"
 #include "netctl/yaml.h"
 
@@ -346,7 +347,7 @@ static void test_args_filters(void **state)
 	assert_null(a.filter_namespace);   /* --no-* are not -n */
 
 	assert_int_equal(parse(&a, err, NULL, "status", "--pod", "x", NULL), -EINVAL);
-	assert_string_equal(err, "options --namespace and --pod work with workload list only");
+	assert_string_equal(err, "options --namespace and --pod work with workload list and top only");
 	assert_int_equal(parse(&a, err, NULL, "workload", "get", "c", "-n", "x", NULL), -EINVAL);
 	assert_int_equal(parse(&a, err, NULL, "workload", "list", "--pod", NULL), -EINVAL);
 	assert_string_equal(err, "option --pod needs a pod name");
@@ -2284,6 +2285,341 @@ static void test_run_status_workloads_bandwidth(void **state)
 	run_free(&r);
 }
 
+/* ---- top: rates from two samples of the workloads' counters ---------------------------------- */
+
+#define TOP_SHARE(ig, il, eg, el) \
+	"\"bandwidth\":{\"ingress\":{\"guarantee\":\"" #ig "\",\"limit\":\"" #il "\",\"guaranteeBitRate\":" ig##_BPS "," \
+	"\"limitBitRate\":" il##_BPS "},\"egress\":{\"guarantee\":\"" #eg "\",\"limit\":\"" #el "\",\"guaranteeBitRate\":" \
+	eg##_BPS ",\"limitBitRate\":" el##_BPS "},\"priority\":4},\"bandwidthAsked\":{}"
+#define mbit1_BPS "1000000"
+#define mbit120_BPS "120000000"
+#define mbit200_BPS "200000000"
+#define TOP_COUNTERS(ib, ip, id, io, ibo, eb, ep, ed, eo, ebo) \
+	"\"counters\":{\"ingress\":{\"bytes\":" #ib ",\"packets\":" #ip ",\"drops\":" #id ",\"overlimits\":" #io \
+	",\"borrows\":" #ibo ",\"rateBitRate\":1000000,\"ceilBitRate\":200000000},\"egress\":{\"bytes\":" #eb \
+	",\"packets\":" #ep ",\"drops\":" #ed ",\"overlimits\":" #eo ",\"borrows\":" #ebo \
+	",\"rateBitRate\":1000000,\"ceilBitRate\":200000000}}"
+#define TOP_ID_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Two answers 2 s apart: web-0 sends 50 Mbit/s and receives 10, web-2 receives 1 kbit/s and its
+ * egress class was re-created (counters back near 0), db has no share, new appeared. */
+#define TOP_PREV \
+	"{\"ok\":true,\"workloads\":[" \
+	"{\"containerId\":\"" TOP_ID_A "\",\"ifname\":\"eth0\",\"address\":\"10.244.3.7/24\",\"pod\":\"web-0\"," \
+	" \"namespace\":\"default\"," TOP_SHARE(mbit120, mbit200, mbit1, mbit200) "," \
+	  TOP_COUNTERS(1000, 10, 0, 0, 0, 5000, 50, 1, 2, 3) "}," \
+	"{\"containerId\":\"db\",\"ifname\":\"eth0\",\"address\":\"10.244.3.10/24\",\"pod\":\"\",\"namespace\":\"\"," \
+	" \"bandwidth\":null,\"bandwidthAsked\":{},\"counters\":null}," \
+	"{\"containerId\":\"web-2\",\"ifname\":\"eth0\",\"address\":\"10.244.3.11/24\",\"pod\":\"web-2\"," \
+	" \"namespace\":\"default\"," TOP_SHARE(mbit1, mbit200, mbit1, mbit200) "," \
+	  TOP_COUNTERS(2000, 2, 0, 0, 0, 900000, 700, 0, 0, 0) "}]}"
+#define TOP_CUR \
+	"{\"ok\":true,\"workloads\":[" \
+	"{\"containerId\":\"new\",\"ifname\":\"eth0\",\"address\":\"10.244.3.12/24\",\"pod\":\"\",\"namespace\":\"\"," \
+	  TOP_SHARE(mbit1, mbit200, mbit1, mbit200) "," TOP_COUNTERS(100, 1, 0, 0, 0, 100, 1, 0, 0, 0) "}," \
+	"{\"containerId\":\"web-2\",\"ifname\":\"eth0\",\"address\":\"10.244.3.11/24\",\"pod\":\"web-2\"," \
+	" \"namespace\":\"default\"," TOP_SHARE(mbit1, mbit200, mbit1, mbit200) "," \
+	  TOP_COUNTERS(2250, 4, 0, 0, 0, 300, 2, 0, 0, 0) "}," \
+	"{\"containerId\":\"db\",\"ifname\":\"eth0\",\"address\":\"10.244.3.10/24\",\"pod\":\"\",\"namespace\":\"\"," \
+	" \"bandwidth\":null,\"bandwidthAsked\":{},\"counters\":null}," \
+	"{\"containerId\":\"" TOP_ID_A "\",\"ifname\":\"eth0\",\"address\":\"10.244.3.7/24\",\"pod\":\"web-0\"," \
+	" \"namespace\":\"default\"," TOP_SHARE(mbit120, mbit200, mbit1, mbit200) "," \
+	  TOP_COUNTERS(2501000, 2010, 0, 7, 0, 12505000, 10050, 5, 7, 9) "}]}"
+
+static json_t *top_canned_sample(void)
+{
+	json_t *prev = load(TOP_PREV), *cur = load(TOP_CUR), *sample;
+
+	sample = netctl_top_sample(json_object_get(prev, "workloads"), json_object_get(cur, "workloads"), 2000,
+				   1764657601234LL);
+	json_decref(prev);
+	json_decref(cur);
+	assert_non_null(sample);
+	return sample;
+}
+
+static json_int_t top_num(const json_t *w, const char *dir, const char *key)
+{
+	json_t *v = json_object_get(dir ? json_object_get(w, dir) : w, key);
+
+	assert_true(json_is_integer(v));
+	return json_integer_value(v);
+}
+
+static bool top_is_null(const json_t *w, const char *dir, const char *key)
+{
+	json_t *v = json_object_get(dir ? json_object_get(w, dir) : w, key);
+
+	return v && json_is_null(v);
+}
+
+static void test_top_sample(void **state)
+{
+	json_t *sample = top_canned_sample(), *list = json_object_get(sample, "workloads"), *w;
+	static const char *const keys[] = { "bitRate", "packetRate", "bytes", "packets", "drops", "overlimits", "borrows" };
+
+	assert_string_equal(json_string_value(json_object_get(sample, "timestamp")), "2025-12-02T06:40:01.234Z");
+	assert_int_equal(json_integer_value(json_object_get(sample, "intervalMs")), 2000);
+	assert_int_equal(json_array_size(list), 4);
+
+	/* Busiest first: 2 500 000 bytes in 2 s are 10 Mbit/s, 12 500 000 are 50 Mbit/s. */
+	w = json_array_get(list, 0);
+	assert_string_equal(json_string_value(json_object_get(w, "containerId")), TOP_ID_A);
+	assert_string_equal(json_string_value(json_object_get(w, "pod")), "web-0");
+	assert_int_equal(top_num(w, "ingress", "bitRate"), 10000000);
+	assert_int_equal(top_num(w, "ingress", "packetRate"), 1000);
+	assert_int_equal(top_num(w, "ingress", "bytes"), 2500000);
+	assert_int_equal(top_num(w, "ingress", "packets"), 2000);
+	assert_int_equal(top_num(w, "ingress", "overlimits"), 7);
+	assert_int_equal(top_num(w, "egress", "bitRate"), 50000000);
+	assert_int_equal(top_num(w, "egress", "packetRate"), 5000);
+	assert_int_equal(top_num(w, "egress", "drops"), 4);
+	assert_int_equal(top_num(w, "egress", "overlimits"), 5);
+	assert_int_equal(top_num(w, "egress", "borrows"), 6);
+	assert_int_equal(top_num(w, NULL, "bitRate"), 60000000);
+	assert_int_equal(top_num(w, "ingress", "guaranteeBitRate"), 120000000);
+	assert_int_equal(top_num(w, "egress", "limitBitRate"), 200000000);
+
+	/* web-2: 250 bytes in 2 s = 1000 bit/s in; its egress counters went backwards: unknown. */
+	w = json_array_get(list, 1);
+	assert_string_equal(json_string_value(json_object_get(w, "containerId")), "web-2");
+	assert_int_equal(top_num(w, "ingress", "bitRate"), 1000);
+	assert_int_equal(top_num(w, NULL, "bitRate"), 1000);
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		assert_true(top_is_null(w, "egress", keys[k]));
+	assert_int_equal(top_num(w, "egress", "guaranteeBitRate"), 1000000);
+
+	/* No rate at all: db has no share (and no counters), new was not in the first answer.  Then
+	 * by container id. */
+	w = json_array_get(list, 2);
+	assert_string_equal(json_string_value(json_object_get(w, "containerId")), "db");
+	assert_true(top_is_null(w, NULL, "bitRate"));
+	assert_true(top_is_null(w, "ingress", "bitRate"));
+	assert_true(top_is_null(w, "ingress", "guaranteeBitRate"));
+	w = json_array_get(list, 3);
+	assert_string_equal(json_string_value(json_object_get(w, "containerId")), "new");
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		assert_true(top_is_null(w, "ingress", keys[k]));
+		assert_true(top_is_null(w, "egress", keys[k]));
+	}
+	assert_int_equal(top_num(w, "ingress", "limitBitRate"), 200000000);
+	json_decref(sample);
+
+	/* Exact in integers: 2^40 bytes in 3 ms, rounded to the nearest bit/s. */
+	{
+		json_t *a = load("[{\"containerId\":\"x\",\"ifname\":\"eth0\",\"counters\":{\"ingress\":{\"bytes\":0,"
+				 "\"packets\":0,\"drops\":0,\"overlimits\":0,\"borrows\":0},\"egress\":null}}]");
+		json_t *b = load("[{\"containerId\":\"x\",\"ifname\":\"eth0\",\"counters\":{\"ingress\":{\"bytes\":"
+				 "1099511627776,\"packets\":1,\"drops\":0,\"overlimits\":0,\"borrows\":0},\"egress\":null}}]");
+
+		sample = netctl_top_sample(a, b, 3, 1000);
+		w = json_array_get(json_object_get(sample, "workloads"), 0);
+		assert_int_equal(top_num(w, "ingress", "bitRate"), 2932031007402667LL);   /* 2^43 * 1000 / 3 = ...666.67 */
+		assert_int_equal(top_num(w, "ingress", "packetRate"), 333);
+		assert_true(top_is_null(w, "egress", "bitRate"));
+		json_decref(sample);
+		/* Without a first answer every rate is unknown; cur must be a list. */
+		sample = netctl_top_sample(NULL, b, 1000, 1000);
+		assert_true(top_is_null(json_array_get(json_object_get(sample, "workloads"), 0), NULL, "bitRate"));
+		json_decref(sample);
+		assert_null(netctl_top_sample(a, json_object_get(a, "nope"), 1000, 1000));
+		json_decref(a);
+		json_decref(b);
+	}
+}
+
+static void test_top_format(void **state)
+{
+	json_t *sample = top_canned_sample();
+	char *text;
+	size_t len;
+	FILE *out;
+	char buf[32];
+
+	out = open_memstream(&text, &len);
+	assert_int_equal(netctl_top_format(sample, NETCTL_FORMAT_HEADERS, out), 0);
+	fclose(out);
+	assert_string_equal(text,
+		"4 workloads   in 10.0mbit   out 50.0mbit   over 2.000s\n"
+		"\n"
+		"CONTAINER ID   POD             IN RATE    IN GUARANTEE/LIMIT   OUT RATE   OUT GUARANTEE/LIMIT   DROPS   BORROWS\n"
+		"0123456789ab   default/web-0   10.0mbit   120mbit/200mbit      50.0mbit   1mbit/200mbit         4       6\n"
+		"web-2          default/web-2   1.0kbit    1mbit/200mbit        -          1mbit/200mbit         0       0\n"
+		"db             -               -          -                    -          -                     -       -\n"
+		"new            -               -          1mbit/200mbit        -          1mbit/200mbit         -       -\n");
+	free(text);
+
+	/* wide: interface and address; --no-headers: neither the summary nor the header line. */
+	out = open_memstream(&text, &len);
+	assert_int_equal(netctl_top_format(sample, NETCTL_FORMAT_WIDE | NETCTL_FORMAT_NO_TRUNC, out), 0);
+	fclose(out);
+	assert_string_equal(text,
+		TOP_ID_A "   eth0   10.244.3.7/24    default/web-0   10.0mbit   120mbit/200mbit   50.0mbit   1mbit/200mbit   4   6\n"
+		"web-2" "                                                           "
+		"   eth0   10.244.3.11/24   default/web-2   1.0kbit    1mbit/200mbit     -          1mbit/200mbit   0   0\n"
+		"db" "                                                              "
+		"   eth0   10.244.3.10/24   -               -          -                 -          -               -   -\n"
+		"new" "                                                             "
+		"   eth0   10.244.3.12/24   -               -          1mbit/200mbit     -          1mbit/200mbit   -   -\n");
+	free(text);
+	json_decref(sample);
+
+	netctl_top_format_rate(0, buf, sizeof(buf));
+	assert_string_equal(buf, "0bit");
+	netctl_top_format_rate(999, buf, sizeof(buf));
+	assert_string_equal(buf, "999bit");
+	netctl_top_format_rate(1000, buf, sizeof(buf));
+	assert_string_equal(buf, "1.0kbit");
+	netctl_top_format_rate(47790000, buf, sizeof(buf));
+	assert_string_equal(buf, "47.8mbit");
+	netctl_top_format_rate(999960000, buf, sizeof(buf));
+	assert_string_equal(buf, "1.0gbit");       /* not 1000.0mbit */
+	netctl_top_format_rate(40000000000000ULL, buf, sizeof(buf));
+	assert_string_equal(buf, "40.0tbit");
+	netctl_top_format_rate(UINT64_MAX, buf, sizeof(buf));
+	assert_string_equal(buf, "18446744.1tbit");
+}
+
+static void test_args_top(void **state)
+{
+	struct netctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, NULL, "top", NULL), 0);
+	assert_int_equal(a.action, NETCTL_ACTION_RUN);
+	assert_int_equal(a.topic, NETCTL_TOPIC_TOP_COMMAND);
+	assert_int_equal(a.interval_ms, 1000);       /* top's own default, not --watch's 2 s */
+	assert_int_equal(a.count, 0);
+	assert_int_equal(a.output, NETCTL_OUTPUT_TABLE);
+	assert_int_equal(parse(&a, err, NULL, "top", "--interval", "500ms", "--count", "3", "-o", "json", NULL), 0);
+	assert_int_equal(a.interval_ms, 500);
+	assert_int_equal(a.count, 3);
+	assert_int_equal(a.output, NETCTL_OUTPUT_JSON);
+	assert_int_equal(parse(&a, err, NULL, "--interval=2", "top", "--count=1", "-n", "prod", "--pod", "web-0", NULL), 0);
+	assert_int_equal(a.interval_ms, 2000);
+	assert_string_equal(a.filter_namespace, "prod");
+	assert_string_equal(a.filter_pod, "web-0");
+	assert_int_equal(parse(&a, err, NULL, "top", "--help", NULL), 0);
+	assert_int_equal(a.action, NETCTL_ACTION_HELP);
+	assert_int_equal(a.topic, NETCTL_TOPIC_TOP_COMMAND);
+	assert_int_equal(parse(&a, err, NULL, "help", "top", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_TOP_COMMAND);
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_TOP_COMMAND), "netctl top - "));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_TOP), "    netctl top [--interval"));
+
+	assert_int_equal(parse(&a, err, NULL, "top", "web-0", NULL), -EINVAL);
+	assert_string_equal(err, "top: unexpected argument 'web-0'");
+	assert_int_equal(parse(&a, err, NULL, "top", "--watch", NULL), -EINVAL);
+	assert_string_equal(err, "top: option --watch is not needed: top samples every --interval by itself");
+	assert_int_equal(parse(&a, err, NULL, "top", "--interval", "0", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "top", "--count", "0", NULL), -EINVAL);
+	/* --interval and --count stay --watch options for the other commands. */
+	assert_int_equal(parse(&a, err, NULL, "status", "--count", "2", NULL), -EINVAL);
+	assert_string_equal(err, "option --count needs --watch");
+	assert_int_equal(parse(&a, err, NULL, "status", "--interval", "1", NULL), -EINVAL);
+	assert_string_equal(err, "option --interval needs --watch");
+}
+
+#define TOP_STATUS "{\"ok\":true,\"node\":\"n1\"," BW_STATUS "}"
+
+static void test_run_top(void **state)
+{
+	static const char *const json3[] = { TOP_STATUS, TOP_PREV, TOP_CUR, TOP_CUR };
+	static const char *const no_bw[] = { "{\"ok\":true,\"node\":\"n1\",\"bandwidth\":null}" };
+	static const char *const old[] = {
+		TOP_STATUS,
+		"{\"ok\":true,\"workloads\":[{\"containerId\":\"a\",\"ifname\":\"eth0\",\"bandwidth\":null,\"bandwidthAsked\":{}}]}",
+	};
+	static const char *const then_error[] = {
+		TOP_STATUS, TOP_PREV, "{\"ok\":false,\"code\":11,\"msg\":\"busy, try again\"}",
+	};
+	struct fake f;
+	struct run_out r;
+	json_t *line, *w;
+	char *second;
+
+	/* -o json: status once, then count + 1 lists; one {"sample": ...} per line. */
+	fake_start_n(&f, json3, 4, true);
+	run(&r, f.path, "top", "-o", "json", "--interval", "1ms", "--count", "2", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(f.served, 4);
+	assert_string_equal(r.err, "");
+	second = strchr(r.out, '\n');
+	assert_non_null(second);
+	*second++ = '\0';
+	assert_non_null(strchr(second, '\n'));
+	assert_null(strchr(strchr(second, '\n') + 1, '\n'));
+	line = load(r.out);
+	/* The first frame: TOP_PREV -> TOP_CUR over a measured interval; the deltas are exact. */
+	w = json_array_get(json_object_get(json_object_get(line, "sample"), "workloads"), 0);
+	assert_string_equal(json_string_value(json_object_get(w, "containerId")), TOP_ID_A);
+	assert_int_equal(top_num(w, "egress", "bytes"), 12500000);
+	assert_int_equal(top_num(w, "egress", "borrows"), 6);
+	assert_true(top_num(w, "egress", "bitRate") > 0);
+	assert_true(top_num(json_object_get(line, "sample"), NULL, "intervalMs") >= 1);
+	json_decref(line);
+	/* The second: TOP_CUR twice, nothing moved. */
+	line = load(second);
+	w = json_array_get(json_object_get(json_object_get(line, "sample"), "workloads"), 0);
+	assert_int_equal(top_num(w, "egress", "bytes"), 0);
+	assert_int_equal(top_num(w, NULL, "bitRate"), 0);
+	json_decref(line);
+	run_free(&r);
+
+	/* Tables, not on a terminal: frames one after the other, separated by a blank line. */
+	fake_start_n(&f, json3, 4, true);
+	run(&r, f.path, "top", "--interval", "1ms", "--count", "2", "--pod", "web-2", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "CONTAINER ID   POD"));
+	assert_non_null(strstr(r.out, "\n\n1 workload   in 0bit   out 0bit   over "));
+	assert_null(strstr(r.out, "web-0"));
+	assert_null(strstr(r.out, "\033["));
+	run_free(&r);
+
+	/* -o yaml: one document per frame, each after "---". */
+	fake_start_n(&f, json3, 3, true);
+	run(&r, f.path, "top", "-o", "yaml", "--interval", "1ms", "--count", "1", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(strncmp(r.out, "---\nsample:\n  timestamp: ", strlen("---\nsample:\n  timestamp: ")), 0);
+	assert_non_null(strstr(r.out, "\n      egress:\n        bitRate: "));
+	assert_null(strstr(r.out + 1, "---"));
+	run_free(&r);
+
+	/* A node that shapes nothing: said, exit 1, no workloads asked for. */
+	fake_start_n(&f, no_bw, 1, true);
+	run(&r, f.path, "top", "--count", "1", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: top: shoald shapes no bandwidth on this host: \"bandwidth\" is not "
+				   "configured (shoald.json(5)), or shoald is older than netctl\n");
+	run_free(&r);
+
+	/* A shoald without counters. */
+	fake_start_n(&f, old, 2, true);
+	run(&r, f.path, "top", "--count", "1", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.err, "netctl: top: shoald reports no counters (is shoald older than netctl?)\n");
+	run_free(&r);
+
+	/* A failed sample ends top with its error; unreachable is 3. */
+	fake_start_n(&f, then_error, 3, true);
+	run(&r, f.path, "top", "-o", "json", "--interval", "1ms", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: shoald: busy, try again (code 11)\n");
+	run_free(&r);
+	run(&r, "/nonexistent/shoald.sock", "top", NULL);
+	assert_int_equal(r.code, 3);
+	assert_non_null(strstr(r.err, "cannot reach shoald"));
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2337,6 +2673,10 @@ int main(void)
 		cmocka_unit_test(test_run_quota_get),
 		cmocka_unit_test(test_run_quota_set),
 		cmocka_unit_test(test_run_status_workloads_bandwidth),
+		cmocka_unit_test(test_top_sample),
+		cmocka_unit_test(test_top_format),
+		cmocka_unit_test(test_args_top),
+		cmocka_unit_test(test_run_top),
 	};
 
 	return cmocka_run_group_tests_name("netctl", tests, NULL, NULL);
