@@ -2,13 +2,14 @@
 # `make bench`: CNI ADD/DEL latency of shoal against the reference chain (bridge + host-local +
 # bandwidth from Debian's containernetworking-plugins), measured in the same run on the same
 # machine; then the many-hosts benchmarks (bench/many.sh: convergence, start-up, overlay
-# throughput, store cost).  Prints figures and PASS/MISS against the targets; the exit code says
+# throughput, store cost) and the bandwidth benchmark against the reference bandwidth plugin
+# (bench/bandwidth.sh).  Prints figures and PASS/MISS against the targets; the exit code says
 # only whether the benchmark could run, never whether a target was met (TESTING.md: benchmarks are
 # not tests).
 #
 #   BENCH_N=500   containers of the sequential run     BENCH_P=32   concurrent ADDs
 #   BENCH_ONLY=SECTION[,SECTION...]   run only these: reference, shoal (the two CNI halves), cni
-#       (both), converge, startup, throughput, storecost, many (all four); unset = everything
+#       (both), converge, startup, throughput, storecost, many (all four), bandwidth; unset = everything
 #   BENCH_KEEP_LOGS=1  keep $LAB_TMP     BENCH_TIMEOUT=900  seconds allowed per driver run
 #   bench/many.sh lists its own knobs (BENCH_STORES, BENCH_PEERS, ...).
 #
@@ -36,12 +37,13 @@ sel() {
 	for s in "$@"; do case $ONLY in *" $s "*) return 0 ;; esac; done
 	return 1
 }
-RUN_REF=0 RUN_SHOAL=0 MANY=""
+RUN_REF=0 RUN_SHOAL=0 MANY="" RUN_BW=0
 sel reference cni && RUN_REF=1
 sel shoal cni && RUN_SHOAL=1
+sel bandwidth && RUN_BW=1
 for s in converge startup throughput storecost; do sel "$s" many && MANY="$MANY $s"; done
 for s in $ONLY; do
-	case $s in reference|shoal|cni|converge|startup|throughput|storecost|many) ;;
+	case $s in reference|shoal|cni|converge|startup|throughput|storecost|many|bandwidth) ;;
 	*) echo "bench: unknown section \"$s\" in BENCH_ONLY" >&2; exit 1 ;; esac
 done
 DRIVER=${CNIBENCH:-$BUILD/bench/cnibench}
@@ -230,7 +232,15 @@ if [ -n "$MANY" ]; then
 	"$ROOT/bench/many.sh" $MANY || many_rc=1
 fi
 
+# --- bandwidth against the reference plugin: a lab of its own -----------------------------------
+bw_rc=0
+if [ $RUN_BW = 1 ]; then
+	echo
+	"$ROOT/bench/bandwidth.sh" || bw_rc=1
+fi
+
 [ $ref_rc -eq 0 ] || exit 1
+[ $bw_rc -eq 0 ] || exit 1
 [ $shoal_rc -eq 0 ] || [ $shoal_rc -eq 2 ] || exit 1
 [ $many_rc -eq 0 ] || exit 1
 exit 0

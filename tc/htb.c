@@ -106,12 +106,12 @@ uint32_t htb_fifo_limit(uint64_t rate)
 {
 	unsigned __int128 b = (unsigned __int128)rate * HTB_FIFO_MS / 8000;
 
-	return b < HTB_FIFO_MIN ? HTB_FIFO_MIN : clamp_u32(b);
+	return b < HTB_FIFO_MIN ? HTB_FIFO_MIN : b > HTB_FIFO_MAX ? HTB_FIFO_MAX : (uint32_t)b;
 }
 
 uint32_t htb_direct_qlen(uint64_t root_rate)
 {
-	unsigned __int128 pkts = (unsigned __int128)root_rate * HTB_FIFO_MS / 8000 / HTB_FRAME;
+	unsigned __int128 pkts = (unsigned __int128)root_rate * HTB_DIRECT_MS / 8000 / HTB_FRAME;
 
 	return pkts < HTB_DIRECT_QLEN_MIN ? HTB_DIRECT_QLEN_MIN : clamp_u32(pkts);
 }

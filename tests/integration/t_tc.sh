@@ -527,9 +527,9 @@ H "$DRV" check shoal-out 1 200mbit 20 "${OUT_CLASSES[@]}" | sed 's/^/#   /'
 qd=$(H tc qdisc show dev shoal-out)
 case "$qd" in *"htb 1: root"*"default 0x20"*"direct_qlen 247"*) ok "htb qdisc: default 1:20, direct_qlen 247" ;;
 *) not_ok "htb qdisc (got '$qd')" ;; esac
-# Both leaves may borrow up to 200mbit: 200mbit x 15 ms = 375000 bytes each.
-expect_eq "two bfifo leaves of 375000b (ceil 200mbit x 15 ms)" \
-	"2" "$(H tc qdisc show dev shoal-out | grep -c 'bfifo .* parent 1:[12]0 limit 375000b')"
+# Both leaves may borrow up to 200mbit: 200mbit x 100 ms = 2500000 bytes each.
+expect_eq "two bfifo leaves of 2500000b (ceil 200mbit x 100 ms)" \
+	"2" "$(H tc qdisc show dev shoal-out | grep -c 'bfifo .* parent 1:[12]0 limit 2500000b')"
 
 cls=$(H tc -d class show dev shoal-out)
 line() { grep "class htb $1 " <<<"$cls"; }

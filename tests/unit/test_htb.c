@@ -150,13 +150,14 @@ static void test_quantum(void **state)
 
 static void test_fifo_and_direct_qlen(void **state)
 {
-	/* bfifo ~ rate x 15 ms: 200mbit -> 2e8 x 0.015 / 8 = 375000 bytes */
-	assert_int_equal(htb_fifo_limit(200 * MBIT), 375000);
-	/* 10gbit -> 18750000 bytes */
-	assert_int_equal(htb_fifo_limit(10 * GBIT), 18750000);
+	/* bfifo ~ rate x 100 ms: 200mbit -> 2e8 x 0.1 / 8 = 2500000 bytes */
+	assert_int_equal(htb_fifo_limit(200 * MBIT), 2500000);
+	/* 640mbit -> exactly the 8 MiB cap's neighbourhood: 8000000; 10gbit -> the cap */
+	assert_int_equal(htb_fifo_limit(640 * MBIT), 8000000);
+	assert_int_equal(htb_fifo_limit(10 * GBIT), 8388608);
 	/* 1mbit -> 1875 bytes, less than one GSO packet: the floor of two (131072) applies */
 	assert_int_equal(htb_fifo_limit(MBIT), 131072);
-	assert_int_equal(htb_fifo_limit(UINT64_MAX), UINT32_MAX);
+	assert_int_equal(htb_fifo_limit(UINT64_MAX), 8388608);
 
 	/* direct_qlen = root x 15 ms in full frames: 375000 / 1514 = 247.7 -> 247 */
 	assert_int_equal(htb_direct_qlen(200 * MBIT), 247);
@@ -263,16 +264,16 @@ static void test_tree_leaves(void **state)
 	struct htb_tree t = tree();
 	struct tcmsg_qdisc q;
 
-	/* bfifo under 1:10 sized for its ceil (the root's 200mbit): 375000 bytes */
+	/* bfifo under 1:10 sized for its ceil (the root's 200mbit): 2500000 bytes */
 	assert_int_equal(htb_tree_leaf(&t, 0, &q), 0);
 	assert_int_equal(q.kind, TCMSG_KIND_BFIFO);
 	assert_int_equal(q.parent, 0x10010);
 	assert_int_equal(q.handle, 0);             /* the kernel names it */
-	assert_int_equal(q.bfifo_limit, 375000);
-	/* under 1:20, ceil 100mbit: 1e8 x 0.015 / 8 = 187500 */
+	assert_int_equal(q.bfifo_limit, 2500000);
+	/* under 1:20, ceil 100mbit: 1e8 x 0.1 / 8 = 1250000 */
 	assert_int_equal(htb_tree_leaf(&t, 1, &q), 0);
 	assert_int_equal(q.parent, 0x10020);
-	assert_int_equal(q.bfifo_limit, 187500);
+	assert_int_equal(q.bfifo_limit, 1250000);
 	assert_int_equal(htb_tree_leaf(&t, 2, &q), -EINVAL);
 }
 
