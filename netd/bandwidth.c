@@ -745,15 +745,16 @@ int bandwidth_change(struct manager *m, struct attachment *a, const struct bw_sh
 	if (!m->bw)
 		return -EOPNOTSUPP;
 	r = workload_objects(m, a, share, !a->bw.on, err);
-	if (r < 0)
-		return r;
+	/* The share is the workload's from now on even when the kernel refused part of it: the record
+	 * already says so, and the next reconcile makes the classes follow. */
 	if (a->bw_counted)
 		account(m, &a->bw, false);
 	a->bw = *share;
 	account(m, &a->bw, true);
 	a->bw_counted = true;
-	qbase_refresh(m);
-	return 0;
+	if (r == 0)
+		qbase_refresh(m);
+	return r;
 }
 
 void bandwidth_detach(struct manager *m, struct attachment *a)

@@ -57,7 +57,8 @@ int bandwidth_admit(struct manager *m, const struct request_bandwidth *want, con
  * replaced in place, counters kept).  On failure the caller releases the attachment, which calls
  * bandwidth_detach(). */
 int bandwidth_attach(struct manager *m, struct attachment *a, char err[512]);
-/* Change a running workload's share (netctl quota set): the classes are changed in place. */
+/* Change a running workload's share (netctl quota set): the classes are changed in place.  a->bw
+ * becomes share even when the kernel refused (the error is returned; reconcile retries). */
 int bandwidth_change(struct manager *m, struct attachment *a, const struct bw_share *share, char err[512]);
 /* Remove a's classifiers and classes (its veth's own objects go with the veth) and return its
  * share to the pools.  Idempotent; never fails (what is left is removed by the next reconcile). */
