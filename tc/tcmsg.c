@@ -234,6 +234,16 @@ static const void *struct_attr(const struct nlattr *a, size_t size)
 	return mnl_attr_get_payload(a);
 }
 
+/* The payload of a, at least size bytes, copied into dst (whatever its alignment in the message). */
+static bool copy_attr(const struct nlattr *a, void *dst, size_t size)
+{
+	const void *p = struct_attr(a, size);
+
+	if (p)
+		memcpy(dst, p, size);
+	return p != NULL;
+}
+
 int tcmsg_parse_qdisc(const struct nlmsghdr *nlh, struct tcmsg_qdisc *ret)
 {
 	struct tcmsg_qdisc q = { 0 };
@@ -345,8 +355,8 @@ static int get_u64(const struct nlattr *a, uint64_t *ret)
 static int parse_stats(const struct tc_top *top, bool htb, struct tcmsg_class_stats *ret)
 {
 	struct tcmsg_class_stats st = { 0 };
-	const struct gnet_stats_basic *basic;
-	const struct gnet_stats_queue *queue;
+	struct gnet_stats_basic basic;
+	struct gnet_stats_queue queue;
 	const struct nlattr *app;
 	struct nest_table tb;
 
@@ -355,39 +365,38 @@ static int parse_stats(const struct tc_top *top, bool htb, struct tcmsg_class_st
 	if (parse_nest(top->stats2, TCA_STATS_MAX, &tb) < 0)
 		return -EBADMSG;
 	if (tb.tb[TCA_STATS_BASIC]) {
-		basic = struct_attr(tb.tb[TCA_STATS_BASIC], sizeof(*basic));
-		if (!basic)
+		/* Copied out: netlink aligns attributes to 4 bytes, the struct's u64 wants 8. */
+		if (!copy_attr(tb.tb[TCA_STATS_BASIC], &basic, sizeof(basic)))
 			return -EBADMSG;
 		st.has_basic = true;
-		st.bytes = basic->bytes;
-		st.packets = basic->packets;
+		st.bytes = basic.bytes;
+		st.packets = basic.packets;
 		/* gnet_stats_copy_basic(): the whole count when the 32 bits above lost some. */
 		if (tb.tb[TCA_STATS_PKT64] && get_u64(tb.tb[TCA_STATS_PKT64], &st.packets) < 0)
 			return -EBADMSG;
 	}
 	if (tb.tb[TCA_STATS_QUEUE]) {
-		queue = struct_attr(tb.tb[TCA_STATS_QUEUE], sizeof(*queue));
-		if (!queue)
+		if (!copy_attr(tb.tb[TCA_STATS_QUEUE], &queue, sizeof(queue)))
 			return -EBADMSG;
 		st.has_queue = true;
-		st.qlen = queue->qlen;
-		st.backlog = queue->backlog;
-		st.drops = queue->drops;
-		st.requeues = queue->requeues;
-		st.overlimits = queue->overlimits;
+		st.qlen = queue.qlen;
+		st.backlog = queue.backlog;
+		st.drops = queue.drops;
+		st.requeues = queue.requeues;
+		st.overlimits = queue.overlimits;
 	}
 	app = tb.tb[TCA_STATS_APP] ? tb.tb[TCA_STATS_APP] : top->xstats;
 	if (htb && app) {
-		const struct tc_htb_xstats *x = struct_attr(app, sizeof(*x));
+		struct tc_htb_xstats x;
 
-		if (!x)
+		if (!copy_attr(app, &x, sizeof(x)))
 			return -EBADMSG;
 		st.has_htb = true;
-		st.lends = x->lends;
-		st.borrows = x->borrows;
-		st.giants = x->giants;
-		st.tokens = x->tokens;
-		st.ctokens = x->ctokens;
+		st.lends = x.lends;
+		st.borrows = x.borrows;
+		st.giants = x.giants;
+		st.tokens = x.tokens;
+		st.ctokens = x.ctokens;
 	}
 	*ret = st;
 	return 0;
