@@ -372,11 +372,15 @@ sec_ipam_invariant() {
 		[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
 		adds_ok=$((adds_ok + $(cat "$LAB_TMP"/p*.rc 2>/dev/null | grep -cx 0)))
 		# A consistent snapshot: the list did not change while status was read.
+		l1="" st=""
 		for try in $(seq 20); do
-			l1=$(workloads_json h6); st=$(netctl_json h6 status 2>/dev/null); l2=$(workloads_json h6)
+			a=$(workloads_json h6); s=$(netctl_json h6 status 2>/dev/null); b=$(workloads_json h6)
 			# Any list counts for the precondition, consistent or not.
-			for l in "$l1" "$l2"; do jq -e 'any(.[]; .state != "active")' <<<"$l" >/dev/null 2>&1 && saw_deleting=1; done
-			[ -n "$l1" ] && [ "$l1" = "$l2" ] && break
+			for l in "$a" "$b"; do jq -e 'any(.[]; .state != "active")' <<<"$l" >/dev/null 2>&1 && saw_deleting=1; done
+			# A query that failed (shoald busy on a loaded machine) is asked again, not counted.
+			[ -n "$a" ] && [ -n "$s" ] || continue
+			l1=$a st=$s
+			[ "$a" = "$b" ] && break
 		done
 		active=$(echo "$l1" | jq '[.[] | select(.state == "active")] | length')
 		deleting=$(echo "$l1" | jq '[.[] | select(.state != "active") | .address] | unique | length')
