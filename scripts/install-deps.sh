@@ -18,8 +18,11 @@ pkgs=(
 	# Man pages are built with scdoc; the docs test renders them with man (man-db) and loads the
 	# bash and zsh completions.
 	scdoc man-db zsh
-	# make bench: the overlay's throughput against a hand-built VXLAN path.
-	iperf3
+	# make bench: the overlay's throughput against a hand-built VXLAN path; the bandwidth plot.
+	iperf3 gnuplot-nox
+	# shoald's /metrics and /healthz (HTTP server driven from the loop); the metrics test parses
+	# the text with the Prometheus client's own parser.
+	libmicrohttpd-dev python3-prometheus-client
 )
 missing=()
 for p in "${pkgs[@]}"; do
