@@ -1,7 +1,8 @@
 /* Per-workload bandwidth in shoald: the two HTB trees on the IFBs shoal-out and shoal-in, one class
  * per workload in each, the hashed classifiers that pick it, and each host veth's redirects
- * (docs/bandwidth.md).  The pure parts are in tc/; this file owns the kernel objects and the
- * accounting (admission control) for the running daemon.
+ * (docs/bandwidth.md).  The pure parts are in tc/; netd/bandwidth.c and the netd/bw_*.c files
+ * behind it (netd/bw_int.h) own the kernel objects and the accounting (admission control) for the
+ * running daemon.
  *
  * Naming, so that a restart finds everything without a table: a workload's class minor in both
  * trees is its address's offset in the node's subnet (so subnetLen >= 16); the root class is

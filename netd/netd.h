@@ -7,7 +7,10 @@
  *   attach.c     attachments: ADD/DEL/CHECK/GC, their state-dir records, restore after a restart
  *   reconcile.c  the pure plan (attachments against observed links) and its application
  *   peers.c      the underlay, the VXLAN device and every other node's entries (netd/peers.h)
- *   bandwidth.c  the HTB trees, each workload's classes and redirects, admission (netd/bandwidth.h)
+ *   bandwidth.c  bandwidth (netd/bandwidth.h): lifecycle, pools and admission, the API; with the
+ *                bw_*.c files (netd/bw_int.h): the IFBs and HTB trees (bw_tree.c), each workload's
+ *                classes, classifiers and redirects (bw_workload.c), tc batches (bw_batch.c), the
+ *                counters (bw_snapshot.c)
  *   handlers.c   the API: request decoding (request.c), CNI error codes, replies
  *
  * Only handlers.c knows CNI error codes; the others return -errno and a message. */
