@@ -398,6 +398,31 @@ static int netctl_quota_send(const struct netctl_args *args, const json_t *w, co
 	return code;
 }
 
+/* Ask shoald for its workloads (quota, top).  Returns the exit code, having said why it is not
+ * NETCTL_EXIT_OK; on success *ret_resp is the answer (json_decref it) and *ret_list its
+ * "workloads" array (borrowed from it). */
+static int netctl_workloads_fetch(const struct netctl_args *args, json_t **ret_resp, json_t **ret_list, FILE *err)
+{
+	json_t *resp = NULL, *list;
+	int r = netctl_request(args, "workloads", &resp), code;
+
+	code = netctl_report(args, r, resp, err);
+	if (code != NETCTL_EXIT_OK)
+		goto fail;
+	list = json_object_get(resp, "workloads");
+	if (!json_is_array(list)) {
+		fprintf(err, "netctl: shoald's answer has no \"workloads\" list (is shoald older than netctl?)\n");
+		code = NETCTL_EXIT_API;
+		goto fail;
+	}
+	*ret_resp = resp;
+	*ret_list = list;
+	return NETCTL_EXIT_OK;
+fail:
+	json_decref(resp);
+	return code;
+}
+
 /* `quota get` and `quota set`: find the workload in the "workloads" answer (as workload get
  * does), then show its share, or change it first.  Returns the exit code. */
 static int netctl_quota(const struct netctl_args *args, FILE *out, FILE *err)
@@ -405,17 +430,11 @@ static int netctl_quota(const struct netctl_args *args, FILE *out, FILE *err)
 	json_t *resp = NULL, *list, *doc = NULL, *asked;
 	const json_t *w;
 	char msg[1024];
-	int r = netctl_request(args, "workloads", &resp), code;
+	int code = netctl_workloads_fetch(args, &resp, &list, err);
 
-	code = netctl_report(args, r, resp, err);
 	if (code != NETCTL_EXIT_OK)
 		goto out;
 	code = NETCTL_EXIT_API;
-	list = json_object_get(resp, "workloads");
-	if (!json_is_array(list)) {
-		fprintf(err, "netctl: shoald's answer has no \"workloads\" list (is shoald older than netctl?)\n");
-		goto out;
-	}
 	if (netctl_workloads_find_for(list, args->id, args->ifname, netctl_quota_command(args), &w, msg, sizeof(msg)) < 0) {
 		fprintf(err, "netctl: %s\n", msg);
 		goto out;
@@ -516,19 +535,13 @@ static int netctl_top_fetch(const struct netctl_args *args, json_t **ret_list, l
 			    long long *ret_unix_ms, FILE *err)
 {
 	json_t *resp = NULL, *list, *e;
-	int r = netctl_request(args, "workloads", &resp), code;
+	int code = netctl_workloads_fetch(args, &resp, &list, err);
 	long long mono_ms = netctl_clock_ms(CLOCK_MONOTONIC), unix_ms = netctl_clock_ms(CLOCK_REALTIME);
 	size_t i;
 
-	code = netctl_report(args, r, resp, err);
 	if (code != NETCTL_EXIT_OK)
 		goto out;
 	code = NETCTL_EXIT_API;
-	list = json_object_get(resp, "workloads");
-	if (!json_is_array(list)) {
-		fprintf(err, "netctl: shoald's answer has no \"workloads\" list (is shoald older than netctl?)\n");
-		goto out;
-	}
 	/* A shoald that shapes sends "counters" with every entry (null without a share). */
 	json_array_foreach(list, i, e)
 		if (!json_object_get(e, "counters")) {
