@@ -241,6 +241,73 @@ peer_counts() {
 	echo "$(ip -n "$h" route show proto 75 | wc -l) $(bridge -n "$h" fdb show dev "$d" 2>/dev/null | grep -c ' dst ') $(ip -n "$h" neigh show dev "$d" nud permanent 2>/dev/null | wc -l)"
 }
 
+# ping_ok CONTAINER ADDR: one ping from namespace $LAB-CONTAINER answered.
+ping_ok() { ip netns exec "$LAB-$1" ping -c 1 -W 2 "$2"; }
+
+# counts_are HOST "ROUTES FDB NEIGHBOURS": peer_counts HOST is exactly that.
+counts_are() { [ "$(peer_counts "$1")" = "$2" ]; }
+
+# vtep_mac HOST: the MAC address of shoal.1 on HOST.
+vtep_mac() { ip -n "$LAB-$1" -o link show shoal.1 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
+
+# multihost_up CONF H3_UNDERLAY: hosts h1, h2, h3 (already on the underlay) each run shoald with
+# the config fields CONF: h1 on the default route's device, h2 on "eth0", h3 on its address
+# H3_UNDERLAY; each gets containers cNM (host N, container M = 1, 2), and every host must see its
+# two peers.  1 (said with not_ok) when a shoald does not start.
+multihost_up() {
+	local h c
+	shoald_conf h1 "$1" >/dev/null
+	shoald_conf h2 "$1, \"underlay\": \"eth0\"" >/dev/null
+	shoald_conf h3 "$1, \"underlay\": \"$2\"" >/dev/null
+	for h in h1 h2 h3; do
+		shoald_start "$h" || { not_ok "shoald $h starts"; return 1; }
+	done
+	for c in c11 c12 c21 c22 c31 c32; do
+		check "ADD $c" container_add "h${c:1:1}" "$c"
+	done
+	for h in h1 h2 h3; do
+		check "$h: two peers, each with route + FDB + neighbour" lab_wait 10 counts_are "$h" "2 2 2"
+	done
+}
+
+# cross_pings CONTAINER...: every container pings every other one on another host (cNM is on hN);
+# prints the pairs that failed (" a->b"), nothing when all answered.
+cross_pings() {
+	local a b bad=""
+	for a in "$@"; do
+		for b in "$@"; do
+			[ "${a:1:1}" = "${b:1:1}" ] && continue
+			ping_ok "$a" "$(container_ip "$b")" >/dev/null 2>&1 || bad="$bad $a->$b"
+		done
+	done
+	echo "$bad"
+}
+
+# tcp_exchange FROM TO: 300000 bytes over TCP from container FROM to container TO (port 5001);
+# prints "<the peer address TO saw> <bytes it received>".
+tcp_exchange() {
+	ip netns exec "$LAB-$2" python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 5001)); s.listen(1); s.settimeout(10)
+c, a = s.accept(); n = 0
+while True:
+    d = c.recv(65536)
+    if not d: break
+    n += len(d)
+c.sendall(("%s %d" % (a[0], n)).encode()); c.close()
+' >/dev/null 2>&1 &
+	local srv=$!
+	sleep 0.3
+	ip netns exec "$LAB-$1" python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], 5001), timeout=10)
+c.sendall(b"x" * 300000); c.shutdown(socket.SHUT_WR)
+print(c.recv(100).decode())
+' "$(container_ip "$2")" 2>&1
+	wait "$srv" 2>/dev/null
+}
+
 # ---- Helpers for t_etcd (a real etcd: Debian's etcd-server).
 
 # etcd_start NS NAME CLIENT_URL [etcd args...]: start /usr/bin/etcd inside namespace $LAB-NS,

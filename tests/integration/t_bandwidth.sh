@@ -8,11 +8,10 @@
 # traffic leaving the cluster network): a client in the workload sends (egress) or, with -R,
 # receives (ingress).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_bw.sh"
 
 CAP=200        # Mbit/s, each direction
-T=${BW_SECONDS:-6}
-GOODPUT=0.956  # TCP payload per 1514-byte frame
-API="python3 $ROOT/tests/integration/apiclient.py"
+BW_SERVER=198.18.5.2
 H=$(lab_host h1)
 O=$(lab_netns out)
 ip -n "$H" link add o0 type veth peer name eth0 netns "$O"
@@ -24,7 +23,6 @@ shoald_conf h1 "\"bandwidth\": {\"ingress\": \"${CAP}mbit\", \"egress\": \"${CAP
 shoald_start h1 || { not_ok "shoald starts"; lab_done; exit 1; }
 ok "shoald starts with bandwidth"
 
-api() { $API -s "$LAB_TMP/h1.sock" call "$1"; }
 status() { netctl_json h1 status; }
 classes() { tc -n "$H" class show dev "$1"; }
 # field DEV CLASSID WORD: the value after WORD in the class's line (iproute2 6.1 prints no JSON for
@@ -48,9 +46,6 @@ add() {
 	fi
 }
 del() { cni_conf h1 | cni DEL "$LAB-$1" "$(netns_path "$1")" eth0; }
-# quota NAME JSON: what the workload asks for, replaced through the API
-quota() { api "{\"op\": \"quota\", \"containerId\": \"$LAB-$1\", \"ifname\": \"eth0\", \"bandwidth\": $2}"; }
-quota_ok() { quota "$@" | jq -e '.ok == true' >/dev/null; }
 
 # --- the trees
 check "IFB shoal-out exists and is up" bash -c "ip -n $H -o link show shoal-out | grep -q 'state UNKNOWN\|,UP'"
@@ -77,31 +72,8 @@ CIP=$(container_ip c)
 expect_eq "status: committed = 1mbit x 4 (three best-effort workloads and the unclassified class)" "4mbit" \
 	"$(status | jq -r '.bandwidth.ingress.committed')"
 
-# --- goodput: iperf3 from a workload to the outside (egress) or back (-R, ingress)
-# run NAME CONTAINER PORT CC DIR [extra iperf3 args...]: in the background; result in $LAB_TMP/ip-NAME.json
-run() {
-	local name=$1 c=$2 port=$3 cc=$4 dir=$5; shift 5
-	local rev=""
-	[ "$dir" = ingress ] && rev=-R
-	ip netns exec "$LAB-$c" iperf3 -c 198.18.5.2 -p "$port" -t "$((T + 1))" -O 1 -C "$cc" $rev -J "$@" \
-		>"$LAB_TMP/ip-$name.json" 2>&1 &
-	RUNS+=($!)
-}
-# finish: wait for the runs started since the last finish (never for shoald, also a child)
-RUNS=()
-finish() { wait "${RUNS[@]}"; RUNS=(); }
-mbit() { jq -r '(.end.sum_received.bits_per_second // 0) / 1e6 | . * 10 | floor / 10' "$LAB_TMP/ip-$1.json" 2>/dev/null || echo 0; }
-udp_mbit() { jq -r '(.end.sum.bits_per_second // 0) * (1 - (.end.sum.lost_percent // 100) / 100) / 1e6 | floor' "$LAB_TMP/ip-$1.json" 2>/dev/null || echo 0; }
-# near LABEL WANT_MBIT GOT_MBIT: within 5 %
-near() {
-	if awk -v w="$2" -v g="$3" 'BEGIN { exit !(g >= w * 0.95 && g <= w * 1.05) }'; then
-		ok "$1: $3 Mbit/s (want $2 +- 5 %)"
-	else
-		not_ok "$1: $3 Mbit/s (want $2 +- 5 %)"
-	fi
-}
-want() { awk -v r="$1" -v f="$GOODPUT" 'BEGIN { printf "%.1f", r * f }'; }
-
+# --- goodput: iperf3 from a workload to the outside (egress) or back (-R, ingress): run, finish,
+# mbit, want and near (lib_bw.sh)
 for cc in cubic bbr; do
 	for dir in egress ingress; do
 		# limit

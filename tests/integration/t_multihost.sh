@@ -8,29 +8,14 @@
 . "$(dirname "$0")/lib.sh"
 
 CONF='"leaseTTL": 10, "reconcileInterval": 2'
-ping_ok() { ip netns exec "$LAB-$1" ping -c 1 -W 2 "$2"; }
-counts_are() { [ "$(peer_counts "$1")" = "$2" ]; }
-vtep_mac() { ip -n "$LAB-$1" -o link show shoal.1 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 
 U=$(lab_underlay) || { not_ok "underlay"; lab_done; exit 1; }
 for h in h1 h2 h3; do lab_host "$h" >/dev/null; done
 lab_underlay_join h1 198.18.0.1          # underlay "": the default route's device
 lab_underlay_join h2 198.18.0.2 0        # underlay "eth0", no default route at all
 lab_underlay_join h3 198.18.0.3          # underlay "198.18.0.3"
-shoald_conf h1 "$CONF" >/dev/null
-shoald_conf h2 "$CONF, \"underlay\": \"eth0\"" >/dev/null
-shoald_conf h3 "$CONF, \"underlay\": \"198.18.0.3\"" >/dev/null
-for h in h1 h2 h3; do
-	shoald_start "$h" || { not_ok "shoald $h starts"; lab_done; exit 1; }
-done
-for c in c11 c12 c21 c22 c31 c32; do
-	check "ADD $c" container_add "h${c:1:1}" "$c"
-done
-
-# --- the VXLAN device and one set of entries per peer
-for h in h1 h2 h3; do
-	check "$h: two peers, each with route + FDB + neighbour" lab_wait 10 counts_are "$h" "2 2 2"
-done
+# --- shoald on each, two containers each; the VXLAN device and one set of entries per peer
+multihost_up "$CONF" 198.18.0.3 || { lab_done; exit 1; }
 vx=$(ip -n "$LAB-h1" -d -o link show shoal.1)
 check "shoal.1 on h1: vni 1, local 198.18.0.1 dev eth0, port 8472, learning off, MTU 1450" \
 	grep -q 'mtu 1450 .*vxlan id 1 local 198.18.0.1 dev eth0 .*dstport 8472 nolearning' <<<"$vx"
@@ -47,41 +32,15 @@ check "h1: neighbour $sub3 -> h3's VTEP MAC, permanent" \
 	grep -q "^$sub3 lladdr $(vtep_mac h3) PERMANENT" <<<"$(ip -n "$LAB-h1" neigh show dev shoal.1)"
 
 # --- traffic: every container to every container on another host
-bad=""
-for a in c11 c12 c21 c22 c31 c32; do
-	for b in c11 c12 c21 c22 c31 c32; do
-		[ "${a:1:1}" = "${b:1:1}" ] && continue
-		ping_ok "$a" "$(container_ip "$b")" >/dev/null 2>&1 || bad="$bad $a->$b"
-	done
-done
-expect_eq "every container pings every container on the other hosts" "" "$bad"
+expect_eq "every container pings every container on the other hosts" "" "$(cross_pings c11 c12 c21 c22 c31 c32)"
 # 1422 bytes of ICMP payload + 8 + 20 = 1450, the overlay MTU: fits with DF; one more byte does not.
 check "1400-byte payload with DF set crosses hosts" ip netns exec "$LAB-c11" ping -c 1 -W 2 -M do -s 1400 "$(container_ip c31)"
 check "1422-byte payload with DF (exactly the MTU) crosses hosts" ip netns exec "$LAB-c11" ping -c 1 -W 2 -M do -s 1422 "$(container_ip c21)"
 check_fails "1423-byte payload with DF does not fit" ip netns exec "$LAB-c11" ping -c 1 -W 2 -M do -s 1423 "$(container_ip c21)"
 
 # --- TCP, and the receiver sees the sender's own address (cluster traffic is never masqueraded)
-ip netns exec "$LAB-c22" python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 5001)); s.listen(1); s.settimeout(10)
-c, a = s.accept(); n = 0
-while True:
-    d = c.recv(65536)
-    if not d: break
-    n += len(d)
-c.sendall(("%s %d" % (a[0], n)).encode()); c.close()
-' >/dev/null 2>&1 &
-srv=$!
-sleep 0.3
-got=$(ip netns exec "$LAB-c12" python3 -c '
-import socket, sys
-c = socket.create_connection((sys.argv[1], 5001), timeout=10)
-c.sendall(b"x" * 300000); c.shutdown(socket.SHUT_WR)
-print(c.recv(100).decode())
-' "$(container_ip c22)" 2>&1)
-wait "$srv" 2>/dev/null
-expect_eq "TCP: 300000 bytes across hosts, seen from the sender's own address" "$(container_ip c12) 300000" "$got"
+expect_eq "TCP: 300000 bytes across hosts, seen from the sender's own address" "$(container_ip c12) 300000" \
+	"$(tcp_exchange c12 c22)"
 
 # --- entries shoal does not own survive; stale entries of its own (a dead peer's) go
 H1=$LAB-h1

@@ -11,9 +11,6 @@
 
 CONF='"leaseTTL": 10, "reconcileInterval": 2'
 NET6=fd00:5a:
-ping_ok() { ip netns exec "$LAB-$1" ping -c 1 -W 2 "$2"; }
-counts_are() { [ "$(peer_counts "$1")" = "$2" ]; }
-vtep_mac() { ip -n "$LAB-$1" -o link show shoal.1 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 subnet_of() { netctl_json h1 subnet list | jq -r ".[]? // .subnets[]? | select(.node == \"$1\") | .subnet" | cut -d/ -f1; }
 host_field() { netctl_json "$1" host list | jq -r ".[]? // .hosts[]? | select(.node == \"$2\") | .$3"; }
 log_count() { log_since "$1" "$2" | grep -c -- "$3"; }
@@ -79,20 +76,9 @@ for h in h1 h2 h3; do lab_host "$h" >/dev/null; done
 lab_underlay6_join h1 "${NET6}:1"          # underlay "": the IPv6 default route's device (no IPv4 route)
 lab_underlay6_join h2 "${NET6}:2" 0        # underlay "eth0": an interface without IPv4, no default route
 lab_underlay6_join h3 "${NET6}:3"          # underlay "fd00:5a::3"
-shoald_conf h1 "$CONF" >/dev/null
-shoald_conf h2 "$CONF, \"underlay\": \"eth0\"" >/dev/null
-shoald_conf h3 "$CONF, \"underlay\": \"${NET6}:3\"" >/dev/null
-for h in h1 h2 h3; do
-	shoald_start "$h" || { not_ok "shoald $h starts"; lab_done; exit 1; }
-done
-for c in c11 c12 c21 c22 c31 c32; do
-	check "ADD $c" container_add "h${c:1:1}" "$c"
-done
+multihost_up "$CONF" "${NET6}:3" || { lab_done; exit 1; }
 
 # --- the VXLAN device is an IPv6 one, the records publish IPv6 addresses
-for h in h1 h2 h3; do
-	check "$h: two peers, each with route + FDB + neighbour" lab_wait 10 counts_are "$h" "2 2 2"
-done
 for h in h1 h2 h3; do
 	vx=$(ip -n "$LAB-$h" -d -o link show shoal.1)
 	check "shoal.1 on $h: MTU 1430 (1500 - 70), vni 1, local ${NET6}:${h#h} dev eth0, port 8472, learning off" \
@@ -117,14 +103,7 @@ expect_eq "container MTU is 1430" 1430 "$(ip -n "$LAB-c11" -o link show eth0 | g
 check_fails "no IPv4 address on any host's underlay" sh -c "ip -n $LAB-h1 -4 addr show dev eth0 | grep -q inet || ip -n $LAB-h2 -4 addr show dev eth0 | grep -q inet"
 
 # --- traffic: every container to every container on another host
-bad=""
-for a in c11 c12 c21 c22 c31 c32; do
-	for b in c11 c12 c21 c22 c31 c32; do
-		[ "${a:1:1}" = "${b:1:1}" ] && continue
-		ping_ok "$a" "$(container_ip "$b")" >/dev/null 2>&1 || bad="$bad $a->$b"
-	done
-done
-expect_eq "every container pings every container on the other hosts" "" "$bad"
+expect_eq "every container pings every container on the other hosts" "" "$(cross_pings c11 c12 c21 c22 c31 c32)"
 # 1402 bytes of ICMP payload + 8 + 20 = 1430, the overlay MTU, + 70 = 1500 on the underlay: fits
 # with DF; one more byte does not.
 check "1402-byte payload with DF (exactly the MTU) crosses hosts" ip netns exec "$LAB-c11" ping -c 1 -W 2 -M do -s 1402 "$(container_ip c21)"
@@ -132,28 +111,6 @@ check "1402-byte payload with DF crosses hosts the other way" ip netns exec "$LA
 check_fails "1403-byte payload with DF does not fit" ip netns exec "$LAB-c11" ping -c 1 -W 2 -M do -s 1403 "$(container_ip c21)"
 
 # --- TCP, and the receiver sees the sender's own address (cluster traffic is never masqueraded)
-tcp_exchange() {   # tcp_exchange FROM TO: 300000 bytes FROM -> TO; prints "<peer address seen> <bytes>"
-	ip netns exec "$LAB-$2" python3 -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 5001)); s.listen(1); s.settimeout(10)
-c, a = s.accept(); n = 0
-while True:
-    d = c.recv(65536)
-    if not d: break
-    n += len(d)
-c.sendall(("%s %d" % (a[0], n)).encode()); c.close()
-' >/dev/null 2>&1 &
-	local srv=$!
-	sleep 0.3
-	ip netns exec "$LAB-$1" python3 -c '
-import socket, sys
-c = socket.create_connection((sys.argv[1], 5001), timeout=10)
-c.sendall(b"x" * 300000); c.shutdown(socket.SHUT_WR)
-print(c.recv(100).decode())
-' "$(container_ip "$2")" 2>&1
-	wait "$srv" 2>/dev/null
-}
 expect_eq "TCP: 300000 bytes across hosts, seen from the sender's own address" "$(container_ip c12) 300000" \
 	"$(tcp_exchange c12 c22)"
 
@@ -205,12 +162,7 @@ storeput subnets/10.244.251.0-24 ""
 
 # --- a host on an IPv4 underlay cannot talk VXLAN with IPv6 ones: skipped both ways, with a reason
 lab_host h4 >/dev/null
-U=$LAB-underlay
-ip -n "$U" link add ul-h4 type veth peer name eth0 netns "$LAB-h4"
-ip -n "$U" link set ul-h4 master br0 up
-ip -n "$LAB-h4" link set eth0 up
-ip -n "$LAB-h4" addr add 198.18.0.4/24 dev eth0
-ip -n "$LAB-h4" route add default via 198.18.0.254
+lab_underlay_join h4 198.18.0.4   # lab_underlay6 gave br0 the IPv4 gateway too
 shoald_conf h4 "$CONF" >/dev/null
 marks=(); for h in h1 h2 h3; do marks+=("$(log_mark "$h")"); done
 shoald_start h4 || not_ok "shoald h4 (IPv4 underlay) starts"
