@@ -23,10 +23,11 @@ endif
 CPPFLAGS += -I. -D_GNU_SOURCE
 
 PKG_PLUGIN := jansson
-PKG_DAEMON := jansson libuv libmnl libnftnl libcurl
+PKG_DAEMON := jansson libuv libmnl libnftnl libcurl libmicrohttpd
 # What shoald links: libcurl is compiled against but loaded at run time, and only for etcd://
-# (store/etcd_curl.h: its ~30 dependencies cost ~5.5 MiB of RSS on every node otherwise).
-PKG_DAEMON_LINK := $(filter-out libcurl,$(PKG_DAEMON))
+# (store/etcd_curl.h: its ~30 dependencies cost ~5.5 MiB of RSS on every node otherwise); so is
+# libmicrohttpd, only when "metrics" is configured (netd/http.c: GnuTLS and co., ~2.6 MiB).
+PKG_DAEMON_LINK := $(filter-out libcurl libmicrohttpd,$(PKG_DAEMON))
 PKG_NETCTL := jansson
 PKG_TEST   := cmocka
 
@@ -39,6 +40,7 @@ DEB_libmnl   := libmnl-dev
 DEB_libnftnl := libnftnl-dev
 DEB_cmocka   := libcmocka-dev
 DEB_libcurl  := libcurl4-openssl-dev
+DEB_libmicrohttpd := libmicrohttpd-dev
 ifeq ($(filter deps check demo bench clean fuzz check-fuzz man,$(MAKECMDGOALS)),)
 MISSING_PC := $(shell for p in $(sort $(PKG_DAEMON) $(PKG_PLUGIN) $(PKG_NETCTL) $(PKG_TEST)); do \
                 pkg-config --exists $$p 2>/dev/null || echo $$p; done)

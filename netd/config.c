@@ -1,8 +1,10 @@
 #include "netd/config.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <grp.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -155,6 +157,102 @@ static int get_bandwidth(json_t *v, struct netd_bandwidth *ret, char err[CONFIG_
 	return 0;
 }
 
+int config_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len)
+{
+	struct sockaddr_storage ss;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *p;
+	unsigned long port = 0;
+	size_t hlen;
+
+	colon = strrchr(s, ':');
+	if (!colon || !colon[1] || strlen(colon + 1) > 5)
+		return -EINVAL;
+	for (p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port < 1 || port > 65535)
+		return -EINVAL;
+	hlen = (size_t)(colon - s);
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (hlen == 0 || strcmp(host, "[::]") == 0) {
+		/* Every address: the IPv6 wildcard, which the HTTP server makes dual-stack. */
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_any;
+		a->sin6_port = htons((uint16_t)port);
+		*ret_len = sizeof(*a);
+	} else if (host[0] == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		if (hlen < 3 || host[hlen - 1] != ']')
+			return -EINVAL;
+		host[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+			return -EINVAL;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*ret_len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return -EINVAL;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		*ret_len = sizeof(*a);
+	}
+	*ret = ss;
+	return 0;
+}
+
+/* "metrics": {"listen": "ADDRESS:PORT"} or null (no HTTP server). */
+static int get_metrics(json_t *v, struct netd_metrics *ret, char err[CONFIG_ERRLEN])
+{
+	struct netd_metrics mt = { { 0 } };
+	const char *k;
+	json_t *e;
+	int r;
+
+	if (json_is_null(v)) {
+		*ret = mt;
+		return 0;
+	}
+	if (!json_is_object(v)) {
+		snprintf(err, CONFIG_ERRLEN, "key \"metrics\": must be an object like {\"listen\": \"127.0.0.1:9253\"} "
+		         "or null");
+		return -EINVAL;
+	}
+	json_object_foreach(v, k, e) {
+		if (strcmp(k, "listen") != 0) {
+			snprintf(err, CONFIG_ERRLEN, "unknown key \"metrics.%s\" (listen)", k);
+			return -EINVAL;
+		}
+		r = get_string(e, "metrics.listen", mt.listen, sizeof(mt.listen), err);
+		if (r < 0)
+			return r;
+		if (!mt.listen[0]) {
+			snprintf(err, CONFIG_ERRLEN, "key \"metrics.listen\": must be ADDRESS:PORT, like \"127.0.0.1:9253\" "
+			         "(\"metrics\": null turns the HTTP server off)");
+			return -EINVAL;
+		}
+	}
+	if (!mt.listen[0]) {
+		snprintf(err, CONFIG_ERRLEN, "key \"metrics\": needs \"listen\" (like \"127.0.0.1:9253\"); null turns "
+		         "the HTTP server off");
+		return -EINVAL;
+	}
+	*ret = mt;
+	return 0;
+}
+
 int config_parse(struct netd_config *c, const char *json, size_t len, char err[CONFIG_ERRLEN])
 {
 	struct netd_config n = *c;
@@ -239,6 +337,8 @@ int config_parse(struct netd_config *c, const char *json, size_t len, char err[C
 			r = get_bool(v, key, &n.forward_accept, err);
 		else if (strcmp(key, "bandwidth") == 0)
 			r = get_bandwidth(v, &n.bandwidth, err);
+		else if (strcmp(key, "metrics") == 0)
+			r = get_metrics(v, &n.metrics, err);
 		else if (strcmp(key, "logLevel") == 0) {
 			r = get_string(v, key, buf, sizeof(buf), err);
 			if (r == 0 && (n.log_level = log_level_parse(buf)) < 0) {
@@ -355,6 +455,17 @@ int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN])
 		snprintf(err, CONFIG_ERRLEN, "key \"socket\": \"%s\" must be an absolute path", c->socket);
 		return -EINVAL;
 	}
+	if (c->metrics.listen[0]) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (config_parse_listen(c->metrics.listen, &ss, &len) < 0) {
+			snprintf(err, CONFIG_ERRLEN, "key \"metrics.listen\": \"%s\" is not ADDRESS:PORT with a numeric "
+			         "address and a port from 1 to 65535, like \"127.0.0.1:9253\", \"[::1]:9253\" or \":9253\" "
+			         "(every address)", c->metrics.listen);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -362,7 +473,7 @@ int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN])
 static const char *const keys[] = {
 	"node", "store", "storeCA", "storeCert", "storeKey", "underlay", "directRouting", "vni", "vxlanPort",
 	"storePrefix", "network", "subnetLen", "bridge", "mtu", "stateDir", "socket", "socketGroup", "leaseTTL",
-	"reconcileInterval", "masquerade", "antiSpoofing", "forwardAccept", "bandwidth", "logLevel",
+	"reconcileInterval", "masquerade", "antiSpoofing", "forwardAccept", "bandwidth", "metrics", "logLevel",
 };
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 64, "keys_set has 64 bits");
 
@@ -452,6 +563,13 @@ static void format_value(const struct netd_config *c, const char *key, char *buf
 		} else {
 			snprintf(buf, size, "null");
 			*ret_note = ": no shaping";
+		}
+	} else if (strcmp(key, "metrics") == 0) {
+		if (c->metrics.listen[0])
+			snprintf(buf, size, "{\"listen\": \"%s\"}", c->metrics.listen);
+		else {
+			snprintf(buf, size, "null");
+			*ret_note = ": no HTTP server, no /metrics";
 		}
 	} else if (strcmp(key, "logLevel") == 0)
 		str = c->log_level >= 0 && c->log_level <= 3 ? levels[c->log_level] : "?";

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "lib/cidr.h"
 
@@ -20,6 +21,12 @@ struct netd_bandwidth {
 	uint64_t default_guarantee; /* bit/s for a workload that asks none (best effort) */
 	int default_priority;       /* 0..7 for a workload that asks none */
 	bool exempt_local;          /* same-host workload-to-workload traffic is not shaped */
+};
+
+/* "metrics": the HTTP server of /metrics and /healthz (docs/config.md, docs/bandwidth.md).  listen
+ * "" (the default): no server at all. */
+struct netd_metrics {
+	char listen[64];            /* "ADDRESS:PORT" as written; config_parse_listen() gives the address */
 };
 
 struct netd_config {
@@ -46,6 +53,7 @@ struct netd_config {
 	bool antispoof;             /* workloads may send only with their own IPv4 and MAC (docs/fw.md) */
 	bool forward_accept;        /* accept the cluster network in ip filter FORWARD (docs/fw.md) */
 	struct netd_bandwidth bandwidth;
+	struct netd_metrics metrics;
 	int log_level;              /* enum log_level */
 	char config_path[256];
 	uint64_t keys_set;          /* bit i: key config_key_name(i) came from the file or the command line */
@@ -56,6 +64,10 @@ void config_init(struct netd_config *c);
 /* Parse and validate a JSON document into c (keys absent keep their value). */
 int config_parse(struct netd_config *c, const char *json, size_t len, char err[CONFIG_ERRLEN]);
 int config_load(struct netd_config *c, const char *path, char err[CONFIG_ERRLEN]);
+/* "metrics.listen": "IPV4:PORT", "[IPV6]:PORT" or ":PORT" (every address, IPv4 and IPv6: the IPv6
+ * wildcard, dual-stack), numeric addresses only, PORT 1..65535.  Fills *ret (port in network
+ * order) and *ret_len; -EINVAL otherwise.  Pure: shoald binds what this returns. */
+int config_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
 /* Validation of the whole struct (after overrides). */
 int config_validate(const struct netd_config *c, char err[CONFIG_ERRLEN]);
 

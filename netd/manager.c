@@ -17,6 +17,7 @@
 #include "netd/api.h"
 #include "netd/handlers.h"
 #include "netd/lock.h"
+#include "netd/metrics.h"
 #include "netd/netd.h"
 #include "netd/peers.h"
 #include "netd/reaper.h"
@@ -209,6 +210,9 @@ int manager_start(struct manager *m)
 		log_error("failed to serve the API: %s", err);
 		return r;
 	}
+	r = metrics_start(m);
+	if (r < 0)
+		return r;
 	log_info("shoald %s ready on %s (node %s)", SHOAL_VERSION, m->cfg.socket, m->cfg.node);
 	return 0;
 }
@@ -235,7 +239,8 @@ void manager_reload(struct manager *m, const struct netd_config *cfg)
 	    cfg->bandwidth.egress != m->cfg.bandwidth.egress ||
 	    cfg->bandwidth.default_guarantee != m->cfg.bandwidth.default_guarantee ||
 	    cfg->bandwidth.default_priority != m->cfg.bandwidth.default_priority ||
-	    cfg->bandwidth.exempt_local != m->cfg.bandwidth.exempt_local)
+	    cfg->bandwidth.exempt_local != m->cfg.bandwidth.exempt_local ||
+	    strcmp(cfg->metrics.listen, m->cfg.metrics.listen))
 		log_warn("configuration changes other than logLevel take effect after a restart");
 }
 
@@ -243,6 +248,7 @@ void manager_stop(struct manager *m)
 {
 	if (!m)
 		return;
+	metrics_stop(m);
 	api_stop(m->api);
 	m->api = NULL;
 	reaper_stop(m->reaper);

@@ -12,6 +12,7 @@
  *                classes, classifiers and redirects (bw_workload.c), tc batches (bw_batch.c), the
  *                counters (bw_snapshot.c)
  *   handlers.c   the API: request decoding (request.c), CNI error codes, replies
+ *   metrics.c    /metrics and /healthz over HTTP (netd/metrics.h; libmicrohttpd on the loop: http.c)
  *
  * Only handlers.c knows CNI error codes; the others return -errno and a message. */
 #pragma once
@@ -67,6 +68,7 @@ struct manager {
 	struct nlsock *nl;
 	struct reaper *reaper;
 	struct api *api;
+	struct metrics *metrics;      /* metrics.c: NULL unless "metrics" is configured */
 
 	/* subnet.c */
 	struct store *store;

@@ -2,6 +2,7 @@
  * config_validate accepts too, with the invariants shoald relies on. */
 // SOURCES: netd/config.c tc/quota.c lib/cidr.c lib/fileio.c lib/log.c lib/names.c
 // PKGS: jansson
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -54,5 +55,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	     terminated(c.state_dir, sizeof(c.state_dir)) && terminated(c.socket, sizeof(c.socket)) &&
 	     terminated(c.socket_group, sizeof(c.socket_group)));
 	must(c.state_dir[0] == '/' && c.socket[0] == '/' && c.store_prefix[0] == '/');
+	/* a metrics address that was accepted is one shoald can bind: IPv4 or IPv6, a port > 0 */
+	must(terminated(c.metrics.listen, sizeof(c.metrics.listen)));
+	if (c.metrics.listen[0]) {
+		struct sockaddr_storage ss;
+		socklen_t len = 0;
+
+		must(config_parse_listen(c.metrics.listen, &ss, &len) == 0);
+		must((ss.ss_family == AF_INET && len == sizeof(struct sockaddr_in) &&
+		      ((struct sockaddr_in *)&ss)->sin_port != 0) ||
+		     (ss.ss_family == AF_INET6 && len == sizeof(struct sockaddr_in6) &&
+		      ((struct sockaddr_in6 *)&ss)->sin6_port != 0));
+	}
 	return 0;
 }

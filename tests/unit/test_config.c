@@ -6,8 +6,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +123,61 @@ static void test_bandwidth(void **state)
 	assert_false(c.bandwidth.set);
 }
 
+/* "metrics": off by default, the listen forms docs/config.md promises, null turns it off again. */
+static void test_metrics(void **state)
+{
+	struct netd_config c;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	char err[CONFIG_ERRLEN], text[4096];
+
+	config_init(&c);
+	snprintf(c.node, sizeof(c.node), "n1");
+	assert_string_equal(c.metrics.listen, "");
+	config_describe_defaults(&c, text, sizeof(text));
+	assert_non_null(strstr(text, "\nmetrics: null (default: no HTTP server, no /metrics)\n"));
+	assert_int_equal(parse(&c, "{\"metrics\": {\"listen\": \"127.0.0.1:9253\"}}", err), 0);
+	assert_string_equal(c.metrics.listen, "127.0.0.1:9253");
+	config_describe_defaults(&c, text, sizeof(text));
+	assert_null(strstr(text, "metrics:"));
+	assert_int_equal(parse(&c, "{\"metrics\": null}", err), 0);
+	assert_string_equal(c.metrics.listen, "");
+
+	assert_int_equal(config_parse_listen("127.0.0.1:9253", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_int_equal(ntohs(a4->sin_port), 9253);
+	assert_int_equal(ntohl(a4->sin_addr.s_addr), IP(127, 0, 0, 1));
+
+	assert_int_equal(config_parse_listen("[::1]:1", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(len, sizeof(struct sockaddr_in6));
+	assert_int_equal(ntohs(a6->sin6_port), 1);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr));
+
+	/* ":PORT" is every address: the IPv6 wildcard (made dual-stack by the server) */
+	assert_int_equal(config_parse_listen(":65535", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(ntohs(a6->sin6_port), 65535);
+	assert_true(IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr));
+
+	/* a refusal leaves *ret alone */
+	memset(&ss, 0x5a, sizeof(ss));
+	len = 7;
+	assert_int_equal(config_parse_listen("127.0.0.1:0", &ss, &len), -EINVAL);
+	assert_int_equal(len, 7);
+	assert_int_equal(((unsigned char *)&ss)[0], 0x5a);
+	assert_int_equal(config_parse_listen("", &ss, &len), -EINVAL);
+	assert_int_equal(config_parse_listen(":", &ss, &len), -EINVAL);
+
+	/* validation after overrides catches a bad value set in the struct */
+	snprintf(c.metrics.listen, sizeof(c.metrics.listen), "nowhere");
+	assert_int_equal(config_validate(&c, err), -EINVAL);
+	assert_non_null(strstr(err, "\"metrics.listen\""));
+}
+
 static void test_partial_keeps_others(void **state)
 {
 	struct netd_config c;
@@ -159,6 +216,10 @@ static void test_good_boundaries(void **state)
 		"{\"bandwidth\": null}", "{\"bandwidth\": {\"ingress\": \"1gbit\", \"egress\": \"500mbit\"}}",
 		"{\"bandwidth\": {\"ingress\": \"1.5gbit\", \"egress\": \"10mbps\", \"defaultGuarantee\": \"80mbit\", "
 		"\"defaultPriority\": 0, \"exemptLocal\": false}}",
+		"{\"metrics\": null}", "{\"metrics\": {\"listen\": \"127.0.0.1:1\"}}",
+		"{\"metrics\": {\"listen\": \"[::1]:65535\"}}", "{\"metrics\": {\"listen\": \":9253\"}}",
+		"{\"metrics\": {\"listen\": \"[::]:9253\"}}", "{\"metrics\": {\"listen\": \"0.0.0.0:9253\"}}",
+		"{\"metrics\": {\"listen\": \"[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535\"}}",
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -286,6 +347,30 @@ static const struct {
 	  "bandwidth.defaultGuarantee" },
 	{ "{\"subnetLen\": 12, \"network\": \"10.0.0.0/8\", \"bandwidth\": {\"ingress\": \"1gbit\", \"egress\": \"1gbit\"}}",
 	  "bandwidth" },
+	{ "{\"metrics\": 9253}", "metrics" },
+	{ "{\"metrics\": \"127.0.0.1:9253\"}", "metrics" },
+	{ "{\"metrics\": {}}", "metrics" },                                       /* listen missing */
+	{ "{\"metrics\": {\"listen\": 9253}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": null}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"localhost:9253\"}}", "metrics.listen" },        /* names: no DNS */
+	{ "{\"metrics\": {\"listen\": \"127.0.0.1\"}}", "metrics.listen" },             /* no port */
+	{ "{\"metrics\": {\"listen\": \"127.0.0.1:\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"127.0.0.1:0\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"127.0.0.1:65536\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"127.0.0.1:99999999999\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"127.0.0.1:92a3\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"127.0.0.1:+9253\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"127.0.0.1: 9253\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"300.0.0.1:9253\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"::1:9253\"}}", "metrics.listen" },              /* IPv6 needs brackets */
+	{ "{\"metrics\": {\"listen\": \"[::1]\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"[::1:9253\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"[]:9253\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"[127.0.0.1]:9253\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"[fe80::1%eth0]:9253\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"http://127.0.0.1:9253\"}}", "metrics.listen" },
+	{ "{\"metrics\": {\"listen\": \"127.0.0.1:9253\", \"path\": \"/m\"}}", "metrics.path" },
 };
 
 static void test_bad_values_name_the_key(void **state)
@@ -625,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_partial_keeps_others),
 		cmocka_unit_test(test_good_boundaries),
 		cmocka_unit_test(test_bandwidth),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_bad_values_name_the_key),
 		cmocka_unit_test(test_duplicate_key),
 		cmocka_unit_test(test_not_an_object),
