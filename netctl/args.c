@@ -102,6 +102,9 @@ static const struct netctl_verb {
 	{ "workload", "workloads", NETCTL_TOPIC_WORKLOAD, "get", NULL, NETCTL_TOPIC_WORKLOAD_GET, 2 },
 	{ "quota", NULL, NETCTL_TOPIC_QUOTA, "get", NULL, NETCTL_TOPIC_QUOTA_GET, 2 },
 	{ "quota", NULL, NETCTL_TOPIC_QUOTA, "set", NULL, NETCTL_TOPIC_QUOTA_SET, 2 },
+	{ "policy", "policies", NETCTL_TOPIC_POLICY, "list", "ls", NETCTL_TOPIC_POLICY_LIST, 0 },
+	{ "policy", "policies", NETCTL_TOPIC_POLICY, "set", NULL, NETCTL_TOPIC_POLICY_SET, 1 },
+	{ "policy", "policies", NETCTL_TOPIC_POLICY, "delete", "rm", NETCTL_TOPIC_POLICY_DELETE, 1 },
 };
 
 /* The commands that name one workload: ID [IFNAME]. */
@@ -110,15 +113,15 @@ static bool netctl_topic_names_workload(enum netctl_topic t)
 	return t == NETCTL_TOPIC_WORKLOAD_GET || t == NETCTL_TOPIC_QUOTA_GET || t == NETCTL_TOPIC_QUOTA_SET;
 }
 
-/* Map the positional words to a topic (and the arguments of `workload get`, `quota get/set` and
- * `subnet release`).  Words past the command are an error.  A missing argument is checked later:
- * `netctl workload get --help` needs none. */
+/* Map the positional words to a topic (and the arguments of `workload get`, `quota get/set`,
+ * `subnet release` and `policy set/delete`).  Words past the command are an error.  A missing
+ * argument is checked later: `netctl workload get --help` needs none. */
 static int netctl_args_topic(char **words, int n, struct netctl_args *a, char *err, size_t err_size)
 {
 	const struct netctl_verb *group = NULL;
 	size_t i;
 
-	a->id = a->ifname = a->subnet = NULL;
+	a->id = a->ifname = a->subnet = a->policy = NULL;
 	if (n == 0) {
 		a->topic = NETCTL_TOPIC_TOP;
 		return 0;
@@ -154,6 +157,8 @@ static int netctl_args_topic(char **words, int n, struct netctl_args *a, char *e
 			a->ifname = n > 3 ? words[3] : NULL;
 		} else if (v->topic == NETCTL_TOPIC_SUBNET_RELEASE) {
 			a->subnet = n > 2 ? words[2] : NULL;
+		} else if (v->topic == NETCTL_TOPIC_POLICY_SET || v->topic == NETCTL_TOPIC_POLICY_DELETE) {
+			a->policy = n > 2 ? words[2] : NULL;
 		}
 		return 0;
 	}
@@ -185,6 +190,33 @@ static int netctl_parse_count(const char *s, unsigned *ret)
 	return 0;
 }
 
+/* policy set and policy delete: the name, and for set what it matches and gives. */
+static int netctl_args_check_policy(const struct netctl_args *a, char *err, size_t err_size)
+{
+	const char *cmd = a->topic == NETCTL_TOPIC_POLICY_SET ? "policy set" : "policy delete";
+	char why[512];
+
+	if (!a->policy)
+		return netctl_args_fail(err, err_size, "%s: missing policy name (%s)", cmd,
+					a->topic == NETCTL_TOPIC_POLICY_SET ?
+					"netctl policy set NAME (--match KEY=PATTERN ... | --all) --egress-guarantee RATE ..." :
+					"netctl policy delete NAME");
+	if (!netctl_policy_name_valid(a->policy))
+		return netctl_args_fail(err, err_size, "%s: bad policy name '%s' (a letter or digit, then letters, digits, "
+					"'_', '.' or '-'; at most %d bytes)", cmd, a->policy, POLICY_NAME_SIZE - 1);
+	if (a->topic != NETCTL_TOPIC_POLICY_SET)
+		return 0;
+	if (a->match.all && a->match.n > 0)
+		return netctl_args_fail(err, err_size, "policy set: --all and --match exclude each other (--all matches "
+					"every workload)");
+	if (!a->match.all && a->match.n == 0)
+		return netctl_args_fail(err, err_size, "policy set: which workloads? give --match KEY=PATTERN (repeatable: "
+					"all must match) or --all");
+	if (netctl_policy_check(&a->quota, why, sizeof(why)) < 0)
+		return netctl_args_fail(err, err_size, "policy set: %s", why);
+	return 0;
+}
+
 /* Options that only some commands take.  Checked once the command is known, so they may stand
  * anywhere on the line. */
 static int netctl_args_check(const struct netctl_args *a, bool interval_set, bool count_set, char *err,
@@ -208,9 +240,17 @@ static int netctl_args_check(const struct netctl_args *a, bool interval_set, boo
 		return netctl_args_fail(err, err_size, "%s: empty container id",
 					a->topic == NETCTL_TOPIC_WORKLOAD_GET ? "workload get" :
 					a->topic == NETCTL_TOPIC_QUOTA_GET ? "quota get" : "quota set");
-	if (netctl_quota_any(&a->quota) && a->topic != NETCTL_TOPIC_QUOTA_SET)
+	if (netctl_quota_any(&a->quota) && a->topic != NETCTL_TOPIC_QUOTA_SET && a->topic != NETCTL_TOPIC_POLICY_SET)
 		return netctl_args_fail(err, err_size, "options --ingress-guarantee, --ingress-limit, --egress-guarantee, "
-					"--egress-limit and --priority work with quota set only");
+					"--egress-limit and --priority work with quota set and policy set only");
+	if ((a->match.n > 0 || a->match.all) && a->topic != NETCTL_TOPIC_POLICY_SET)
+		return netctl_args_fail(err, err_size, "options --match and --all work with policy set only");
+	if (a->topic == NETCTL_TOPIC_POLICY_SET || a->topic == NETCTL_TOPIC_POLICY_DELETE) {
+		int r = netctl_args_check_policy(a, err, err_size);
+
+		if (r < 0)
+			return r;
+	}
 	if (a->topic == NETCTL_TOPIC_QUOTA_SET) {
 		char conflict[256];
 
@@ -272,6 +312,16 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 			a.no_trunc = true;
 		} else if (strcmp(arg, "--force") == 0) {
 			a.force = true;
+		} else if (strcmp(arg, "--all") == 0) {
+			a.match.all = true;
+		} else if (netctl_opt_is(arg, "--match", false)) {
+			v = netctl_opt_value(argc, argv, &i, arg, strlen("--match"));
+			if (!v)
+				return netctl_args_fail(err, err_size, "option --match needs KEY=PATTERN, e.g. "
+							"K8S_POD_NAMESPACE=prod");
+			r = netctl_policy_add_match(&a.match, v, err, err_size);
+			if (r < 0)
+				return r;
 		} else if (strcmp(arg, "-w") == 0 || strcmp(arg, "--watch") == 0) {
 			a.watch = true;
 		} else if (netctl_opt_is(arg, "-o", true) || netctl_opt_is(arg, "--output", false)) {
@@ -372,7 +422,7 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 	} else if (a.topic == NETCTL_TOPIC_TOP) {
 		return netctl_args_fail(err, err_size, "missing command (status, subnet list, subnet release, host list, "
 					"network show, node leave, workload list, workload get, quota get, quota set, "
-					"top, version)");
+					"policy list, policy set, policy delete, top, version)");
 	} else if (a.topic == NETCTL_TOPIC_SUBNET) {
 		return netctl_args_fail(err, err_size, "subnet: missing command (list, release)");
 	} else if (a.topic == NETCTL_TOPIC_HOST) {
@@ -385,6 +435,8 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 		return netctl_args_fail(err, err_size, "workload: missing command (list, get)");
 	} else if (a.topic == NETCTL_TOPIC_QUOTA) {
 		return netctl_args_fail(err, err_size, "quota: missing command (get, set)");
+	} else if (a.topic == NETCTL_TOPIC_POLICY) {
+		return netctl_args_fail(err, err_size, "policy: missing command (list, set, delete)");
 	} else {
 		r = netctl_args_check(&a, interval_set, count_set, err, err_size);
 		if (r < 0)
@@ -438,7 +490,7 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 	"    0   success\n" \
 	"    1   shoald answered with an error (its message is printed), or with an unusable answer;\n" \
 	"        workload get, quota get, quota set: no such workload, or the id or interface is\n" \
-	"        ambiguous\n" \
+	"        ambiguous; policy delete: no such policy\n" \
 	"    2   usage error: unknown command or option, bad option value\n" \
 	"    3   shoald is not reachable: no socket, connection refused, permission denied, no answer\n" \
 	"        within the timeout\n"
@@ -460,6 +512,11 @@ static const char netctl_help_top[] =
 	"    netctl quota get ID [IFNAME]\n"
 	"    netctl quota set ID [IFNAME] [--ingress-guarantee RATE] [--ingress-limit RATE]\n"
 	"                     [--egress-guarantee RATE] [--egress-limit RATE] [--priority N]\n"
+	"    netctl policy list\n"
+	"    netctl policy set NAME (--match KEY=PATTERN ... | --all) [--ingress-guarantee RATE]\n"
+	"                      [--ingress-limit RATE] [--egress-guarantee RATE]\n"
+	"                      [--egress-limit RATE] [--priority N]\n"
+	"    netctl policy delete NAME\n"
 	"    netctl top [--interval DURATION] [--count N] [--namespace NS] [--pod NAME]\n"
 	"    netctl version\n"
 	"    netctl help [COMMAND]\n"
@@ -481,6 +538,11 @@ static const char netctl_help_top[] =
 	"    workload get    everything about one attachment, by container id or a prefix of it\n"
 	"    quota get       one workload's bandwidth: its guarantees, limits and priority\n"
 	"    quota set       change one workload's bandwidth guarantee, limit or priority\n"
+	"    policy list     the bandwidth policies of the network, and how many workloads of this\n"
+	"                    host each applies to (alias: policies ls)\n"
+	"    policy set      create or replace a bandwidth policy: what workloads it matches, what\n"
+	"                    it gives them; every host applies it\n"
+	"    policy delete   remove a bandwidth policy (alias: policy rm)\n"
 	"    top             each workload's bandwidth now, in and out, refreshed every second\n"
 	"    version         the versions of netctl and of this host's shoald\n"
 	"    help COMMAND    the help of COMMAND, same as COMMAND --help\n"
@@ -500,6 +562,8 @@ static const char netctl_help_top[] =
 	"    netctl workload list --namespace default\n"
 	"    netctl workload get 0123456789ab\n"
 	"    netctl quota set 0123456789ab --egress-guarantee 100mbit --egress-limit 1gbit\n"
+	"    netctl policy set prod-web --match K8S_POD_NAMESPACE=prod --match 'K8S_POD_NAME=web-*' \\\n"
+	"        --egress-guarantee 100mbit\n"
 	"    netctl subnet list -o json | jq -r '.[] | select(.self) | .subnet'\n"
 	"    netctl subnet list -o json | jq -r '.[] | select(.live == false) | .subnet'\n"
 	"    netctl host list\n"
@@ -900,8 +964,8 @@ static const char netctl_help_workload_get[] =
 	"    Prints one attachment of this host, one field per line: container id (whole),\n"
 	"    interface, address, pod namespace, name and UID, host veth, network namespace path,\n"
 	"    CNI network, when it was created (UTC, and how long ago) and its state.  When shoald\n"
-	"    shapes bandwidth, the workload's guarantees, limits and priority follow, as netctl\n"
-	"    quota get shows them.  Fields a newer shoald adds follow under their API name.\n"
+	"    shapes bandwidth, the workload's guarantees, limits, priority and policy follow, as\n"
+	"    netctl quota get shows them.  Fields a newer shoald adds follow under their API name.\n"
 	"\n"
 	"    ID is a container id, or the beginning of one as the tables show it (12 digits) or\n"
 	"    shorter: it must begin the id of exactly one container.  A whole id always names its\n"
@@ -961,7 +1025,8 @@ static const char netctl_help_quota[] =
 	"    free), so that every guarantee can be kept at once; a limit may not exceed the\n"
 	"    capacity.  A workload asks for its share when it is added (the CNI bandwidth\n"
 	"    capability, or SHOAL_* keys in CNI_ARGS) and netctl quota set changes it while it\n"
-	"    runs.\n"
+	"    runs.  A bandwidth policy (netctl policy) fills in the values a workload leaves\n"
+	"    unset; the workload's own values win.\n"
 	"\n"
 	"COMMANDS\n"
 	"    get    one workload's guarantees, limits and priority, and what it asked for\n"
@@ -1011,12 +1076,19 @@ static const char netctl_help_quota_get[] =
 	"    Egress limit        the most the traffic from the workload may use\n"
 	"    Egress burst        only when the workload asked for one\n"
 	"    Priority            0..7: the order in which idle bandwidth is lent, 0 first\n"
+	"    Policy              the bandwidth policy that applies to the workload (netctl policy\n"
+	"                        list), - when none\n"
 	"\n"
-	"    With -o json or -o yaml: {\"containerId\", \"ifname\", \"bandwidth\", \"bandwidthAsked\"}.\n"
-	"    bandwidth is the share as the API gives it: per direction guarantee and limit as\n"
-	"    text (\"120mbit\") and in bit/s (guaranteeBitRate, limitBitRate), and priority; null when the\n"
-	"    workload has none.  bandwidthAsked is what the workload asked for, in bit/s (bits for\n"
-	"    burst): only the values it asked for, {} when none.\n"
+	"    When a policy applies, a value the workload did not ask for is marked (policy or\n"
+	"    default): the workload's own values win, the policy fills in the values it sets\n"
+	"    (netctl policy list shows them), shoald's defaults the rest.\n"
+	"\n"
+	"    With -o json or -o yaml: {\"containerId\", \"ifname\", \"bandwidth\", \"bandwidthAsked\",\n"
+	"    \"policy\"}.  bandwidth is the share as the API gives it: per direction guarantee and limit as\n"
+	"    text (\"120mbit\") and in bit/s (guaranteeBitRate, limitBitRate), and priority; null\n"
+	"    when the workload has none.  bandwidthAsked is what the workload asked for, in bit/s\n"
+	"    (bits for burst): only the values it asked for, {} when none.  policy is the name of\n"
+	"    the policy that applies, or null.\n"
 	"\n"
 	NETCTL_HELP_OPTIONS
 	"\n"
@@ -1044,7 +1116,9 @@ static const char netctl_help_quota_set[] =
 	"    host's bandwidth.  The values given change; every other value stays as the workload\n"
 	"    asked for it before (netctl quota get shows them; a burst the runtime asked for is\n"
 	"    kept too).  A RATE of 0 or default, and --priority default, clear a value: the\n"
-	"    workload then gets shoald's default for it.  At least one option must be given.\n"
+	"    workload then gets the value of the bandwidth policy that applies to it (netctl\n"
+	"    policy), or shoald's default.  A value set here wins over any policy's.  At least\n"
+	"    one option must be given.\n"
 	"\n"
 	"    netctl reads what the workload asked for (API operation workloads), sets the values\n"
 	"    given, and sends the whole set (API operation quota), which replaces the old one.\n"
@@ -1095,6 +1169,190 @@ static const char netctl_help_quota_set[] =
 	"    netctl quota set 0123456789ab net1 --priority 1\n"
 	"    netctl quota set web-0 --ingress-limit default --priority default\n"
 	"    netctl quota set web-0 --ingress-guarantee 12.5mbps -o json | jq .bandwidth.ingress\n";
+
+/* How policies and a workload's own values combine: policy, policy set, quota set. */
+#define NETCTL_HELP_POLICY_PRECEDENCE \
+	"    A workload's own values win: those its runtime asked for when it was added (the CNI\n" \
+	"    bandwidth capability, SHOAL_* keys in CNI_ARGS) and those netctl quota set gave it.\n" \
+	"    A policy fills in only what the workload left unset; where a policy's value\n" \
+	"    contradicts the workload's own (a policy guarantee above the workload's own limit),\n" \
+	"    the workload's value bounds it.  When several policies match a workload, the one\n" \
+	"    with the most match keys applies, and of those the first by name; only one policy\n" \
+	"    ever applies to a workload (netctl quota get names it).\n" \
+	"\n" \
+	"    A change is applied at once by every host's shoald to its running workloads (the\n" \
+	"    HTB classes are changed in place; connections go on).  Admission control still\n" \
+	"    holds: where a policy's guarantee does not fit in what a host has free, that\n" \
+	"    workload keeps the share it had, that host's shoald logs why, and tries again at its\n" \
+	"    next reconcile.\n"
+
+static const char netctl_help_policy[] =
+	"NAME\n"
+	"    netctl policy - bandwidth policies: shares given to workloads by what they are\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl policy list [OPTIONS]\n"
+	"    netctl policy set NAME (--match KEY=PATTERN ... | --all) [--ingress-guarantee RATE]\n"
+	"                      [--ingress-limit RATE] [--egress-guarantee RATE]\n"
+	"                      [--egress-limit RATE] [--priority N] [OPTIONS]\n"
+	"    netctl policy delete NAME [OPTIONS]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    A policy gives bandwidth (guarantees, limits, priority, as netctl quota describes\n"
+	"    them) to every workload it matches, on every host: policies are kept in the shared\n"
+	"    store, and each host's shoald applies them to its own workloads, those running now\n"
+	"    and those added later.  A policy matches on what the runtime tells about a workload:\n"
+	"    its pod's namespace, name and UID (K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_UID in\n"
+	"    CNI_ARGS) and the CNI network name (network), with shell patterns.\n"
+	"\n"
+	NETCTL_HELP_POLICY_PRECEDENCE
+	"\n"
+	"COMMANDS\n"
+	"    list      every policy, and how many workloads of this host it applies to (alias: ls)\n"
+	"    set       create a policy, or replace the one of that name\n"
+	"    delete    remove a policy (alias: rm)\n"
+	"\n"
+	"    See netctl policy list --help, netctl policy set --help and netctl policy delete\n"
+	"    --help.\n"
+	"\n"
+	NETCTL_HELP_EXIT
+	"\n"
+	"EXAMPLES\n"
+	"    netctl policy list\n"
+	"    netctl policy list -o yaml\n"
+	"    netctl policy set prod --match K8S_POD_NAMESPACE=prod --egress-guarantee 50mbit\n"
+	"    netctl policy delete prod\n";
+
+static const char netctl_help_policy_list[] =
+	"NAME\n"
+	"    netctl policy list - the bandwidth policies of the network\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl policy list [-o table|wide|json|yaml] [--no-headers] [--socket PATH]\n"
+	"                       [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Lists the policies in the shared store, sorted by name (API operation policies), with\n"
+	"    how many of this host's workloads each one applies to now.  A policy the store holds\n"
+	"    but that does not parse (written by hand, or by a newer shoald) is listed with the\n"
+	"    reason in an ERROR column; no host applies it.\n"
+	"\n"
+	"COLUMNS\n"
+	"    NAME        the policy's name\n"
+	"    MATCH       KEY=PATTERN,...: what a workload must match, every key; * when it\n"
+	"                matches every workload\n"
+	"    INGRESS     GUARANTEE/LIMIT of the traffic to the workloads, in tc's units\n"
+	"                (100mbit/1gbit); - for a value the policy does not set (- alone: neither)\n"
+	"    EGRESS      GUARANTEE/LIMIT of the traffic from the workloads\n"
+	"    PRIORITY    0..7, or - when the policy sets none\n"
+	"    WORKLOADS   how many workloads of this host the policy applies to (a workload it\n"
+	"                matches but a policy with more keys also matches is not counted)\n"
+	"    ERROR       only when a policy does not parse: why\n"
+	"  With -o wide also:\n"
+	"    IN BURST    the ingress burst the policy sets (bits), - when none\n"
+	"    OUT BURST   the egress burst\n"
+	"\n"
+	"    With -o json or -o yaml: the API's list, each {\"name\", \"match\": {KEY: PATTERN},\n"
+	"    \"bandwidth\": {\"ingress\": {\"guarantee\", \"limit\", \"burst\"}, \"egress\": {...},\n"
+	"    \"priority\"}, \"workloads\"} with rates in bit/s, or {\"name\", \"error\"} for a policy\n"
+	"    that does not parse.\n"
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	NETCTL_HELP_EXIT
+	"\n"
+	"EXAMPLES\n"
+	"    netctl policy list\n"
+	"    netctl policy list -o json | jq -r '.[] | select(.error) | .name'\n"
+	"    netctl policy list --no-headers | awk '$6 == 0 { print $1 }'\n";
+
+static const char netctl_help_policy_set[] =
+	"NAME\n"
+	"    netctl policy set - create or replace a bandwidth policy\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl policy set NAME (--match KEY=PATTERN ... | --all) [--ingress-guarantee RATE]\n"
+	"                      [--ingress-limit RATE] [--egress-guarantee RATE]\n"
+	"                      [--egress-limit RATE] [--priority N] [-o table|wide|json|yaml]\n"
+	"                      [--socket PATH] [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Writes the policy NAME into the shared store (API operation policySet): it replaces a\n"
+	"    policy of that name whole, so give everything it is to have.  Every host's shoald\n"
+	"    applies it to the workloads it matches.  Prints the policy written, one field per\n"
+	"    line.  NAME: a letter or digit, then letters, digits, '_', '.' or '-'; at most 63\n"
+	"    bytes.\n"
+	"\n"
+	NETCTL_HELP_POLICY_PRECEDENCE
+	"\n"
+	"OPTIONS\n"
+	"    --match KEY=PATTERN\n"
+	"        A workload matches when its KEY matches the shell PATTERN (fnmatch(3): *, ?,\n"
+	"        [...]; quote it from the shell).  Repeat for several keys, at most one pattern\n"
+	"        per key: a workload must match them all.  KEY is one of\n"
+	"            K8S_POD_NAMESPACE   the pod's namespace\n"
+	"            K8S_POD_NAME        the pod's name\n"
+	"            K8S_POD_UID         the pod's UID\n"
+	"            network             the CNI network name of the attachment\n"
+	"        A workload its runtime did not name (no CNI_ARGS) has \"\" there: only * matches.\n"
+	"    --all\n"
+	"        Match every workload (a policy without keys: any policy with keys wins over it).\n"
+	"        Give --all or --match, not both.\n"
+	"    --ingress-guarantee RATE, --ingress-limit RATE\n"
+	"        The rate guaranteed to the traffic to each workload, and the most it may use.\n"
+	"    --egress-guarantee RATE, --egress-limit RATE\n"
+	"        The same for the traffic from each workload.\n"
+	"    --priority N\n"
+	"        0 to 7: the order in which idle bandwidth is lent, 0 first.\n"
+	"\n"
+	"    At least one of them must be given.  A value left out is not set by the policy (the\n"
+	"    workload's own value or shoald's default applies); 0 and default, which clear a\n"
+	"    value in netctl quota set, are refused here.  A guarantee may not be above the limit\n"
+	"    of its direction.  RATE is in tc's units, as for netctl quota set (10mbps is 80mbit).\n"
+	"\n"
+	"    With -o json or -o yaml: the policy as the API answered it, {\"name\", \"match\",\n"
+	"    \"bandwidth\"}, rates in bit/s.\n"
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	NETCTL_HELP_EXIT
+	"    A bad NAME, --match or RATE, neither --match nor --all, nothing to set, 0 or default,\n"
+	"    and a guarantee above the limit given with it exit 2.  A policy shoald refuses, and a\n"
+	"    store it cannot write, exit 1.\n"
+	"\n"
+	"EXAMPLES\n"
+	"    netctl policy set prod-web --match K8S_POD_NAMESPACE=prod --match 'K8S_POD_NAME=web-*' \\\n"
+	"        --egress-guarantee 100mbit --egress-limit 1gbit --priority 2\n"
+	"    netctl policy set batch --match 'K8S_POD_NAMESPACE=batch-*' --egress-limit 200mbit \\\n"
+	"        --priority 6\n"
+	"    netctl policy set floor --all --ingress-guarantee 5mbit --egress-guarantee 5mbit\n"
+	"    netctl policy set storage --match network=storage-net --priority 1 -o json\n";
+
+static const char netctl_help_policy_delete[] =
+	"NAME\n"
+	"    netctl policy delete - remove a bandwidth policy\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl policy delete NAME [-o table|wide|json|yaml] [--socket PATH]\n"
+	"                         [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Deletes the policy NAME from the shared store (API operation policyDelete) and prints\n"
+	"    \"policy NAME deleted\".  Every host's shoald takes it away from its workloads at once:\n"
+	"    each gets what another policy that matches it gives, or only its own values and\n"
+	"    shoald's defaults.\n"
+	"\n"
+	"    With -o json or -o yaml: the API's answer, {\"name\", \"revision\"} (the store's\n"
+	"    revision of the deletion).\n"
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	NETCTL_HELP_EXIT
+	"    A policy that does not exist exits 1 (\"no such policy\").\n"
+	"\n"
+	"EXAMPLES\n"
+	"    netctl policy delete prod-web\n"
+	"    netctl policy rm batch\n";
 
 static const char netctl_help_top_command[] =
 	"NAME\n"
@@ -1223,6 +1481,10 @@ const char *netctl_help_text(enum netctl_topic topic)
 	case NETCTL_TOPIC_QUOTA: return netctl_help_quota;
 	case NETCTL_TOPIC_QUOTA_GET: return netctl_help_quota_get;
 	case NETCTL_TOPIC_QUOTA_SET: return netctl_help_quota_set;
+	case NETCTL_TOPIC_POLICY: return netctl_help_policy;
+	case NETCTL_TOPIC_POLICY_LIST: return netctl_help_policy_list;
+	case NETCTL_TOPIC_POLICY_SET: return netctl_help_policy_set;
+	case NETCTL_TOPIC_POLICY_DELETE: return netctl_help_policy_delete;
 	case NETCTL_TOPIC_TOP_COMMAND: return netctl_help_top_command;
 	case NETCTL_TOPIC_VERSION: return netctl_help_version;
 	case NETCTL_TOPIC_TOP:

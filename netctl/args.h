@@ -1,6 +1,7 @@
 /* netctl's command line: parsed into a plain struct first, acted on second (netctl/run.c). */
 #pragma once
 #include "lib/version.h"
+#include "netctl/policy.h"
 #include "netctl/quota.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,7 +20,7 @@ enum {
 };
 
 /* A command, and also the topic of a help text.  The groups (SUBNET, HOST, NETWORK, NODE, WORKLOAD,
- * QUOTA) are only help topics: they need a verb to run. */
+ * QUOTA, POLICY) are only help topics: they need a verb to run. */
 enum netctl_topic {
 	NETCTL_TOPIC_TOP,
 	NETCTL_TOPIC_STATUS,
@@ -38,6 +39,10 @@ enum netctl_topic {
 	NETCTL_TOPIC_QUOTA,
 	NETCTL_TOPIC_QUOTA_GET,
 	NETCTL_TOPIC_QUOTA_SET,
+	NETCTL_TOPIC_POLICY,
+	NETCTL_TOPIC_POLICY_LIST,
+	NETCTL_TOPIC_POLICY_SET,
+	NETCTL_TOPIC_POLICY_DELETE,
 	NETCTL_TOPIC_TOP_COMMAND,     /* `netctl top` (NETCTL_TOPIC_TOP is netctl itself) */
 	NETCTL_TOPIC_VERSION,
 	NETCTL_N_TOPICS,
@@ -74,7 +79,9 @@ struct netctl_args {
 	int interval_ms;              /* > 0; top: NETCTL_TOP_INTERVAL_MS unless given */
 	unsigned count;               /* --count: stop after this many samples (top: frames); 0 = until
 	                               * interrupted */
-	struct netctl_quota_change quota;  /* quota set: the rate flags and --priority */
+	struct netctl_quota_change quota;  /* quota set, policy set: the rate flags and --priority */
+	const char *policy;           /* policy set/delete: the policy's name (argv) */
+	struct netctl_policy_match match;  /* policy set: --match terms, or --all */
 };
 
 /* Parse argv (argv[0] is skipped).  env_socket is $SHOAL_SOCKET (NULL or "" when unset).  On a

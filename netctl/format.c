@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/cidr.h"
+#include "netctl/policy.h"
 #include "netctl/table.h"
 #include "tc/quota.h"
 
@@ -615,8 +616,10 @@ int netctl_format_workloads(const json_t *list, unsigned flags, FILE *out)
 }
 
 /* One value of a quota view: the effective one, and where it came from.  eff is the direction's
- * share (NULL: none, not admitted), asked what the workload asked for in that direction. */
-static json_t *netctl_quota_rate_cell(const json_t *eff, const json_t *asked, const char *key)
+ * share (NULL: none, not admitted), asked what the workload asked for in that direction, unasked
+ * the mark of a value it did not ask for ("default", or "policy or default" when a policy applies:
+ * the workloads answer does not say which values the policy sets). */
+static json_t *netctl_quota_rate_cell(const json_t *eff, const json_t *asked, const char *key, const char *unasked)
 {
 	char et[QUOTA_RATE_STRLEN], at[QUOTA_RATE_STRLEN], bps_key[32], cell[NETCTL_CELL];
 	json_t *a = json_object_get(asked, key), *ebps;
@@ -627,7 +630,10 @@ static json_t *netctl_quota_rate_cell(const json_t *eff, const json_t *asked, co
 	ebps = json_object_get(eff, bps_key);
 	/* A rate of 0 is "not set" in the API, like a missing one. */
 	if (!a || (json_is_integer(a) && json_integer_value(a) == 0)) {
-		snprintf(cell, sizeof(cell), eff ? "%s (default)" : "%s", e);
+		if (eff)
+			snprintf(cell, sizeof(cell), "%s (%s)", e, unasked);
+		else
+			snprintf(cell, sizeof(cell), "%s", e);
 		return json_string(cell);
 	}
 	if (json_is_integer(a) && json_integer_value(a) > 0) {
@@ -646,15 +652,17 @@ static json_t *netctl_quota_rate_cell(const json_t *eff, const json_t *asked, co
 	return json_string(cell);
 }
 
-static json_t *netctl_quota_priority_cell(const json_t *eff, const json_t *asked)
+static json_t *netctl_quota_priority_cell(const json_t *eff, const json_t *asked, const char *unasked)
 {
 	json_t *e = json_object_get(eff, "priority"), *a = json_object_get(asked, "priority");
 	char et[32] = "-", at[NETCTL_CELL], cell[NETCTL_CELL];
 
 	if (json_is_integer(e))
 		snprintf(et, sizeof(et), "%" JSON_INTEGER_FORMAT, json_integer_value(e));
-	if (!a)
-		snprintf(cell, sizeof(cell), eff ? "%s (default)" : "%s", et);
+	if (!a && eff)
+		snprintf(cell, sizeof(cell), "%s (%s)", et, unasked);
+	else if (!a)
+		snprintf(cell, sizeof(cell), "%s", et);
 	else if (json_is_integer(a) && json_is_integer(e) && json_integer_value(a) == json_integer_value(e))
 		snprintf(cell, sizeof(cell), "%s", et);
 	else
@@ -671,16 +679,20 @@ static const struct netctl_field netctl_quota_fields[] = {
 	{ "bandwidth.egress.limit", "Egress limit", NETCTL_FIELD_PLAIN },
 	{ "bandwidth.egress.burst", "Egress burst", NETCTL_FIELD_OPTIONAL },
 	{ "bandwidth.priority", "Priority", NETCTL_FIELD_PLAIN },
+	/* The policy that applies (null: none); an older shoald sends no key. */
+	{ "policy", "Policy", NETCTL_FIELD_OPTIONAL },
 };
 
 /* Add the values of netctl_quota_fields to flat, from the effective share eff (null: not
- * admitted) and what was asked; keys netctl does not know inside either under their path. */
-static int netctl_quota_flatten(json_t *flat, const json_t *eff, const json_t *asked)
+ * admitted), what was asked and the policy that applies (a name; null or NULL: none); keys netctl
+ * does not know inside either under their path. */
+static int netctl_quota_flatten(json_t *flat, const json_t *eff, const json_t *asked, const json_t *policy)
 {
 	static const char *const dirs[] = { "ingress", "egress" };
 	static const char *const top_keys[] = { "ingress", "egress", "priority", NULL };
 	static const char *const eff_keys[] = { "guarantee", "limit", "guaranteeBitRate", "limitBitRate", NULL };
 	static const char *const asked_keys[] = { "guarantee", "limit", "burst", NULL };
+	const char *unasked = json_is_string(policy) ? "policy or default" : "default";
 	int r = 0;
 
 	if (!json_is_object(eff))
@@ -693,10 +705,10 @@ static int netctl_quota_flatten(json_t *flat, const json_t *eff, const json_t *a
 		if (eff && !json_is_object(e))
 			e = NULL;
 		snprintf(path, sizeof(path), "bandwidth.%s.guarantee", dirs[d]);
-		if (json_object_set_new(flat, path, netctl_quota_rate_cell(e, a, "guarantee")) < 0)
+		if (json_object_set_new(flat, path, netctl_quota_rate_cell(e, a, "guarantee", unasked)) < 0)
 			r = -ENOMEM;
 		snprintf(path, sizeof(path), "bandwidth.%s.limit", dirs[d]);
-		if (r == 0 && json_object_set_new(flat, path, netctl_quota_rate_cell(e, a, "limit")) < 0)
+		if (r == 0 && json_object_set_new(flat, path, netctl_quota_rate_cell(e, a, "limit", unasked)) < 0)
 			r = -ENOMEM;
 		/* A burst caps HTB's own (bits, not bit/s): only ever shown when asked for. */
 		if (r == 0 && json_is_integer(burst) && json_integer_value(burst) > 0) {
@@ -713,7 +725,7 @@ static int netctl_quota_flatten(json_t *flat, const json_t *eff, const json_t *a
 		if (r == 0)
 			r = netctl_flatten_rest(flat, path, a, asked_keys);
 	}
-	if (r == 0 && json_object_set_new(flat, "bandwidth.priority", netctl_quota_priority_cell(eff, asked)) < 0)
+	if (r == 0 && json_object_set_new(flat, "bandwidth.priority", netctl_quota_priority_cell(eff, asked, unasked)) < 0)
 		r = -ENOMEM;
 	if (r == 0)
 		r = netctl_flatten_rest(flat, "bandwidth", eff, top_keys);
@@ -740,7 +752,12 @@ int netctl_format_quota(const json_t *doc, FILE *out)
 			 json_object_get(doc, "ifname"));
 	if (!flat)
 		return -ENOMEM;
-	r = netctl_quota_flatten(flat, json_object_get(doc, "bandwidth"), json_object_get(doc, "bandwidthAsked"));
+	if (json_object_get(doc, "policy") && json_object_set(flat, "policy", json_object_get(doc, "policy")) < 0) {
+		json_decref(flat);
+		return -ENOMEM;
+	}
+	r = netctl_quota_flatten(flat, json_object_get(doc, "bandwidth"), json_object_get(doc, "bandwidthAsked"),
+				 json_object_get(doc, "policy"));
 	if (r == 0)
 		r = netctl_format_fields(flat, fields, NETCTL_N(fields), 0, out);
 	json_decref(flat);
@@ -763,9 +780,76 @@ int netctl_format_workload(const json_t *workload, long long now, FILE *out)
 		return -ENOMEM;
 	json_object_del(flat, "bandwidth");
 	json_object_del(flat, "bandwidthAsked");
-	r = netctl_quota_flatten(flat, json_object_get(workload, "bandwidth"), json_object_get(workload, "bandwidthAsked"));
+	r = netctl_quota_flatten(flat, json_object_get(workload, "bandwidth"), json_object_get(workload, "bandwidthAsked"),
+				 json_object_get(workload, "policy"));
 	if (r == 0)
 		r = netctl_format_fields(flat, fields, NETCTL_N(fields), now, out);
+	json_decref(flat);
+	return r;
+}
+
+int netctl_format_policy(const json_t *policy, FILE *out)
+{
+	static const struct netctl_field fields[] = {
+		{ "name", "Name", NETCTL_FIELD_PLAIN },
+		{ "match", "Match", NETCTL_FIELD_PLAIN },
+		{ "bandwidth.ingress.guarantee", "Ingress guarantee", NETCTL_FIELD_PLAIN },
+		{ "bandwidth.ingress.limit", "Ingress limit", NETCTL_FIELD_PLAIN },
+		{ "bandwidth.ingress.burst", "Ingress burst", NETCTL_FIELD_OPTIONAL },
+		{ "bandwidth.egress.guarantee", "Egress guarantee", NETCTL_FIELD_PLAIN },
+		{ "bandwidth.egress.limit", "Egress limit", NETCTL_FIELD_PLAIN },
+		{ "bandwidth.egress.burst", "Egress burst", NETCTL_FIELD_OPTIONAL },
+		{ "bandwidth.priority", "Priority", NETCTL_FIELD_PLAIN },
+		{ "workloads", "Workloads", NETCTL_FIELD_OPTIONAL },
+		{ "error", "Error", NETCTL_FIELD_OPTIONAL },
+	};
+	static const char *const dirs[] = { "ingress", "egress", NULL };
+	static const char *const dir_keys[] = { "guarantee", "limit", "burst", NULL };
+	static const char *const bw_keys[] = { "ingress", "egress", "priority", NULL };
+	char cell[NETCTL_CELL * 4];
+	json_t *flat, *bw = json_object_get(policy, "bandwidth");
+	int r = 0;
+
+	if (!json_is_object(policy))
+		return -EINVAL;
+	flat = json_copy((json_t *)policy);
+	if (!flat)
+		return -ENOMEM;
+	json_object_del(flat, "bandwidth");
+	if (json_object_set_new(flat, "match", json_string(netctl_policy_match_text(json_object_get(policy, "match"),
+										   cell, sizeof(cell)))) < 0)
+		r = -ENOMEM;
+	for (size_t d = 0; r == 0 && dirs[d]; d++) {
+		json_t *dir = json_object_get(bw, dirs[d]);
+
+		for (size_t k = 0; r == 0 && dir_keys[k]; k++) {
+			json_t *v = json_object_get(dir, dir_keys[k]);
+			char path[64], rate[QUOTA_RATE_STRLEN];
+
+			/* Bursts only when set; a guarantee or limit not set is "-". */
+			if (!v && strcmp(dir_keys[k], "burst") == 0)
+				continue;
+			snprintf(path, sizeof(path), "bandwidth.%s.%s", dirs[d], dir_keys[k]);
+			if (json_is_integer(v) && json_integer_value(v) > 0) {
+				quota_format_rate((uint64_t)json_integer_value(v), rate);
+				v = json_string(rate);
+			} else {
+				v = v ? json_incref(v) : json_null();
+			}
+			if (json_object_set_new(flat, path, v) < 0)
+				r = -ENOMEM;
+		}
+		snprintf(cell, sizeof(cell), "bandwidth.%s", dirs[d]);
+		if (r == 0)
+			r = netctl_flatten_rest(flat, cell, dir, dir_keys);
+	}
+	if (r == 0 && json_object_set(flat, "bandwidth.priority",
+				      json_object_get(bw, "priority") ? json_object_get(bw, "priority") : json_null()) < 0)
+		r = -ENOMEM;
+	if (r == 0)
+		r = netctl_flatten_rest(flat, "bandwidth", bw, bw_keys);
+	if (r == 0)
+		r = netctl_format_fields(flat, fields, NETCTL_N(fields), 0, out);
 	json_decref(flat);
 	return r;
 }

@@ -29,9 +29,12 @@ int netctl_format_network(const json_t *resp, FILE *out);
 /* With -o wide on a node that shapes (entries carry "bandwidth"), each workload's share too. */
 int netctl_format_workloads(const json_t *list, unsigned flags, FILE *out);
 /* `quota get` and `quota set`: doc is {"containerId", "ifname", "bandwidth": the effective share
- * or null, "bandwidthAsked"} (netctl/quota.h), one field per line, each value marked where it is
+ * or null, "bandwidthAsked", "policy"} (netctl/quota.h), one field per line, each value marked where it is
  * a default or differs from what was asked. */
 int netctl_format_quota(const json_t *doc, FILE *out);
+/* `policy set`: one policy of the API ({"name", "match", "bandwidth"}, and "workloads" or "error"
+ * when given), one field per line, rates in tc's units, "-" for what the policy does not set. */
+int netctl_format_policy(const json_t *policy, FILE *out);
 /* One workload entry, one field per line (`workload get`).  now (Unix seconds) gives the age
  * shown beside "created"; 0 leaves the age out.  On a node that shapes, the lines of
  * netctl_format_quota() follow. */

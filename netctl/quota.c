@@ -205,7 +205,8 @@ json_t *netctl_quota_doc(const json_t *w, const json_t *effective, const json_t 
 									       : json_null()) < 0 ||
 	    json_object_set(doc, "ifname", json_object_get(w, "ifname") ? json_object_get(w, "ifname") : json_null()) < 0 ||
 	    json_object_set(doc, "bandwidth", effective ? (json_t *)effective : json_null()) < 0 ||
-	    json_object_set(doc, "bandwidthAsked", asked ? (json_t *)asked : json_null()) < 0) {
+	    json_object_set(doc, "bandwidthAsked", asked ? (json_t *)asked : json_null()) < 0 ||
+	    (json_object_get(w, "policy") && json_object_set(doc, "policy", json_object_get(w, "policy")) < 0)) {
 		json_decref(doc);
 		return NULL;
 	}

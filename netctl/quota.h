@@ -62,5 +62,6 @@ int netctl_quota_merge(const json_t *asked, const struct netctl_quota_change *c,
 json_t *netctl_quota_request(const json_t *w, const json_t *bandwidth);
 
 /* What `quota get` and `quota set` print: {"containerId", "ifname", "bandwidth": the effective
- * share (or null), "bandwidthAsked"}.  NULL on out of memory. */
+ * share (or null), "bandwidthAsked", and "policy" (the name of the policy that applies, or null)
+ * when w has it}.  NULL on out of memory. */
 json_t *netctl_quota_doc(const json_t *w, const json_t *effective, const json_t *asked);

@@ -7,6 +7,7 @@
 
 #include "lib/ipc.h"
 #include "netctl/format.h"
+#include "netctl/policy.h"
 #include "netctl/quota.h"
 #include "netctl/top.h"
 #include "netctl/workloads.h"
@@ -641,6 +642,71 @@ out:
 	return code;
 }
 
+/* What `policy list`, `policy set` and `policy delete` print of a successful answer. */
+static int netctl_policy_print(const struct netctl_args *args, const json_t *resp, FILE *out, FILE *err)
+{
+	unsigned flags = (args->no_headers ? 0 : NETCTL_FORMAT_HEADERS) |
+			 (args->output == NETCTL_OUTPUT_WIDE ? NETCTL_FORMAT_WIDE : 0);
+	json_t *v, *doc;
+	int r;
+
+	switch (args->topic) {
+	case NETCTL_TOPIC_POLICY_LIST:
+		v = json_object_get(resp, "policies");
+		if (!json_is_array(v)) {
+			fprintf(err, "netctl: shoald's answer has no \"policies\" list (is shoald older than netctl?)\n");
+			return NETCTL_EXIT_API;
+		}
+		if (!netctl_structured(args))
+			return netctl_finish(netctl_format_policies(v, flags, out), out, err);
+		doc = netctl_sort_policies(v);
+		r = doc ? netctl_emit(args, doc, out) : -ENOMEM;
+		json_decref(doc);
+		return netctl_finish(r, out, err);
+	case NETCTL_TOPIC_POLICY_SET:
+		v = json_object_get(resp, "policy");
+		if (!json_is_object(v)) {
+			fprintf(err, "netctl: shoald's answer has no \"policy\" (is shoald older than netctl?)\n");
+			return NETCTL_EXIT_API;
+		}
+		return netctl_finish(netctl_structured(args) ? netctl_emit(args, v, out) : netctl_format_policy(v, out),
+				     out, err);
+	default:
+		if (!netctl_structured(args)) {
+			fprintf(out, "policy %s deleted\n", args->policy);
+			return netctl_finish(ferror(out) ? -EIO : 0, out, err);
+		}
+		doc = json_copy((json_t *)resp);
+		if (doc)
+			json_object_del(doc, "ok");   /* the transport's */
+		r = doc ? netctl_emit(args, doc, out) : -ENOMEM;
+		json_decref(doc);
+		return netctl_finish(r, out, err);
+	}
+}
+
+/* `policy list`, `policy set`, `policy delete`: one request each (operations policies,
+ * policySet, policyDelete).  Returns the exit code. */
+static int netctl_policy(const struct netctl_args *args, FILE *out, FILE *err)
+{
+	json_t *req, *resp = NULL;
+	int r, code;
+
+	if (args->topic == NETCTL_TOPIC_POLICY_SET)
+		req = netctl_policy_set_request(args->policy, &args->match, &args->quota);
+	else if (args->topic == NETCTL_TOPIC_POLICY_DELETE)
+		req = netctl_policy_delete_request(args->policy);
+	else
+		req = json_pack("{s:s}", "op", "policies");
+	r = req ? netctl_call(args, req, &resp) : -ENOMEM;
+	json_decref(req);
+	code = netctl_report(args, r, resp, err);
+	if (code == NETCTL_EXIT_OK)
+		code = netctl_policy_print(args, resp, out, err);
+	json_decref(resp);
+	return code;
+}
+
 int netctl_run(const struct netctl_args *args, FILE *out, FILE *err)
 {
 	switch (args->action) {
@@ -659,6 +725,9 @@ int netctl_run(const struct netctl_args *args, FILE *out, FILE *err)
 		return netctl_quota(args, out, err);
 	if (args->topic == NETCTL_TOPIC_TOP_COMMAND)
 		return netctl_top(args, out, err);
+	if (args->topic == NETCTL_TOPIC_POLICY_LIST || args->topic == NETCTL_TOPIC_POLICY_SET ||
+	    args->topic == NETCTL_TOPIC_POLICY_DELETE)
+		return netctl_policy(args, out, err);
 	if (!netctl_op(args->topic)) {
 		fprintf(err, "netctl: nothing to run\n");
 		return NETCTL_EXIT_USAGE;

@@ -21,6 +21,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/pending_del.h"
+#include "netd/policies.h"
 #include "netd/reaper.h"
 #include "overlay/overlay.h"
 
@@ -284,6 +285,7 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 	struct overlay_attach_result res;
 	char oerr[OVERLAY_ERRLEN], alias[RECORD_ALIAS_SIZE], ip[IP4_STRLEN], s[CIDR4_STRLEN];
 	struct attachment *a, *old;
+	struct request_bandwidth want;
 	struct fw_workload w;
 	int r;
 
@@ -308,9 +310,15 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 		snprintf(err, NETD_ERRLEN, "out of memory");
 		return -ENOMEM;
 	}
-	/* Admission first: a refusal leaves nothing behind. */
-	r = bandwidth_admit(m, &req->bandwidth, req->pod_name && req->pod_name[0] ? req->pod_name : req->container_id,
-	                    NULL, &a->bw, err);
+	/* What policies match on, then admission: a refusal leaves nothing behind. */
+	snprintf(a->rec.network, sizeof(a->rec.network), "%s", req->network);
+	snprintf(a->rec.pod_namespace, sizeof(a->rec.pod_namespace), "%s", req->pod_namespace ? req->pod_namespace : "");
+	snprintf(a->rec.pod_name, sizeof(a->rec.pod_name), "%s", req->pod_name ? req->pod_name : "");
+	snprintf(a->rec.pod_uid, sizeof(a->rec.pod_uid), "%s", req->pod_uid ? req->pod_uid : "");
+	a->rec.bandwidth = req->bandwidth;
+	policies_effective(m, &a->rec, &want);
+	r = bandwidth_admit(m, &want, req->pod_name && req->pod_name[0] ? req->pod_name : req->container_id, NULL,
+	                    &a->bw, err);
 	if (r < 0) {
 		free(a);
 		return -EDQUOT;
@@ -332,14 +340,9 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 	snprintf(a->rec.container_id, sizeof(a->rec.container_id), "%s", req->container_id);
 	snprintf(a->rec.ifname, sizeof(a->rec.ifname), "%s", req->ifname);
 	snprintf(a->rec.netns, sizeof(a->rec.netns), "%s", req->netns ? req->netns : "");
-	snprintf(a->rec.network, sizeof(a->rec.network), "%s", req->network);
 	a->rec.prefixlen = m->subnet.len;
 	a->rec.mtu = req->mtu ? req->mtu : m->mtu;
 	a->rec.default_route = req->default_route;
-	snprintf(a->rec.pod_namespace, sizeof(a->rec.pod_namespace), "%s", req->pod_namespace ? req->pod_namespace : "");
-	snprintf(a->rec.pod_name, sizeof(a->rec.pod_name), "%s", req->pod_name ? req->pod_name : "");
-	snprintf(a->rec.pod_uid, sizeof(a->rec.pod_uid), "%s", req->pod_uid ? req->pod_uid : "");
-	a->rec.bandwidth = req->bandwidth;
 	a->rec.created = time(NULL);
 	/* Chosen here, not by the kernel, so that the record and the alias are complete before any
 	 * kernel work: anti-spoofing needs it, and adoption after a lost record too. */
@@ -438,6 +441,7 @@ int attach_quota_set(struct manager *m, const char *container_id, const char *if
                      const struct request_bandwidth *want, char err[NETD_ERRLEN])
 {
 	struct attachment *a = attach_lookup(m, container_id, ifname);
+	struct request_bandwidth eff;
 	struct record_attach rec;
 	struct bw_share share;
 	int r;
@@ -451,12 +455,14 @@ int attach_quota_set(struct manager *m, const char *container_id, const char *if
 		         m->cfg.node);
 		return -EOPNOTSUPP;
 	}
-	r = bandwidth_admit(m, want, a->rec.pod_name[0] ? a->rec.pod_name : a->rec.container_id, a, &share, err);
+	/* The new own ask, with the workload's policy filling in what it leaves unset. */
+	rec = a->rec;
+	rec.bandwidth = *want;
+	policies_effective(m, &rec, &eff);
+	r = bandwidth_admit(m, &eff, a->rec.pod_name[0] ? a->rec.pod_name : a->rec.container_id, a, &share, err);
 	if (r < 0)
 		return -EDQUOT;
 	/* Persist first: after a crash the record says what the kernel should have. */
-	rec = a->rec;
-	rec.bandwidth = *want;
 	r = record_write(m, &rec);
 	if (r < 0) {
 		snprintf(err, NETD_ERRLEN, "failed to persist the attachment in %s: %s", m->dir_attach, strerror(-r));

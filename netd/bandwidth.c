@@ -11,6 +11,7 @@
 
 #include "lib/log.h"
 #include "netd/bw_int.h"
+#include "netd/policies.h"
 #include "tc/quota.h"
 
 /* ---- start and stop ---- */
@@ -142,7 +143,11 @@ static size_t recount(struct manager *m, struct bw_want *want, size_t cap)
 				continue;
 			}
 			if (!a->bw.on) {
-				if (bandwidth_admit(m, &a->rec.bandwidth, a->rec.host_veth, NULL, &a->bw, err) < 0) {
+				struct request_bandwidth want_bw;
+
+				/* Its own ask with its policy (policies are read before restore). */
+				policies_effective(m, &a->rec, &want_bw);
+				if (bandwidth_admit(m, &want_bw, a->rec.host_veth, NULL, &a->bw, err) < 0) {
 					log_error("bandwidth: %s: %s; it keeps a best-effort share", a->rec.host_veth, err);
 					bandwidth_admit(m, &(struct request_bandwidth){ .priority = -1 }, a->rec.host_veth, NULL,
 					                &a->bw, err);

@@ -18,6 +18,7 @@
 #include "netd/api.h"
 #include "netd/netd.h"
 #include "netd/peers.h"
+#include "netd/policies.h"
 #include "netd/reaper.h"
 #include "netd/request.h"
 #include "overlay/rtlink.h"
@@ -219,6 +220,13 @@ static json_t *handle_status(struct manager *m)
 	return j;
 }
 
+static json_t *policy_name_json(const struct manager *m, const struct attachment *a)
+{
+	const struct policy *pol = policies_for(m, &a->rec);
+
+	return pol ? json_string(pol->name) : json_null();
+}
+
 static json_t *handle_workloads(struct manager *m)
 {
 	json_t *list = json_array();
@@ -250,6 +258,7 @@ static json_t *handle_workloads(struct manager *m)
 
 				json_object_set_new(w, "bandwidth", bandwidth_share_json(&a->bw));
 				json_object_set_new(w, "bandwidthAsked", asked ? asked : json_object());
+				json_object_set_new(w, "policy", policy_name_json(m, a));
 				json_object_set_new(w, "counters", snap ? bandwidth_counters_json(snap, a) : json_null());
 			}
 		}
@@ -363,8 +372,8 @@ static json_t *handle_quota(struct manager *m, const struct request *q)
 		if (!a)
 			return api_error(CNI_ERR_UNKNOWN_CONTAINER, "no such workload", "%s/%s", q->container_id, q->ifname);
 		asked = request_bandwidth_encode(&a->rec.bandwidth);
-		return json_pack("{s:b, s:o, s:o}", "ok", 1, "bandwidth", bandwidth_share_json(&a->bw), "bandwidthAsked",
-		                 asked ? asked : json_object());
+		return json_pack("{s:b, s:o, s:o, s:o}", "ok", 1, "bandwidth", bandwidth_share_json(&a->bw),
+		                 "bandwidthAsked", asked ? asked : json_object(), "policy", policy_name_json(m, a));
 	case -ENOENT:
 		return api_error(CNI_ERR_UNKNOWN_CONTAINER, "no such workload", "%s", err);
 	case -EOPNOTSUPP:
@@ -376,6 +385,53 @@ static json_t *handle_quota(struct manager *m, const struct request *q)
 	default:
 		return api_error(SHOAL_ERR_KERNEL, "failed to change the classes", "%s", err);
 	}
+}
+
+/* ---- bandwidth policies: the store's, written and read for every host ---- */
+
+static json_t *policy_done_json(int err, json_t *result, const char *msg)
+{
+	switch (err) {
+	case 0:
+		if (result && json_object_set_new(result, "ok", json_true()) == 0)
+			return result;
+		json_decref(result);
+		return api_error(SHOAL_ERR_INTERNAL, "out of memory", "building the answer");
+	case -ENOENT:
+		return api_error(CNI_ERR_INVALID_CONFIG, "no such policy", "%s", msg);
+	case -EINVAL:
+		return api_error(CNI_ERR_INVALID_CONFIG, "invalid policy", "%s", msg);
+	case -ECANCELED:
+		return api_error(CNI_ERR_TRY_AGAIN_LATER, "shoald is stopping", "%s", msg);
+	case -ENOMEM:
+		return api_error(SHOAL_ERR_INTERNAL, "out of memory", "%s", msg);
+	default:
+		return api_error(CNI_ERR_IO, "store request failed", "%s", msg);
+	}
+}
+
+static void on_policy_done(void *userdata, int err, json_t *result, const char *msg)
+{
+	api_call_reply(userdata, policy_done_json(err, result, msg));
+}
+
+static json_t *policy_deferred(struct api_call *call, int r, const char *msg)
+{
+	if (r < 0)
+		return policy_done_json(r, NULL, msg);
+	api_call_defer(call);
+	return API_DEFERRED;
+}
+
+static json_t *handle_policy_set(struct manager *m, const struct request *q, struct api_call *call)
+{
+	char msg[NETD_ERRLEN] = "";
+	char perr[POLICY_ERRLEN];
+	struct policy pol;
+
+	if (policy_decode(q->name, q->policy, &pol, perr) < 0)
+		return api_error(CNI_ERR_INVALID_CONFIG, "invalid policy", "%s", perr);
+	return policy_deferred(call, policies_set(m, &pol, on_policy_done, call, msg), msg);
 }
 
 json_t *handlers_dispatch(void *userdata, json_t *j, int fd, struct api_call *call)
@@ -411,6 +467,18 @@ json_t *handlers_dispatch(void *userdata, json_t *j, int fd, struct api_call *ca
 		return handle_leave(m, call);
 	case REQ_QUOTA:
 		return handle_quota(m, &q);
+	case REQ_POLICIES: {
+		char msg[NETD_ERRLEN] = "";
+
+		return policy_deferred(call, policies_list(m, on_policy_done, call, msg), msg);
+	}
+	case REQ_POLICY_SET:
+		return handle_policy_set(m, &q, call);
+	case REQ_POLICY_DELETE: {
+		char msg[NETD_ERRLEN] = "";
+
+		return policy_deferred(call, policies_delete(m, q.name, on_policy_done, call, msg), msg);
+	}
 	}
 	return api_error(CNI_ERR_DECODE, "invalid request", "unknown op");
 }

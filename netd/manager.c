@@ -20,6 +20,7 @@
 #include "netd/metrics.h"
 #include "netd/netd.h"
 #include "netd/peers.h"
+#include "netd/policies.h"
 #include "netd/reaper.h"
 #include "overlay/host.h"
 #include "overlay/nlsock.h"
@@ -118,6 +119,7 @@ static void on_reconcile_timer(uv_timer_t *t)
 {
 	reconcile_run(t->data, false);
 	peers_reconcile(t->data);
+	policies_reconcile(t->data);
 }
 
 int manager_new(uv_loop_t *loop, const struct netd_config *cfg, struct manager **ret)
@@ -190,6 +192,10 @@ int manager_start(struct manager *m)
 	r = peers_start(m);
 	if (r < 0)
 		return r;
+	/* Before restore: a restored workload gets its policy's share at once. */
+	r = policies_start(m);
+	if (r < 0)
+		return r;
 	r = reaper_start(m->loop, attach_on_reaped, m, &m->reaper);
 	if (r < 0) {
 		log_error("failed to start the deletion worker: %s", strerror(-r));
@@ -254,6 +260,7 @@ void manager_stop(struct manager *m)
 	reaper_stop(m->reaper);
 	m->reaper = NULL;
 	peers_stop(m);
+	policies_stop(m);
 	bandwidth_stop(m);
 	subnet_stop(m);
 	if (m->reconcile_timer.loop)
@@ -269,6 +276,7 @@ void manager_free(struct manager *m)
 	nlsock_free(m->nl);
 	store_free(m->store);
 	peers_free(m);   /* after the store: its cancelled callbacks find the peers state still there */
+	policies_free(m);
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
 	if (m->ns_lock_fd >= 0)

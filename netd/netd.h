@@ -11,6 +11,8 @@
  *                bw_*.c files (netd/bw_int.h): the IFBs and HTB trees (bw_tree.c), each workload's
  *                classes, classifiers and redirects (bw_workload.c), tc batches (bw_batch.c), the
  *                counters (bw_snapshot.c)
+ *   policy.c     the bandwidth policy format: parse, match, merge (pure, netd/policy.h)
+ *   policies.c   the store's policies, watched and applied to the workloads (netd/policies.h)
  *   handlers.c   the API: request decoding (request.c), CNI error codes, replies
  *   metrics.c    /metrics and /healthz over HTTP (netd/metrics.h; libmicrohttpd on the loop: http.c)
  *
@@ -107,6 +109,9 @@ struct manager {
 
 	/* bandwidth.c: NULL without "bandwidth" in the config */
 	struct bandwidth *bw;
+
+	/* policies.c: the store's bandwidth policies */
+	struct policies *policies;
 };
 
 /* subnet.c */

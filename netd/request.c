@@ -310,7 +310,8 @@ int request_parse(json_t *j, struct request *ret, struct request_error *err)
 		{ "add", REQ_ADD }, { "del", REQ_DEL }, { "check", REQ_CHECK }, { "gc", REQ_GC },
 		{ "status", REQ_STATUS }, { "workloads", REQ_WORKLOADS }, { "subnets", REQ_SUBNETS },
 		{ "release", REQ_RELEASE }, { "hosts", REQ_HOSTS }, { "network", REQ_NETWORK }, { "leave", REQ_LEAVE },
-		{ "quota", REQ_QUOTA },
+		{ "quota", REQ_QUOTA }, { "policies", REQ_POLICIES }, { "policySet", REQ_POLICY_SET },
+		{ "policyDelete", REQ_POLICY_DELETE },
 	};
 	struct request req = { .default_route = true, .bandwidth.priority = -1 };
 	const char *op;
@@ -362,8 +363,16 @@ int request_parse(json_t *j, struct request *ret, struct request_error *err)
 		if (r == 0)
 			r = parse_bandwidth(j, &req, err);
 		break;
+	case REQ_POLICY_SET:
+	case REQ_POLICY_DELETE:
+		r = get_str(j, "name", &req.name, err);
+		if (r == 0 && !req.name)
+			r = fail(err, CNI_ERR_DECODE, "invalid request", "%s needs \"name\"", op);
+		req.policy = j;
+		break;
 	case REQ_STATUS:
 	case REQ_WORKLOADS:
+	case REQ_POLICIES:
 	case REQ_SUBNETS:
 	case REQ_HOSTS:
 	case REQ_NETWORK:

@@ -11,7 +11,7 @@
 
 enum request_op {
 	REQ_ADD, REQ_DEL, REQ_CHECK, REQ_GC, REQ_STATUS, REQ_WORKLOADS, REQ_SUBNETS,
-	REQ_RELEASE, REQ_HOSTS, REQ_NETWORK, REQ_LEAVE, REQ_QUOTA,
+	REQ_RELEASE, REQ_HOSTS, REQ_NETWORK, REQ_LEAVE, REQ_QUOTA, REQ_POLICIES, REQ_POLICY_SET, REQ_POLICY_DELETE,
 };
 
 /* A workload's bandwidth in one direction (ingress = to the workload, egress = from it); 0 = not set. */
@@ -47,6 +47,9 @@ struct request {
 	struct cidr4 subnet;        /* release: a network address with its prefix length */
 	bool force;                 /* release: also a lease that is still renewed */
 	struct request_bandwidth bandwidth; /* add, check, quota: all 0 and priority -1 when absent */
+	const char *name;           /* policySet, policyDelete: the policy's name (checked by policy_decode
+	                             * and policies_delete, which know its rules) */
+	json_t *policy;             /* policySet: the request itself, {"name", "match", "bandwidth"} */
 };
 
 #define REQUEST_MSGLEN 64

@@ -8,7 +8,7 @@
 # offered is accepted by netctl, and every one netctl accepts is offered).  Aliases (subnets, ls,
 # ...) are understood when typed, but not offered.
 
-_netctl_commands='status subnet host network node workload quota top version help'
+_netctl_commands='status subnet host network node workload quota policy top version help'
 # The verbs of a command group ("" for a command that takes none).
 _netctl_verbs() {
 	case $1 in
@@ -18,6 +18,7 @@ _netctl_verbs() {
 	node) echo 'leave' ;;
 	workload | workloads) echo 'list get' ;;
 	quota) echo 'get set' ;;
+	policy | policies) echo 'list set delete' ;;
 	esac
 }
 # Options every command takes.
@@ -29,21 +30,25 @@ _netctl_command_opts() {
 	'workload list') echo '-w --watch --interval --count -n --namespace --pod' ;;
 	'subnet release') echo '--force' ;;
 	'quota set') echo '--ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority' ;;
+	'policy set') echo '--match --all --ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority' ;;
 	top) echo '--interval --count -n --namespace --pod' ;;
 	esac
 }
 # Options that take a value (the next word, or --opt=VALUE, or -oVALUE).
 _netctl_value_opts=' -o --output --socket --timeout --interval --count -n --namespace --pod '
-_netctl_value_opts+='--ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority '
+_netctl_value_opts+='--ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority --match '
+# What a policy matches on (--match KEY=PATTERN).
+_netctl_match_keys='K8S_POD_NAMESPACE= K8S_POD_NAME= K8S_POD_UID= network='
 _netctl_outputs='table wide json yaml'
 
 # The canonical "GROUP VERB" of the command words given so far.
 _netctl_canonical() {
 	local g=$1 v=$2
 	case $g in
-	subnets) g=subnet ;; hosts) g=host ;; workloads) g=workload ;;
+	subnets) g=subnet ;; hosts) g=host ;; workloads) g=workload ;; policies) g=policy ;;
 	esac
 	[ "$v" = ls ] && v=list
+	[ "$v" = rm ] && v=delete
 	echo "$g${v:+ $v}"
 }
 
@@ -68,7 +73,8 @@ _netctl() {
 		if [ -n "$skip" ]; then
 			[ "$w" = '=' ] && continue
 			[ "$skip" = --socket ] && _netctl_socket=$w
-			skip=''
+			# --match KEY=PATTERN arrives as KEY, =, PATTERN: the pattern is part of the value.
+			if [ "$skip" = --match ] && [ "${COMP_WORDS[i + 1]}" = '=' ]; then skip=--match=; else skip=''; fi
 		elif [ -n "$only_words" ] || [[ $w != -* ]] || [ "$w" = - ]; then
 			pos+=("$w")
 		elif [ "$w" = -- ]; then
@@ -95,6 +101,8 @@ _netctl() {
 		# A rate is typed (100mbit, 1gbit); only the word that clears one is worth offering.
 		--ingress-guarantee | --ingress-limit | --egress-guarantee | --egress-limit) candidates=default ;;
 		--priority) candidates='0 1 2 3 4 5 6 7 default' ;;
+		# The key, then the pattern is typed.
+		--match) candidates=$_netctl_match_keys; compopt -o nospace 2>/dev/null ;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "$candidates" -- "$cur")
 		return 0
@@ -123,6 +131,7 @@ _netctl() {
 				candidates=$(_netctl_rows --no-trunc workload list | awk '{ print $1 }' | sort -u) ;;
 			# This host's own subnet (SELF yes, the last column) cannot be released.
 			'subnet release') candidates=$(_netctl_rows subnet list | awk '$NF != "yes" { print $1 }') ;;
+			'policy delete') candidates=$(_netctl_rows policy list | awk '{ print $1 }') ;;
 			esac
 			;;
 		3)

@@ -131,7 +131,7 @@ complete_bash() {
 		_netctl netctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 		printf "%s\n" "${COMPREPLY[@]}" | grep . | sort | tr "\n" " " | sed "s/ $//"' _ "$comp" "$@"
 }
-expect_eq "netctl <TAB> lists the commands" "help host network node quota status subnet top version workload" \
+expect_eq "netctl <TAB> lists the commands" "help host network node policy quota status subnet top version workload" \
 	"$(complete_bash netctl '')"
 expect_eq "netctl s<TAB>" "status subnet" "$(complete_bash netctl s)"
 expect_eq "netctl subnet <TAB> lists list and release" "list release" "$(complete_bash netctl subnet '')"
@@ -141,12 +141,15 @@ expect_eq "netctl host <TAB>" "list" "$(complete_bash netctl host '')"
 expect_eq "netctl network <TAB>" "show" "$(complete_bash netctl network '')"
 expect_eq "netctl node <TAB>" "leave" "$(complete_bash netctl node '')"
 expect_eq "netctl quota <TAB>" "get set" "$(complete_bash netctl quota '')"
+expect_eq "netctl policy <TAB>" "delete list set" "$(complete_bash netctl policy '')"
+expect_eq "netctl policies <TAB> (alias)" "delete list set" "$(complete_bash netctl policies '')"
 expect_eq "netctl -o <TAB> lists the formats" "json table wide yaml" "$(complete_bash netctl -o '')"
 expect_eq "netctl status --output=<TAB>" "json table wide yaml" "$(complete_bash netctl status --output = '')"
 expect_eq "netctl -oy<TAB>" "-oyaml" "$(complete_bash netctl -oy)"
 expect_eq "netctl -o json workload <TAB> (options before the command)" "get list" \
 	"$(complete_bash netctl -o json workload '')"
-expect_eq "netctl help <TAB>" "host network node quota status subnet top version workload" "$(complete_bash netctl help '')"
+expect_eq "netctl help <TAB>" "host network node policy quota status subnet top version workload" "$(complete_bash netctl help '')"
+expect_eq "netctl help policy <TAB>" "delete list set" "$(complete_bash netctl help policy '')"
 expect_eq "netctl help workload <TAB>" "get list" "$(complete_bash netctl help workload '')"
 expect_eq "netctl status <TAB>: nothing more to name" "" "$(complete_bash netctl status '')"
 expect_eq "netctl workload list --n<TAB>" "--namespace --no-headers --no-trunc" "$(complete_bash netctl workload list --n)"
@@ -159,6 +162,19 @@ expect_eq "netctl quota set ID --priority <TAB>" "0 1 2 3 4 5 6 7 default" \
 	"$(complete_bash netctl quota set abc --priority '')"
 expect_eq "netctl quota set ID --ingress-limit <TAB> offers only default" "default" \
 	"$(complete_bash netctl quota set abc --ingress-limit '')"
+expect_eq "netctl policy set NAME --m<TAB>" "--match" "$(complete_bash netctl policy set p --m)"
+expect_eq "netctl policy set NAME --a<TAB>" "--all" "$(complete_bash netctl policy set p --a)"
+expect_eq "netctl policy set NAME --match <TAB> offers the keys" "K8S_POD_NAME= K8S_POD_NAMESPACE= K8S_POD_UID= network=" \
+	"$(complete_bash netctl policy set p --match '')"
+expect_eq "netctl policy set NAME --match K8S_POD_N<TAB>" "K8S_POD_NAME= K8S_POD_NAMESPACE=" \
+	"$(complete_bash netctl policy set p --match K8S_POD_N)"
+# bash splits KEY=PATTERN at '=' (COMP_WORDBREAKS): the pattern is typed, and it is no command word.
+expect_eq "netctl policy set NAME --match KEY=<TAB> offers no pattern" "" \
+	"$(complete_bash netctl policy set p --match K8S_POD_NAMESPACE = '')"
+expect_eq "netctl policy set NAME --match KEY=PATTERN --e<TAB>" "--egress-guarantee --egress-limit" \
+	"$(complete_bash netctl policy set p --match K8S_POD_NAMESPACE = prod --e)"
+expect_eq "netctl policy list --<TAB> (no --match, no rates)" \
+	"--help --no-headers --no-trunc --output --socket --timeout --version" "$(complete_bash netctl policy list --)"
 check "netctl --socket <TAB> completes file names" \
 	grep -qx "$LAB_TMP/make.log" <<<"$(complete_bash netctl --socket "$LAB_TMP/make" | tr ' ' '\n')"
 
@@ -170,10 +186,12 @@ value_of() {
 	-o | --output) echo json ;; --socket) echo "$LAB_TMP/none.sock" ;; --timeout | --interval) echo 1s ;;
 	--count) echo 1 ;; -n | --namespace) echo ns ;; --pod) echo pod ;; --priority) echo 1 ;;
 	--ingress-guarantee | --ingress-limit | --egress-guarantee | --egress-limit) echo 1gbit ;;
+	--match) echo K8S_POD_UID=x ;;
 	esac
 }
 commands_with_args=("status" "version" "subnet list" "subnet release 10.244.99.0/24" "host list" "network show"
-	"node leave" "workload list" "workload get abc" "quota get abc" "quota set abc --priority 1" "top")
+	"node leave" "workload list" "workload get abc" "quota get abc" "quota set abc --priority 1" "top"
+	"policy list" "policy set p --priority 1" "policy delete p")
 all_opts=$opts
 for c in "${commands_with_args[@]}"; do
 	# shellcheck disable=SC2086
@@ -196,6 +214,8 @@ for c in "${commands_with_args[@]}"; do
 		--count) [[ $offered == *" -w "* ]] && args+=(-w) ;;
 		-w | --watch) args+=(--count 1) ;;
 		esac
+		# policy set needs --match or --all, not both: --all goes with each other option.
+		[[ $c == "policy set"* && $o != --match && $o != --all ]] && args+=(--all)
 		# shellcheck disable=SC2086
 		timeout 20 "$BUILD/netctl" --socket "$LAB_TMP/none.sock" --timeout 1s $c "${args[@]}" >/dev/null 2>&1; rc=$?
 		if [[ $offered == *" $o "* ]]; then
@@ -215,6 +235,7 @@ for g in $(complete_bash netctl ''); do
 	for v in ${verbs:-''}; do
 		a=(); [ "$g $v" = "workload get" ] && a=(abc); [ "$g $v" = "subnet release" ] && a=(10.244.99.0/24)
 		[ "$g $v" = "quota get" ] && a=(abc); [ "$g $v" = "quota set" ] && a=(abc --priority 1)
+		[ "$g $v" = "policy set" ] && a=(p --all --priority 1); [ "$g $v" = "policy delete" ] && a=(p)
 		# shellcheck disable=SC2086
 		"$BUILD/netctl" --socket "$LAB_TMP/none.sock" --timeout 1s $g $v "${a[@]}" >/dev/null 2>&1; rc=$?
 		[ $rc -eq 3 ] || { echo "# netctl $g $v: exit $rc, want 3"; mismatch=1; }
@@ -257,6 +278,13 @@ sub1=$(shoald_field n1 subnet) sub2=$(shoald_field n2 subnet)
 expect_eq "netctl subnet release <TAB> offers the other host's subnet, never this host's own" "$sub2" \
 	"$(complete_bash netctl --socket "$s1" subnet release '')"
 check "the two hosts have subnets" test -n "$sub1" -a -n "$sub2" -a "$sub1" != "$sub2"
+"$BUILD/netctl" --socket "$s1" policy set prod-web --match K8S_POD_NAMESPACE=prod --priority 2 >/dev/null &&
+	"$BUILD/netctl" --socket "$s1" policy set floor --all --egress-guarantee 1mbit >/dev/null
+check "two policies were written through n1" test "$(netctl_json n2 policy list | jq -r '[.[].name] | join(" ")')" = "floor prod-web"
+expect_eq "netctl policy delete <TAB> offers the policies' names (of any host's store)" "floor prod-web" \
+	"$(complete_bash netctl --socket "$LAB_TMP/n2.sock" policy delete '')"
+expect_eq "netctl policy rm <TAB> (alias) offers them too" "floor prod-web" \
+	"$(complete_bash netctl --socket "$s1" policy rm '')"
 expect_eq "with shoald unreachable, workload get <TAB> offers nothing" "" \
 	"$(complete_bash netctl --socket "$LAB_TMP/none.sock" workload get '')"
 
@@ -279,12 +307,21 @@ else
 			fpath=($1 $fpath); autoload -Uz _netctl; shift
 			words=("$@"); CURRENT=$#; _netctl' _ "$(dirname "$zcomp")" "$@"
 	}
-	expect_eq "zsh: netctl <TAB> lists the commands" "help host network node quota status subnet top version workload" \
+	expect_eq "zsh: netctl <TAB> lists the commands" "help host network node policy quota status subnet top version workload" \
 		"$(complete_zsh netctl '')"
 	expect_eq "zsh: netctl subnet <TAB>" "list release" "$(complete_zsh netctl subnet '')"
 	expect_eq "zsh: netctl -o <TAB>" "json table wide yaml" "$(complete_zsh netctl -o '')"
 	expect_eq "zsh: netctl --output=<TAB>" "json table wide yaml" "$(complete_zsh netctl --output=)"
-	expect_eq "zsh: netctl help <TAB>" "host network node quota status subnet top version workload" "$(complete_zsh netctl help '')"
+	expect_eq "zsh: netctl help <TAB>" "host network node policy quota status subnet top version workload" "$(complete_zsh netctl help '')"
+	expect_eq "zsh: netctl policy <TAB>" "delete list set" "$(complete_zsh netctl policy '')"
+	expect_eq "zsh: netctl policy set NAME --match <TAB> offers the keys" \
+		"K8S_POD_NAME= K8S_POD_NAMESPACE= K8S_POD_UID= network=" "$(complete_zsh netctl policy set p --match '')"
+	expect_eq "zsh: netctl policy set NAME --match=<TAB> offers the keys" \
+		"K8S_POD_NAME= K8S_POD_NAMESPACE= K8S_POD_UID= network=" "$(complete_zsh netctl policy set p --match=)"
+	expect_eq "zsh: netctl policy set NAME --match KEY=<TAB> offers no pattern" "<message>" \
+		"$(complete_zsh netctl policy set p --match K8S_POD_NAMESPACE=)"
+	expect_eq "zsh: netctl policy delete <TAB> offers the policies' names" "floor prod-web" \
+		"$(complete_zsh netctl --socket "$s1" policy delete '')"
 	expect_eq "zsh: netctl quota <TAB>" "get set" "$(complete_zsh netctl quota '')"
 	expect_eq "zsh: netctl quota set ID --priority <TAB>" "0 1 2 3 4 5 6 7 default" \
 		"$(complete_zsh netctl quota set abc --priority '')"

@@ -1,5 +1,5 @@
 /* netctl: argument parsing, table/JSON/YAML formatting (JSON in, text out), workload lookup, the
- * quota merge, and whole runs against a fake shoald (a unix socket answering canned JSON) for the
+ * quota merge, policies, and whole runs against a fake shoald (a unix socket answering canned JSON) for the
  * exit codes, messages, --watch and quota set's two requests. */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +21,7 @@
 #include "lib/ipc.h"
 #include "netctl/args.h"
 #include "netctl/format.h"
+#include "netctl/policy.h"
 #include "netctl/quota.h"
 #include "netctl/run.h"
 #include "netctl/top.h"
@@ -1639,7 +1640,7 @@ static void test_args_quota(void **state)
 	/* The flags belong to quota set alone; --watch is not for quota. */
 	assert_int_equal(parse(&a, err, NULL, "quota", "get", "a", "--priority", "1", NULL), -EINVAL);
 	assert_string_equal(err, "options --ingress-guarantee, --ingress-limit, --egress-guarantee, --egress-limit and "
-				 "--priority work with quota set only");
+				 "--priority work with quota set and policy set only");
 	assert_int_equal(parse(&a, err, NULL, "workload", "list", "--egress-limit", "1gbit", NULL), -EINVAL);
 	assert_int_equal(parse(&a, err, NULL, "quota", "get", "a", "-w", NULL), -EINVAL);
 	assert_int_equal(parse(&a, err, NULL, "quota", "set", "a", "--priority", "1", "--force", NULL), -EINVAL);
@@ -2620,6 +2621,489 @@ static void test_run_top(void **state)
 	run_free(&r);
 }
 
+/* ---- policies ------------------------------------------------------------------------------ */
+
+static void test_args_policy(void **state)
+{
+	struct netctl_args a;
+	char err[256], longname[80];
+
+	assert_int_equal(parse(&a, err, NULL, "policy", "list", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_POLICY_LIST);
+	assert_int_equal(parse(&a, err, NULL, "policies", "ls", "-o", "wide", "--no-headers", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_POLICY_LIST);
+	assert_int_equal(a.output, NETCTL_OUTPUT_WIDE);
+
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "prod-web", "--match", "K8S_POD_NAMESPACE=prod",
+			       "--match=K8S_POD_NAME=web-*", "--egress-guarantee", "100mbit", "--egress-limit", "1gbit",
+			       "--priority", "2", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_POLICY_SET);
+	assert_string_equal(a.policy, "prod-web");
+	assert_int_equal(a.match.n, 2);
+	assert_false(a.match.all);
+	assert_int_equal(a.match.term[0].key, POLICY_KEY_POD_NAMESPACE);
+	assert_string_equal(a.match.term[0].pattern, "prod");
+	assert_int_equal(a.match.term[1].key, POLICY_KEY_POD_NAME);
+	assert_string_equal(a.match.term[1].pattern, "web-*");
+	assert_true(a.quota.rate[NETCTL_QUOTA_EGRESS_GUARANTEE].bps == 100000000ULL);
+	assert_true(a.quota.rate[NETCTL_QUOTA_EGRESS_LIMIT].bps == 1000000000ULL);
+	assert_int_equal(a.quota.priority, 2);
+	/* Options anywhere; a pattern may hold '=' past the first; every key. */
+	assert_int_equal(parse(&a, err, NULL, "--all", "--priority", "1", "policy", "set", "floor", NULL), 0);
+	assert_true(a.match.all);
+	assert_int_equal(a.match.n, 0);
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "a.b_c-1", "--match", "network=n=1", "--match",
+			       "K8S_POD_UID=[0-9]*", "--ingress-limit", "10mbps", NULL), 0);
+	assert_string_equal(a.match.term[0].pattern, "n=1");
+	assert_int_equal(a.match.term[1].key, POLICY_KEY_POD_UID);
+	assert_true(a.quota.rate[NETCTL_QUOTA_INGRESS_LIMIT].bps == 80000000ULL);
+	assert_int_equal(parse(&a, err, NULL, "policy", "delete", "prod-web", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_POLICY_DELETE);
+	assert_string_equal(a.policy, "prod-web");
+	assert_int_equal(parse(&a, err, NULL, "policies", "rm", "x", "-o", "json", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_POLICY_DELETE);
+
+	/* Words. */
+	assert_int_equal(parse(&a, err, NULL, "policy", NULL), -EINVAL);
+	assert_string_equal(err, "policy: missing command (list, set, delete)");
+	assert_int_equal(parse(&a, err, NULL, "policy", "get", NULL), -EINVAL);
+	assert_string_equal(err, "policy: unknown command 'get'");
+	assert_int_equal(parse(&a, err, NULL, "policy", "list", "x", NULL), -EINVAL);
+	assert_string_equal(err, "policy list: unexpected argument 'x'");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "--all", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "policy set: missing policy name (netctl policy set NAME (--match KEY=PATTERN ... | "
+				 "--all) --egress-guarantee RATE ...)");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "a", "b", "--all", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "policy set: unexpected argument 'b'");
+	assert_int_equal(parse(&a, err, NULL, "policy", "delete", NULL), -EINVAL);
+	assert_string_equal(err, "policy delete: missing policy name (netctl policy delete NAME)");
+	assert_int_equal(parse(&a, err, NULL, "policy", "rm", "a", "b", NULL), -EINVAL);
+	assert_string_equal(err, "policy delete: unexpected argument 'b'");
+	/* Names as shoald takes them. */
+	for (const char *const *bad = (const char *const[]){ "", "-x", ".x", "a b", "a/b", "ä", NULL }; *bad; bad++) {
+		assert_int_equal(parse(&a, err, NULL, "policy", "delete", "--", *bad, NULL), -EINVAL);
+		assert_non_null(strstr(err, "policy delete: bad policy name"));
+	}
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "a b", "--all", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "policy set: bad policy name 'a b' (a letter or digit, then letters, digits, '_', "
+				 "'.' or '-'; at most 63 bytes)");
+	memset(longname, 'n', 64);
+	longname[64] = '\0';
+	assert_int_equal(parse(&a, err, NULL, "policy", "delete", longname, NULL), -EINVAL);
+	longname[63] = '\0';
+	assert_int_equal(parse(&a, err, NULL, "policy", "delete", longname, NULL), 0);
+
+	/* --match: each error. */
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", "prod", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "--match 'prod': want KEY=PATTERN, KEY one of K8S_POD_NAMESPACE, K8S_POD_NAME, "
+				 "K8S_POD_UID, network");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", "namespace=prod", "--priority", "1", NULL),
+			 -EINVAL);
+	assert_string_equal(err, "--match 'namespace=prod': unknown key 'namespace' (K8S_POD_NAMESPACE, K8S_POD_NAME, "
+				 "K8S_POD_UID, network)");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", "k8s_pod_name=x", "--priority", "1", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err, "unknown key 'k8s_pod_name'"));
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", "=x", "--priority", "1", NULL), -EINVAL);
+	assert_non_null(strstr(err, "unknown key ''"));
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", "network=", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "--match 'network=': empty pattern (* matches any value; --all matches every workload)");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", "network=a", "--match", "network=b",
+			       "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "--match network given twice (a workload has one value per key: one pattern such as "
+				 "'web-[0-3]' or 'web-*' covers several)");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", NULL), -EINVAL);
+	assert_string_equal(err, "option --match needs KEY=PATTERN, e.g. K8S_POD_NAMESPACE=prod");
+	{
+		char pattern[POLICY_PATTERN_SIZE + 16] = "network=";
+
+		memset(pattern + 8, 'x', POLICY_PATTERN_SIZE);
+		pattern[8 + POLICY_PATTERN_SIZE] = '\0';
+		assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", pattern, "--priority", "1", NULL),
+				 -EINVAL);
+		assert_string_equal(err, "--match network: the pattern is longer than 255 bytes");
+		pattern[8 + POLICY_PATTERN_SIZE - 1] = '\0';
+		assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", pattern, "--priority", "1", NULL), 0);
+	}
+	/* More terms than a policy holds: only reachable through the function (four keys, each once). */
+	{
+		struct netctl_policy_match m = { .n = POLICY_MATCH_MAX };
+
+		assert_int_equal(netctl_policy_add_match(&m, "network=x", err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, "--match given more than 8 times");
+		assert_int_equal(m.n, POLICY_MATCH_MAX);
+	}
+	/* --match or --all, not both, not neither. */
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "policy set: which workloads? give --match KEY=PATTERN (repeatable: all must match) or --all");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--all", "--match", "network=x", "--priority", "1", NULL),
+			 -EINVAL);
+	assert_string_equal(err, "policy set: --all and --match exclude each other (--all matches every workload)");
+	/* Values: something, never 0 or default, no guarantee above its limit. */
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--all", NULL), -EINVAL);
+	assert_string_equal(err, "policy set: nothing to set: give at least one of --ingress-guarantee, --ingress-limit, "
+				 "--egress-guarantee, --egress-limit, --priority");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--all", "--egress-limit", "default", NULL), -EINVAL);
+	assert_string_equal(err, "policy set: --egress-limit 0 or default: a policy has no value to clear; leave the "
+				 "option out (a workload then keeps its own value, or shoald's default)");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--all", "--ingress-guarantee", "0", "--priority", "1",
+			       NULL), -EINVAL);
+	assert_non_null(strstr(err, "policy set: --ingress-guarantee 0 or default"));
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--all", "--priority", "default", NULL), -EINVAL);
+	assert_string_equal(err, "policy set: --priority default: a policy has no value to clear; leave the option out "
+				 "(a workload then keeps its own priority, or shoald's default)");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--all", "--ingress-guarantee", "300mbit",
+			       "--ingress-limit", "200mbit", NULL), -EINVAL);
+	assert_string_equal(err, "policy set: --ingress-guarantee 300mbit is above --ingress-limit 200mbit");
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--all", "--ingress-limit", "fast", NULL), -EINVAL);
+	assert_non_null(strstr(err, "bad rate 'fast' for --ingress-limit"));
+	/* The options belong to policy set. */
+	assert_int_equal(parse(&a, err, NULL, "policy", "list", "--all", NULL), -EINVAL);
+	assert_string_equal(err, "options --match and --all work with policy set only");
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "c", "--match", "network=x", "--priority", "1", NULL),
+			 -EINVAL);
+	assert_string_equal(err, "options --match and --all work with policy set only");
+	assert_int_equal(parse(&a, err, NULL, "policy", "delete", "p", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "options --ingress-guarantee, --ingress-limit, --egress-guarantee, --egress-limit and "
+				 "--priority work with quota set and policy set only");
+	assert_int_equal(parse(&a, err, NULL, "policy", "list", "-w", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "policy", "delete", "p", "--force", NULL), -EINVAL);
+
+	/* Help at every level, without a name; the precedence explained. */
+	assert_int_equal(parse(&a, err, NULL, "policy", "--help", NULL), 0);
+	assert_int_equal(a.action, NETCTL_ACTION_HELP);
+	assert_int_equal(a.topic, NETCTL_TOPIC_POLICY);
+	assert_int_equal(parse(&a, err, NULL, "help", "policy", "set", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_POLICY_SET);
+	assert_int_equal(parse(&a, err, NULL, "policies", "rm", "-h", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_POLICY_DELETE);
+	assert_int_equal(parse(&a, err, NULL, "help", "policy", "ls", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_POLICY_LIST);
+	for (int k = 0; k < POLICY_N_KEYS; k++)
+		assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_POLICY_SET), netctl_policy_key_name(k)));
+	for (int q = 0; q < NETCTL_QUOTA_N_RATES; q++)
+		assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_POLICY_SET), netctl_quota_option(q)));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_POLICY_SET), "--all"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_POLICY_SET), "the most match keys"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_POLICY), "the most match keys"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_POLICY_LIST), "WORKLOADS"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_POLICY_DELETE), "no such policy"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_TOP), "policy set"));
+	assert_non_null(strstr(netctl_help_text(NETCTL_TOPIC_QUOTA_GET), "Policy"));
+}
+
+/* netctl's copy of shoald's spelling of keys and names (it links nothing of netd/). */
+static void test_policy_keys_and_names(void **state)
+{
+	static const char *const names[] = { "a", "prod-web", "A.b_c-9", "0", "-a", "_a", ".", "a b", "a/b", "a:b", "",
+					     "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
+					     "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn", NULL };
+
+	for (int k = 0; k < POLICY_N_KEYS; k++)
+		assert_string_equal(netctl_policy_key_name(k), policy_key_name(k));
+	assert_null(netctl_policy_key_name(POLICY_N_KEYS));
+	for (const char *const *n = names; *n; n++)
+		assert_int_equal(netctl_policy_name_valid(*n), policy_name_valid(*n));
+	assert_false(netctl_policy_name_valid(NULL));
+}
+
+/* The requests: what shoald's policy_decode() reads back as the same policy. */
+static void test_policy_requests(void **state)
+{
+	struct netctl_args a;
+	struct policy pol;
+	char err[256], perr[POLICY_ERRLEN];
+	json_t *req;
+
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "prod-web", "--match", "K8S_POD_NAME=web-*", "--match",
+			       "K8S_POD_NAMESPACE=prod", "--egress-guarantee", "100mbit", "--egress-limit", "1gbit",
+			       "--ingress-limit", "12.5mbps", "--priority", "2", NULL), 0);
+	req = netctl_policy_set_request(a.policy, &a.match, &a.quota);
+	assert_json_equal(req, "{\"op\":\"policySet\",\"name\":\"prod-web\",\"match\":{\"K8S_POD_NAME\":\"web-*\","
+			       "\"K8S_POD_NAMESPACE\":\"prod\"},\"bandwidth\":{\"egress\":{\"guarantee\":100000000,"
+			       "\"limit\":1000000000},\"ingress\":{\"limit\":100000000},\"priority\":2}}");
+	assert_int_equal(policy_decode(a.policy, req, &pol, perr), 0);
+	assert_int_equal(pol.n_match, 2);
+	assert_true(pol.bandwidth.egress.guarantee == 100000000ULL);
+	assert_true(pol.bandwidth.ingress.limit == 100000000ULL);
+	assert_int_equal(pol.bandwidth.priority, 2);
+	json_decref(req);
+
+	/* --all: an empty match, which shoald reads as every workload. */
+	assert_int_equal(parse(&a, err, NULL, "policy", "set", "floor", "--all", "--priority", "6", NULL), 0);
+	req = netctl_policy_set_request(a.policy, &a.match, &a.quota);
+	assert_json_equal(req, "{\"op\":\"policySet\",\"name\":\"floor\",\"match\":{},\"bandwidth\":{\"priority\":6}}");
+	assert_int_equal(policy_decode(a.policy, req, &pol, perr), 0);
+	assert_int_equal(pol.n_match, 0);
+	json_decref(req);
+
+	req = netctl_policy_delete_request("floor");
+	assert_json_equal(req, "{\"op\":\"policyDelete\",\"name\":\"floor\"}");
+	json_decref(req);
+	assert_null(netctl_policy_delete_request(NULL));
+}
+
+#define POLICIES_ANSWER \
+	"{\"ok\":true,\"revision\":12,\"policies\":[" \
+	"{\"name\":\"prod-web\",\"match\":{\"K8S_POD_NAMESPACE\":\"prod\",\"K8S_POD_NAME\":\"web-*\"}," \
+	" \"bandwidth\":{\"egress\":{\"guarantee\":100000000,\"limit\":1000000000},\"priority\":2},\"workloads\":3}," \
+	"{\"name\":\"floor\",\"match\":{},\"bandwidth\":{\"ingress\":{\"guarantee\":5000000,\"burst\":64000}," \
+	" \"egress\":{\"limit\":500000000}},\"workloads\":0}," \
+	"{\"name\":\"broken\",\"error\":\"policy broken: unknown match key \\\"zone\\\"\"}]}"
+
+static void test_format_policies(void **state)
+{
+	json_t *resp = load(POLICIES_ANSWER), *list = json_object_get(resp, "policies");
+	json_t *ok = json_array(), *dir;
+	char *text = NULL, buf[256];
+
+	/* Sorted by name; a broken one with its error (and the column only then). */
+	CAPTURE(text, netctl_format_policies(list, NETCTL_FORMAT_HEADERS, out));
+	assert_string_equal(text,
+		"NAME       MATCH                                       INGRESS   EGRESS          PRIORITY   WORKLOADS   ERROR\n"
+		"broken     -                                           -         -               -          -           policy broken: unknown match key \"zone\"\n"
+		"floor      *                                           5mbit/-   -/500mbit       -          0           -\n"
+		"prod-web   K8S_POD_NAMESPACE=prod,K8S_POD_NAME=web-*   -         100mbit/1gbit   2          3           -\n");
+	free(text);
+	json_array_append(ok, json_array_get(list, 0));
+	json_array_append(ok, json_array_get(list, 1));
+	CAPTURE(text, netctl_format_policies(ok, NETCTL_FORMAT_HEADERS | NETCTL_FORMAT_WIDE, out));
+	assert_string_equal(text,
+		"NAME       MATCH                                       INGRESS   EGRESS          PRIORITY   WORKLOADS   IN BURST   OUT BURST\n"
+		"floor      *                                           5mbit/-   -/500mbit       -          0           64kbit     -\n"
+		"prod-web   K8S_POD_NAMESPACE=prod,K8S_POD_NAME=web-*   -         100mbit/1gbit   2          3           -          -\n");
+	free(text);
+	CAPTURE(text, netctl_format_policies(ok, 0, out));
+	assert_string_equal(text,
+		"floor      *                                           5mbit/-   -/500mbit       -   0\n"
+		"prod-web   K8S_POD_NAMESPACE=prod,K8S_POD_NAME=web-*   -         100mbit/1gbit   2   3\n");
+	free(text);
+	json_array_clear(ok);
+	CAPTURE(text, netctl_format_policies(ok, NETCTL_FORMAT_HEADERS, out));
+	assert_string_equal(text, "NAME   MATCH   INGRESS   EGRESS   PRIORITY   WORKLOADS\n");
+	free(text);
+	assert_int_equal(netctl_format_policies(resp, 0, stdout), -EINVAL);
+
+	/* The cells alone. */
+	assert_string_equal(netctl_policy_match_text(NULL, buf, sizeof(buf)), "-");
+	dir = load("{\"network\":\"a\"}");
+	assert_string_equal(netctl_policy_match_text(dir, buf, sizeof(buf)), "network=a");
+	json_decref(dir);
+	dir = load("{\"guarantee\":1500000,\"limit\":0}");
+	assert_string_equal(netctl_policy_rates_text(dir, buf, sizeof(buf)), "1500kbit/-");
+	json_decref(dir);
+	dir = load("{\"limit\":\"fast\"}");
+	assert_string_equal(netctl_policy_rates_text(dir, buf, sizeof(buf)), "-/?");
+	json_decref(dir);
+	assert_string_equal(netctl_policy_rates_text(NULL, buf, sizeof(buf)), "-");
+	json_decref(ok);
+	json_decref(resp);
+}
+
+static void test_format_policy(void **state)
+{
+	json_t *p = load("{\"name\":\"prod-web\",\"match\":{\"K8S_POD_NAMESPACE\":\"prod\",\"K8S_POD_NAME\":\"web-*\"},"
+			 "\"bandwidth\":{\"egress\":{\"guarantee\":100000000,\"limit\":1000000000},\"priority\":2}}");
+	json_t *future = load("{\"name\":\"f\",\"match\":{},\"bandwidth\":{\"ingress\":{\"burst\":64000,\"x\":1},"
+			      "\"egress\":{\"guarantee\":5000000},\"weight\":3},\"owner\":\"ops\"}");
+	char *text = NULL;
+
+	CAPTURE(text, netctl_format_policy(p, out));
+	assert_string_equal(text,
+		"Name:              prod-web\n"
+		"Match:             K8S_POD_NAMESPACE=prod,K8S_POD_NAME=web-*\n"
+		"Ingress guarantee: -\n"
+		"Ingress limit:     -\n"
+		"Egress guarantee:  100mbit\n"
+		"Egress limit:      1gbit\n"
+		"Priority:          2\n");
+	free(text);
+	/* Bursts when set; what a newer shoald adds under its path. */
+	CAPTURE(text, netctl_format_policy(future, out));
+	assert_string_equal(text,
+		"Name:                f\n"
+		"Match:               *\n"
+		"Ingress guarantee:   -\n"
+		"Ingress limit:       -\n"
+		"Ingress burst:       64kbit\n"
+		"Egress guarantee:    5mbit\n"
+		"Egress limit:        -\n"
+		"Priority:            -\n"
+		"owner:               ops\n"
+		"bandwidth.ingress.x: 1\n"
+		"bandwidth.weight:    3\n");
+	free(text);
+	assert_int_equal(netctl_format_policy(NULL, stdout), -EINVAL);
+	json_decref(future);
+	json_decref(p);
+}
+
+static void test_run_policy(void **state)
+{
+	static const char *const set_ok[] = {
+		"{\"ok\":true,\"revision\":13,\"policy\":{\"name\":\"prod-web\",\"match\":{\"K8S_POD_NAMESPACE\":\"prod\"},"
+		"\"bandwidth\":{\"egress\":{\"guarantee\":100000000},\"priority\":2}}}",
+	};
+	struct fake f;
+	struct run_out r;
+	json_t *req, *got;
+
+	fake_start(&f, POLICIES_ANSWER, true);
+	run(&r, f.path, "policy", "list", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_json_equal(req, "{\"op\":\"policies\"}");
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(r.out, "NAME       MATCH "));
+	assert_non_null(strstr(r.out, "\nfloor      *  "));
+	run_free(&r);
+
+	/* -o json: the API's list, sorted, without revision. */
+	fake_start(&f, POLICIES_ANSWER, true);
+	run(&r, f.path, "policies", "ls", "-o", "json", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	got = load(r.out);
+	assert_int_equal(json_array_size(got), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(got, 0), "name")), "broken");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(got, 2), "name")), "prod-web");
+	json_decref(got);
+	run_free(&r);
+
+	fake_start(&f, "{\"ok\":true,\"revision\":1}", true);
+	run(&r, f.path, "policy", "list", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.err, "netctl: shoald's answer has no \"policies\" list (is shoald older than netctl?)\n");
+	run_free(&r);
+	/* An older shoald does not know the operation: its error. */
+	fake_start(&f, "{\"ok\":false,\"code\":4,\"msg\":\"unknown operation\",\"details\":\"policies\"}", true);
+	run(&r, f.path, "policy", "list", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.err, "netctl: shoald: unknown operation: policies (code 4)\n");
+	run_free(&r);
+
+	fake_start_n(&f, set_ok, 1, true);
+	run(&r, f.path, "policy", "set", "prod-web", "--match", "K8S_POD_NAMESPACE=prod", "--egress-guarantee", "100mbit",
+	    "--priority", "2", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_json_equal(req, "{\"op\":\"policySet\",\"name\":\"prod-web\",\"match\":{\"K8S_POD_NAMESPACE\":\"prod\"},"
+			       "\"bandwidth\":{\"egress\":{\"guarantee\":100000000},\"priority\":2}}");
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out,
+		"Name:              prod-web\n"
+		"Match:             K8S_POD_NAMESPACE=prod\n"
+		"Ingress guarantee: -\n"
+		"Ingress limit:     -\n"
+		"Egress guarantee:  100mbit\n"
+		"Egress limit:      -\n"
+		"Priority:          2\n");
+	run_free(&r);
+	fake_start_n(&f, set_ok, 1, true);
+	run(&r, f.path, "policy", "set", "prod-web", "--match", "K8S_POD_NAMESPACE=prod", "--egress-guarantee", "100mbit",
+	    "--priority", "2", "-o", "yaml", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "name: prod-web\nmatch:\n  K8S_POD_NAMESPACE: prod\nbandwidth:\n  egress:\n"
+				   "    guarantee: 100000000\n  priority: 2\n");
+	run_free(&r);
+	fake_start(&f, "{\"ok\":false,\"code\":7,\"msg\":\"invalid policy\",\"details\":\"policy p: bad pattern\"}", true);
+	run(&r, f.path, "policy", "set", "p", "--all", "--priority", "1", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: shoald: invalid policy: policy p: bad pattern (code 7)\n");
+	run_free(&r);
+
+	fake_start(&f, "{\"ok\":true,\"name\":\"prod-web\",\"revision\":14}", true);
+	run(&r, f.path, "policy", "delete", "prod-web", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_json_equal(req, "{\"op\":\"policyDelete\",\"name\":\"prod-web\"}");
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "policy prod-web deleted\n");
+	run_free(&r);
+	fake_start(&f, "{\"ok\":true,\"name\":\"prod-web\",\"revision\":14}", true);
+	run(&r, f.path, "policy", "rm", "prod-web", "-o", "json", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "{\n  \"name\": \"prod-web\",\n  \"revision\": 14\n}\n");
+	run_free(&r);
+	fake_start(&f, "{\"ok\":false,\"code\":7,\"msg\":\"no such policy\",\"details\":\"no policy x in store file:/s\"}",
+		   true);
+	run(&r, f.path, "policy", "delete", "x", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: shoald: no such policy: no policy x in store file:/s (code 7)\n");
+	run_free(&r);
+
+	run(&r, "/nonexistent/shoald.sock", "policy", "set", "p", "--all", "--priority", "1", NULL);
+	assert_int_equal(r.code, 3);
+	run_free(&r);
+	run(&r, "/nonexistent/shoald.sock", "policy", "set", "p", "--priority", "1", NULL);
+	assert_int_equal(r.code, 2);
+	run_free(&r);
+}
+
+/* quota get and workload get name the policy that applies; unasked values may be the policy's. */
+static void test_run_quota_policy(void **state)
+{
+	static const char answer[] =
+		"{\"ok\":true,\"workloads\":[{\"containerId\":\"web-0\",\"ifname\":\"eth0\",\"address\":\"10.244.3.7/24\","
+		"\"state\":\"active\",\"bandwidth\":{\"ingress\":{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\","
+		"\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000},\"egress\":{\"guarantee\":\"100mbit\","
+		"\"limit\":\"200mbit\",\"guaranteeBitRate\":100000000,\"limitBitRate\":200000000},\"priority\":2},"
+		"\"bandwidthAsked\":{\"ingress\":{\"limit\":200000000}},\"policy\":\"prod-web\"},"
+		"{\"containerId\":\"db-0\",\"ifname\":\"eth0\",\"state\":\"active\",\"bandwidth\":{\"ingress\":{\"guarantee\":"
+		"\"1mbit\",\"limit\":\"200mbit\"},\"egress\":{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\"},\"priority\":4},"
+		"\"bandwidthAsked\":{},\"policy\":null}]}";
+	struct fake f;
+	struct run_out r;
+	json_t *got;
+
+	fake_start(&f, answer, true);
+	run(&r, f.path, "quota", "get", "web-0", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out,
+		"Container ID:      web-0\n"
+		"Interface:         eth0\n"
+		"Ingress guarantee: 1mbit (policy or default)\n"
+		"Ingress limit:     200mbit\n"
+		"Egress guarantee:  100mbit (policy or default)\n"
+		"Egress limit:      200mbit (policy or default)\n"
+		"Priority:          2 (policy or default)\n"
+		"Policy:            prod-web\n");
+	run_free(&r);
+	fake_start(&f, answer, true);
+	run(&r, f.path, "quota", "get", "db-0", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "Priority:          4 (default)\nPolicy:            -\n"));
+	run_free(&r);
+	fake_start(&f, answer, true);
+	run(&r, f.path, "quota", "get", "web-0", "-o", "json", NULL);
+	fake_stop(&f);
+	got = load(r.out);
+	assert_string_equal(json_string_value(json_object_get(got, "policy")), "prod-web");
+	json_decref(got);
+	run_free(&r);
+	fake_start(&f, answer, true);
+	run(&r, f.path, "workload", "get", "web-0", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "State:             active\nIngress guarantee: 1mbit (policy or default)\n"));
+	assert_non_null(strstr(r.out, "\nPolicy:            prod-web\n"));
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2677,6 +3161,13 @@ int main(void)
 		cmocka_unit_test(test_top_format),
 		cmocka_unit_test(test_args_top),
 		cmocka_unit_test(test_run_top),
+		cmocka_unit_test(test_args_policy),
+		cmocka_unit_test(test_policy_keys_and_names),
+		cmocka_unit_test(test_policy_requests),
+		cmocka_unit_test(test_format_policies),
+		cmocka_unit_test(test_format_policy),
+		cmocka_unit_test(test_run_policy),
+		cmocka_unit_test(test_run_quota_policy),
 	};
 
 	return cmocka_run_group_tests_name("netctl", tests, NULL, NULL);
