@@ -14,11 +14,8 @@
 #   BENCH_BW_SECONDS=6
 set -u
 export LAB=shb$$
-if [ -z "${BUILD:-}" ] && [ -n "${B:-}" ]; then
-	case $B in /*) BUILD=$B ;; *) BUILD=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/$B ;; esac
-fi
-# shellcheck source=../tests/integration/lib.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/integration/lib.sh"
+# shellcheck source=bwlib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bwlib.sh"
 T=${BENCH_BW_SECONDS:-6}
 REF=/usr/lib/cni
 OUT=$LAB_TMP/bw.jsonl
@@ -30,29 +27,14 @@ command -v iperf3 >/dev/null || die "iperf3 is missing (make deps)"
 [ -x "$BUILD/shoald" ] || die "$BUILD/shoald is missing: run make"
 
 # --- the lab: one host namespace per side, an outside namespace behind each (the iperf3 peer)
-setup_side() {   # setup_side NAME NET: host $LAB-NAME, outside $LAB-NAME-o at 198.18.NET.2
-	local h=$LAB-$1 o
-	lab_host "$1" >/dev/null
-	o=$(lab_netns "$1-o")
-	ip -n "$h" link add o0 type veth peer name eth0 netns "$o"
-	ip -n "$h" addr add "198.18.$2.1/24" dev o0 && ip -n "$h" link set o0 up
-	ip -n "$o" addr add "198.18.$2.2/24" dev eth0 && ip -n "$o" link set eth0 up
-	ip -n "$o" route add 10.0.0.0/8 via "198.18.$2.1"
-	for p in 5201 5202; do ip netns exec "$o" iperf3 -s -p "$p" -D; done
-}
-setup_side shoal 6
-setup_side ref 7
+bw_side shoal 6 5201 5202 || die "cannot build the shoal side of the lab"
+bw_side ref 7 5201 5202 || die "cannot build the reference side of the lab"
 
 # shoal: 200mbit each way; workloads w1 (the measured one) and w2
 shoald_conf shoal '"bandwidth": {"ingress": "200mbit", "egress": "200mbit"}' >/dev/null
 shoald_start shoal || die "shoald does not start"
-shoal_add() {   # shoal_add NAME RUNTIMECONFIG
-	lab_netns "$1" >/dev/null
-	cni_conf shoal 1.1.0 "\"runtimeConfig\": $2" | cni ADD "$LAB-$1" "$(netns_path "$1")" eth0 >"$LAB_TMP/$1.result" ||
-		die "shoal ADD $1: $(cat "$LAB_TMP/$1.result")"
-}
-shoal_quota() { python3 "$ROOT/tests/integration/apiclient.py" -s "$LAB_TMP/shoal.sock" call \
-	"{\"op\": \"quota\", \"containerId\": \"$LAB-$1\", \"ifname\": \"eth0\", \"bandwidth\": $2}" >/dev/null; }
+shoal_add() { bw_add shoal "$1" "$2" || die "shoal ADD $1: $(cat "$LAB_TMP/$1.result")"; }
+shoal_quota() { bw_quota shoal "$@"; }
 
 # reference: bridge + host-local, then bandwidth with the runtime's runtimeConfig and prevResult
 ref_plugin() {   # ref_plugin CMD TYPE CONTAINER CONFIG
