@@ -106,6 +106,31 @@ for dir in egress ingress; do
 	near "$dir: guarantee: a keeps its 120 while b floods with UDP at 400 Mbit/s" "$(want 120)" "$(mbit u-a)"
 done
 
+# borrowing gives way within a second: a alone borrows the whole capacity; b starts flooding with 8
+# streams 3 s in; a second after that a's receiver sees its guarantee (intervals of 0.5 s; the
+# receiver is the server for egress, the client with -R for ingress).
+ip netns exec "$O" iperf3 -s -p 5204 -J -i 0.5 -D
+# rx_mean FILE FROM TO: the receiver's mean Mbit/s over the intervals within [FROM, TO] s
+rx_mean() {
+	jq -r --argjson a "$2" --argjson b "$3" '(.server_output_json.intervals // .intervals) as $iv |
+		[$iv[].sum | select(.start >= $a - 0.01 and .end <= $b + 0.01) | .bits_per_second] |
+		if length == 0 then 0 else add / length / 1e6 | . * 10 | floor / 10 end' "$1" 2>/dev/null || echo 0
+}
+for dir in egress ingress; do
+	if [ "$dir" = egress ]; then extra=(--get-server-output); else extra=(-R); fi
+	ip netns exec "$LAB-a" iperf3 -c "$BW_SERVER" -p 5204 -t 8 -i 0.5 -J "${extra[@]}" >"$LAB_TMP/tr-a.json" 2>&1 &
+	ta=$!
+	sleep 3
+	run tr-b b 5202 cubic "$dir" -P 8
+	wait "$ta"
+	finish
+	jq -r '"# a'"'"'s receiver, Mbit/s every 0.5 s: " + ([((.server_output_json.intervals // .intervals)[].sum.bits_per_second / 1e6 | floor | tostring)] | join(" "))' \
+		"$LAB_TMP/tr-a.json" 2>/dev/null
+	near "cubic $dir: a alone borrows the capacity (1..3 s)" "$(want $CAP)" "$(rx_mean "$LAB_TMP/tr-a.json" 1 3)"
+	near "cubic $dir: b starts at 3 s: a is back at its guarantee from 4 s on (within 1 s)" "$(want 120)" \
+		"$(rx_mean "$LAB_TMP/tr-a.json" 4 7.5)"
+done
+
 # priority: a prio 0, b and c prio 1, all guaranteed 40: a gets 40 + the spare
 quota_ok a '{"ingress": {"guarantee": 40000000}, "egress": {"guarantee": 40000000}, "priority": 0}' || not_ok "quota a prio 0"
 quota_ok b '{"ingress": {"guarantee": 40000000}, "egress": {"guarantee": 40000000}, "priority": 1}' || not_ok "quota b prio 1"
