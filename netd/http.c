@@ -202,18 +202,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return queue(c, reply.status, reply.content_type, reply.body, reply.len, NULL);
 }
 
-/* MHD wants MHD_run() again after at most its timeout; without one, only when its epoll set is
- * ready. */
+/* MHD wants MHD_run() again after at most its timeout, and at least every HTTP_RUN_MAX_MS: at its
+ * connection limit MHD takes the listening socket out of its epoll set and puts it back only at
+ * the start of a later MHD_run(); when every connection closed within one run, nothing in the set
+ * would ever wake us again and the server would stay deaf (found in review, reproduced with 33
+ * connections closed together). */
+#define HTTP_RUN_MAX_MS 1000
 static void on_timer(uv_timer_t *t);
 
 static void http_schedule(struct http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
-	if (mhd.get_timeout(h->d, &ms) == MHD_YES)
-		uv_timer_start(&h->timer, on_timer, (uint64_t)ms, 0);
-	else
-		uv_timer_stop(&h->timer);
+	if (mhd.get_timeout(h->d, &ms) != MHD_YES || ms > HTTP_RUN_MAX_MS)
+		ms = HTTP_RUN_MAX_MS;
+	uv_timer_start(&h->timer, on_timer, (uint64_t)ms, 0);
 }
 
 static void http_run(struct http *h)
@@ -229,6 +232,10 @@ static void on_timer(uv_timer_t *t)
 
 static void on_poll(uv_poll_t *p, int status, int events)
 {
+	(void)events;
+	/* libuv stops the poll on an error; the timer above keeps MHD running meanwhile. */
+	if (status < 0)
+		log_error("metrics: polling the HTTP server's epoll descriptor failed: %s", uv_strerror(status));
 	http_run(p->data);
 }
 
