@@ -45,6 +45,7 @@ struct peers {
 	int64_t revision;
 	struct store_watch *watch;
 	bool listing;                /* an asynchronous re-list is running */
+	bool stopped;                /* shoald is stopping: a listing that still arrives starts no watch */
 	/* Rejected records already reported: hashes of (key, mod_rev), so each is logged once. */
 	uint64_t *logged;
 	size_t n_logged;
@@ -523,8 +524,9 @@ static void on_list(void *userdata, int err, const struct store_kvs *kvs)
 		return;   /* the store is going away */
 	p = P(m);
 	p->listing = false;
-	if (p->left)
-		return;   /* left the cluster while listing: stay without peers */
+	if (p->left || p->stopped)
+		return;   /* left the cluster while listing: stay without peers; or stopping: a new watch
+		           * would keep the loop alive */
 	if (err < 0) {
 		log_warn("failed to list %s in store %s: %s; the reconcile timer retries", SUBNETS_PREFIX, m->cfg.store,
 		         strerror(-err));
@@ -729,6 +731,7 @@ void peers_stop(struct manager *m)
 
 	if (!p)
 		return;
+	p->stopped = true;
 	store_watch_cancel(p->watch);
 	p->watch = NULL;
 }
