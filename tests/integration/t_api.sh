@@ -82,10 +82,13 @@ expect_eq "refused uid gets an error answer, not a bare close" "false 5 permissi
 	"$(echo "$out" | jq -r '"\(.ok) \(.code) \(.msg)"' 2>/dev/null)"
 expect_eq "the refusal names the uid and the group" true \
 	"$(echo "$out" | jq '.details | test("uid 65534 .*group nogroup")' 2>/dev/null)"
-# The plugin, run by a refused uid, reports shoald's refusal (not "lost the connection").
+# The plugin, run by a refused uid, reports shoald's refusal (not "lost the connection").  A copy
+# in the lab's directory (mode 0711): the checkout may sit where uid 65534 cannot reach (a clone
+# in a mktemp -d directory is 0700).
+install -m 0755 "$BUILD/shoal" "$LAB_TMP/shoal"
 out=$(cni_conf h1 | setpriv --reuid=65534 --regid=1 --clear-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	CNI_COMMAND=ADD CNI_CONTAINERID="$LAB-c1" CNI_NETNS="$(netns_path c1)" CNI_IFNAME=eth0 CNI_PATH="$BUILD" \
-	"$BUILD/shoal" 2>/dev/null)
+	CNI_COMMAND=ADD CNI_CONTAINERID="$LAB-c1" CNI_NETNS="$(netns_path c1)" CNI_IFNAME=eth0 CNI_PATH="$LAB_TMP" \
+	"$LAB_TMP/shoal" 2>/dev/null)
 expect_eq "plugin run by a refused uid reports code 5 permission denied" "5 permission denied" \
 	"$(echo "$out" | jq -r '"\(.code) \(.msg)"' 2>/dev/null)"
 chmod 0660 "$SOCK"
