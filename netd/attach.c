@@ -286,6 +286,7 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 	char oerr[OVERLAY_ERRLEN], alias[RECORD_ALIAS_SIZE], ip[IP4_STRLEN], s[CIDR4_STRLEN];
 	struct attachment *a, *old;
 	struct request_bandwidth want;
+	char name[POLICIES_NAMELEN];
 	struct fw_workload w;
 	int r;
 
@@ -311,14 +312,14 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 		return -ENOMEM;
 	}
 	/* What policies match on, then admission: a refusal leaves nothing behind. */
+	snprintf(a->rec.container_id, sizeof(a->rec.container_id), "%s", req->container_id);
 	snprintf(a->rec.network, sizeof(a->rec.network), "%s", req->network);
 	snprintf(a->rec.pod_namespace, sizeof(a->rec.pod_namespace), "%s", req->pod_namespace ? req->pod_namespace : "");
 	snprintf(a->rec.pod_name, sizeof(a->rec.pod_name), "%s", req->pod_name ? req->pod_name : "");
 	snprintf(a->rec.pod_uid, sizeof(a->rec.pod_uid), "%s", req->pod_uid ? req->pod_uid : "");
 	a->rec.bandwidth = req->bandwidth;
 	policies_effective(m, &a->rec, &want);
-	r = bandwidth_admit(m, &want, req->pod_name && req->pod_name[0] ? req->pod_name : req->container_id, NULL,
-	                    &a->bw, err);
+	r = bandwidth_admit(m, &want, policies_admit_name(m, &a->rec, name), NULL, &a->bw, err);
 	if (r < 0) {
 		free(a);
 		return -EDQUOT;
@@ -337,7 +338,6 @@ int attach_add(struct manager *m, const struct attach_req *req, struct attach_re
 		free(a);
 		return -ENOSPC;
 	}
-	snprintf(a->rec.container_id, sizeof(a->rec.container_id), "%s", req->container_id);
 	snprintf(a->rec.ifname, sizeof(a->rec.ifname), "%s", req->ifname);
 	snprintf(a->rec.netns, sizeof(a->rec.netns), "%s", req->netns ? req->netns : "");
 	a->rec.prefixlen = m->subnet.len;
@@ -442,6 +442,7 @@ int attach_quota_set(struct manager *m, const char *container_id, const char *if
 {
 	struct attachment *a = attach_lookup(m, container_id, ifname);
 	struct request_bandwidth eff;
+	char name[POLICIES_NAMELEN];
 	struct record_attach rec;
 	struct bw_share share;
 	int r;
@@ -459,7 +460,7 @@ int attach_quota_set(struct manager *m, const char *container_id, const char *if
 	rec = a->rec;
 	rec.bandwidth = *want;
 	policies_effective(m, &rec, &eff);
-	r = bandwidth_admit(m, &eff, a->rec.pod_name[0] ? a->rec.pod_name : a->rec.container_id, a, &share, err);
+	r = bandwidth_admit(m, &eff, policies_admit_name(m, &rec, name), a, &share, err);
 	if (r < 0)
 		return -EDQUOT;
 	/* Persist first: after a crash the record says what the kernel should have. */

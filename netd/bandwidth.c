@@ -145,9 +145,12 @@ static size_t recount(struct manager *m, struct bw_want *want, size_t cap)
 			if (!a->bw.on) {
 				struct request_bandwidth want_bw;
 
-				/* Its own ask with its policy (policies are read before restore). */
+				/* Its own ask with its policy (policies are read before restore); when that
+				 * no longer fits, its own ask alone; then a best-effort share. */
 				policies_effective(m, &a->rec, &want_bw);
-				if (bandwidth_admit(m, &want_bw, a->rec.host_veth, NULL, &a->bw, err) < 0) {
+				if (bandwidth_admit(m, &want_bw, a->rec.host_veth, NULL, &a->bw, err) < 0 &&
+				    (!policies_for(m, &a->rec) ||
+				     bandwidth_admit(m, &a->rec.bandwidth, a->rec.host_veth, NULL, &a->bw, err) < 0)) {
 					log_error("bandwidth: %s: %s; it keeps a best-effort share", a->rec.host_veth, err);
 					bandwidth_admit(m, &(struct request_bandwidth){ .priority = -1 }, a->rec.host_veth, NULL,
 					                &a->bw, err);

@@ -428,8 +428,16 @@ static json_t *handle_policy_set(struct manager *m, const struct request *q, str
 	char msg[NETD_ERRLEN] = "";
 	char perr[POLICY_ERRLEN];
 	struct policy pol;
+	json_t *body = json_copy(q->policy);   /* the request less its envelope is the policy */
+	int r;
 
-	if (policy_decode(q->name, q->policy, &pol, perr) < 0)
+	if (!body)
+		return api_error(SHOAL_ERR_INTERNAL, "out of memory", "decoding the policy");
+	json_object_del(body, "op");
+	json_object_del(body, "name");
+	r = policy_decode(q->name, body, &pol, perr);
+	json_decref(body);
+	if (r < 0)
 		return api_error(CNI_ERR_INVALID_CONFIG, "invalid policy", "%s", perr);
 	return policy_deferred(call, policies_set(m, &pol, on_policy_done, call, msg), msg);
 }

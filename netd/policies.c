@@ -10,6 +10,7 @@
 #include "netd/netd.h"
 #include "netd/policies.h"
 #include "store/store.h"
+#include "tc/quota.h"
 
 struct policies {
 	struct policy *v;             /* sorted by name */
@@ -17,7 +18,12 @@ struct policies {
 	int64_t revision;             /* of the last listing or event seen */
 	struct store_watch *watch;
 	bool listing;
+	bool stopped;                 /* shoald is stopping: a listing that still arrives starts nothing */
 };
+
+/* A store full of policies would make every apply (workloads x policies x keys fnmatch calls) and
+ * this copy (2 KiB each) expensive: beyond this many, the rest are ignored, loudly. */
+#define POLICIES_MAX 1024
 
 static struct policies *P(const struct manager *m)
 {
@@ -35,6 +41,8 @@ static struct policy *find(struct policies *p, const char *name)
 {
 	struct policy key;
 
+	if (!p->n)
+		return NULL;   /* p->v may be NULL */
 	snprintf(key.name, sizeof(key.name), "%s", name);
 	return bsearch(&key, p->v, p->n, sizeof(*p->v), name_cmp);
 }
@@ -76,6 +84,10 @@ static int put(struct policies *p, const struct policy *pol)
 		*old = *pol;
 		return 0;
 	}
+	if (p->n >= POLICIES_MAX) {
+		log_error("policy %s ignored: this node keeps at most %d policies", pol->name, POLICIES_MAX);
+		return 0;
+	}
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 8;
 		struct policy *v = realloc(p->v, cap * sizeof(*v));
@@ -110,8 +122,12 @@ static int replace(struct policies *p, const struct store_kvs *kvs)
 	if (kvs->n && !v)
 		return -ENOMEM;
 	for (size_t i = 0; i < kvs->n; i++)
-		if (kv_parse(&kvs->kvs[i], &v[n]) == 0)
-			n++;
+		if (kv_parse(&kvs->kvs[i], &v[n]) == 0 && ++n == POLICIES_MAX) {
+			if (i + 1 < kvs->n)
+				log_error("the store holds more than %d policies: those after %s are ignored", POLICIES_MAX,
+				          v[n - 1].name);
+			break;
+		}
 	if (n)
 		qsort(v, n, sizeof(*v), name_cmp);   /* v is NULL for an empty listing */
 	free(p->v);
@@ -145,7 +161,25 @@ const struct policy *policies_for(const struct manager *m, const struct record_a
 
 void policies_effective(const struct manager *m, const struct record_attach *rec, struct request_bandwidth *ret)
 {
-	policy_merge(&rec->bandwidth, policies_for(m, rec), ret);
+	const struct policy *pol = policies_for(m, rec);
+
+	policy_merge(&rec->bandwidth, pol, ret);
+	if (pol && m->cfg.bandwidth.set)
+		policy_fit(&rec->bandwidth, m->cfg.bandwidth.ingress, m->cfg.bandwidth.egress,
+		           m->cfg.bandwidth.default_guarantee ? m->cfg.bandwidth.default_guarantee : QUOTA_DEFAULT_GUARANTEE,
+		           ret);
+}
+
+const char *policies_admit_name(const struct manager *m, const struct record_attach *rec, char buf[POLICIES_NAMELEN])
+{
+	const struct policy *pol = policies_for(m, rec);
+	const char *who = rec->pod_name[0] ? rec->pod_name : rec->container_id;
+
+	if (pol)
+		snprintf(buf, POLICIES_NAMELEN, "%.256s (policy %s)", who, pol->name);
+	else
+		snprintf(buf, POLICIES_NAMELEN, "%.256s", who);
+	return buf;
 }
 
 static bool share_equal(const struct bw_share *a, const struct bw_share *b)
@@ -168,7 +202,8 @@ static void apply(struct manager *m, bool loud)
 		return;
 	for (size_t i = 0; i < ATT_BUCKETS; i++)
 		for (struct attachment *a = m->by_veth[i]; a; a = a->next_veth) {
-			const char *name = a->rec.pod_name[0] ? a->rec.pod_name : a->rec.container_id;
+			char name[POLICIES_NAMELEN];
+			const struct policy *pol;
 			struct request_bandwidth want;
 			struct bw_share share;
 			char err[NETD_ERRLEN];
@@ -176,11 +211,12 @@ static void apply(struct manager *m, bool loud)
 			if (a->deleting || !a->bw.on)
 				continue;
 			policies_effective(m, &a->rec, &want);
-			if (bandwidth_admit(m, &want, name, a, &share, err) < 0) {
+			if (bandwidth_admit(m, &want, policies_admit_name(m, &a->rec, name), a, &share, err) < 0) {
 				refused++;
+				pol = policies_for(m, &a->rec);
 				if (loud)
-					log_error("bandwidth policy for %s/%s refused, it keeps its share: %s",
-					          a->rec.container_id, a->rec.ifname, err);
+					log_error("bandwidth policy %s for %s/%s refused, it keeps its share: %s",
+					          pol ? pol->name : "(none)", a->rec.container_id, a->rec.ifname, err);
 				continue;
 			}
 			if (share_equal(&share, &a->bw))
@@ -269,6 +305,8 @@ static void on_list(void *userdata, int err, const struct store_kvs *kvs)
 		return;   /* the store is going away */
 	p = P(m);
 	p->listing = false;
+	if (p->stopped)
+		return;   /* a new watch would keep the loop of a stopping shoald alive */
 	if (err < 0) {
 		log_warn("failed to list %s in store %s: %s; the reconcile timer retries", POLICY_PREFIX, m->cfg.store,
 		         strerror(-err));
@@ -329,7 +367,7 @@ void policies_reconcile(struct manager *m)
 {
 	struct policies *p = P(m);
 
-	if (!p)
+	if (!p || p->stopped)
 		return;
 	apply(m, false);
 	if (!p->watch)
@@ -342,6 +380,7 @@ void policies_stop(struct manager *m)
 
 	if (!p)
 		return;
+	p->stopped = true;
 	store_watch_cancel(p->watch);
 	p->watch = NULL;
 }
@@ -381,6 +420,13 @@ static void op_finish(struct policies_op *op, int err, json_t *result, const cha
 	}
 	op->cb(op->userdata, err, result, msg);
 	free(op);
+}
+
+/* A store call that could not start is the store's failure, never the policy's: -EINVAL from the
+ * store (a key it refuses) must not read as "invalid policy" to the API. */
+static int store_start_err(int r)
+{
+	return r == -EINVAL ? -EIO : r;
 }
 
 static struct policies_op *op_new(struct manager *m, policies_done_cb cb, void *userdata, char msg[NETD_ERRLEN])
@@ -459,7 +505,7 @@ int policies_list(struct manager *m, policies_done_cb cb, void *userdata, char m
 		snprintf(msg, NETD_ERRLEN, "failed to list %s in store %s: %s", POLICY_PREFIX, m->cfg.store, strerror(-r));
 		free(op);
 	}
-	return r;
+	return store_start_err(r);
 }
 
 static void on_put(void *userdata, int err, int64_t rev)
@@ -505,7 +551,7 @@ int policies_set(struct manager *m, const struct policy *pol, policies_done_cb c
 		snprintf(msg, NETD_ERRLEN, "failed to write policy %s to store %s: %s", pol->name, m->cfg.store, strerror(-r));
 		free(op);
 	}
-	return r;
+	return store_start_err(r);
 }
 
 static void on_deleted(void *userdata, int err, int64_t rev)
@@ -545,5 +591,5 @@ int policies_delete(struct manager *m, const char *name, policies_done_cb cb, vo
 		snprintf(msg, NETD_ERRLEN, "failed to delete policy %s from store %s: %s", name, m->cfg.store, strerror(-r));
 		free(op);
 	}
-	return r;
+	return store_start_err(r);
 }

@@ -29,6 +29,10 @@ void policies_free(struct manager *m);
  * (rec->bandwidth) merged with the policy (policy_merge). */
 const struct policy *policies_for(const struct manager *m, const struct record_attach *rec);
 void policies_effective(const struct manager *m, const struct record_attach *rec, struct request_bandwidth *ret);
+/* How admission names the workload in a refusal: its pod name (or container id), with the policy
+ * that applies, "web-1 (policy prod)".  Returns buf. */
+#define POLICIES_NAMELEN 400
+const char *policies_admit_name(const struct manager *m, const struct record_attach *rec, char buf[POLICIES_NAMELEN]);
 
 /* The API's operations, answered asynchronously: cb runs once, on the loop, never inside the call,
  * with the answer's fields (owned by cb) or err < 0 and msg.  A negative return (with msg) means cb

@@ -94,6 +94,8 @@ int policy_decode(const char *name, const json_t *body, struct policy *ret, char
 {
 	struct policy p = { .bandwidth.priority = -1 };
 	struct request_error rerr;
+	const char *k;
+	json_t *v;
 
 	if (!policy_name_valid(name))
 		return fail(err, "policy name \"%.64s\" must start with a letter or digit, continue with letters, "
@@ -101,11 +103,21 @@ int policy_decode(const char *name, const json_t *body, struct policy *ret, char
 	snprintf(p.name, sizeof(p.name), "%s", name);
 	if (!json_is_object(body))
 		return fail(err, "policy %s: not a JSON object", name);
+	/* Strict, unlike the API's requests: a misspelled "match" would otherwise make a policy
+	 * for every workload of the cluster, and a key of a newer format would be silently lost. */
+	json_object_foreach((json_t *)body, k, v)
+		if (strcmp(k, "match") != 0 && strcmp(k, "bandwidth") != 0)
+			return fail(err, "policy %s: unknown key \"%.64s\" (match, bandwidth)", name, k);
+	if (!json_object_get(body, "match"))
+		return fail(err, "policy %s: \"match\" is missing ({} for every workload)", name);
 	if (match_decode(json_object_get(body, "match"), &p, err) < 0)
 		return -EINVAL;
 	if (request_bandwidth_decode(json_object_get(body, "bandwidth"), &p.bandwidth, &rerr) < 0)
 		return fail(err, "policy %s: %s", name, rerr.details);
-	if (!request_bandwidth_set(&p.bandwidth))
+	/* A burst alone shapes nothing (it only ever lowers HTB's own), yet as the applying policy it
+	 * would shadow a broader one that does set something. */
+	if (!p.bandwidth.ingress.guarantee && !p.bandwidth.ingress.limit && !p.bandwidth.egress.guarantee &&
+	    !p.bandwidth.egress.limit && p.bandwidth.priority < 0)
 		return fail(err, "policy %s sets nothing: give a guarantee, a limit or a priority", name);
 	*ret = p;
 	return 0;
@@ -208,6 +220,22 @@ static void merge_dir(const struct request_bandwidth_dir *own, const struct requ
 		d.burst = pol->burst;
 	/* Both from the policy: its own decode refused guarantee > limit. */
 	*ret = d;
+}
+
+static void fit_dir(const struct request_bandwidth_dir *own, uint64_t capacity, uint64_t default_guarantee,
+                    struct request_bandwidth_dir *eff)
+{
+	if (!own->limit && capacity && eff->limit > capacity)
+		eff->limit = 0;   /* the capacity */
+	if (!own->limit && !eff->guarantee && eff->limit && eff->limit < default_guarantee)
+		eff->guarantee = eff->limit;
+}
+
+void policy_fit(const struct request_bandwidth *own, uint64_t ingress_capacity, uint64_t egress_capacity,
+                uint64_t default_guarantee, struct request_bandwidth *eff)
+{
+	fit_dir(&own->ingress, ingress_capacity, default_guarantee, &eff->ingress);
+	fit_dir(&own->egress, egress_capacity, default_guarantee, &eff->egress);
 }
 
 void policy_merge(const struct request_bandwidth *own, const struct policy *p, struct request_bandwidth *ret)

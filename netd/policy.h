@@ -9,9 +9,9 @@
  *   {"match": {"K8S_POD_NAMESPACE": "prod", "K8S_POD_NAME": "web-*"},
  *    "bandwidth": {"ingress": {"guarantee": 100000000}, "priority": 2}}
  *
- * "match": every key must match (AND); values are shell patterns (fnmatch(3): * ? [...]);
+ * "match" (required): every key must match (AND); values are shell patterns (fnmatch(3): * ? [...]);
  * an empty object matches every workload.  "bandwidth": the API's bandwidth object
- * (netd/request.h), at least one value set. */
+ * (netd/request.h) with at least one guarantee, limit or priority.  No other key. */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
@@ -77,3 +77,13 @@ const struct policy *policy_pick(const struct policy *v, size_t n, const struct 
  * below its own guarantee), the workload's value bounds it: the guarantee is lowered to the limit,
  * the limit raised to the guarantee.  p may be NULL (own alone). */
 void policy_merge(const struct request_bandwidth *own, const struct policy *p, struct request_bandwidth *ret);
+
+/* One host's reading of a merged ask (eff, from policy_merge; changed in place): a policy is written
+ * once for hosts of every size, so where a value came from the policy and this host cannot honour
+ * it as written, the host's bounds apply instead of a refusal: a policy limit above the host's
+ * capacity in that direction becomes the capacity (0), and a policy limit below the host's default
+ * guarantee, for a workload that has no guarantee, also becomes its guarantee.  Values the
+ * workload asked for itself are left alone (admission decides on them).  Capacities and the
+ * default guarantee in bit/s. */
+void policy_fit(const struct request_bandwidth *own, uint64_t ingress_capacity, uint64_t egress_capacity,
+                uint64_t default_guarantee, struct request_bandwidth *eff);

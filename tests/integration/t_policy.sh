@@ -109,7 +109,7 @@ M=$(log_mark h1)
 pset dev '{"K8S_POD_NAMESPACE": "dev"}' '{"egress": {"guarantee": 190000000}}' >/dev/null
 for _ in $(seq 50); do log_since h1 "$M" | grep -q 'refused' && break; sleep 0.1; done
 logged() { log_since h1 "$1" | grep -q "$2"; }
-check "a policy that does not fit is logged as refused for tool" logged "$M" "policy for $LAB-tool/eth0 refused"
+check "a policy that does not fit is logged as refused for tool" logged "$M" "policy dev for $LAB-tool/eth0 refused"
 expect_eq "tool keeps its share" "1Mbit" "$(field shoal-out "1:$D" rate)"
 pset dev '{"K8S_POD_NAMESPACE": "dev"}' '{"egress": {"guarantee": 199000000}}' >/dev/null
 sleep 0.5
@@ -159,6 +159,17 @@ pdel dev >/dev/null
 wait_field "without policies web-1 has the defaults" "${CAP}Mbit" shoal-out "1:$W" ceil
 wait_field "... and tool too" "1Mbit" shoal-out "1:$D" rate
 expect_eq "own still has its own limit" "30Mbit" "$(field shoal-out "1:$V" ceil)"
+# A policy is written once for hosts of every size: what this host cannot honour as written is
+# bounded by the host, never a refusal.
+pset everyone '{}' '{"egress": {"limit": 1000000000}}' >/dev/null
+sleep 1
+expect_eq "a 1gbit policy limit on a 200mbit host: the capacity" "${CAP}Mbit" "$(field shoal-out "1:$W" ceil)"
+check "... and ADD under it is admitted" add late dev late
+pset everyone '{}' '{"egress": {"limit": 500000}}' >/dev/null
+wait_field "a 500kbit policy limit below the 1mbit default guarantee: the limit" "500Kbit" shoal-out "1:$D" ceil
+expect_eq "... and the guarantee follows it down" "500Kbit" "$(field shoal-out "1:$D" rate)"
+pdel everyone >/dev/null
+del late >/dev/null
 R=$(pdel prod)
 expect_eq "deleting a policy that is not there: code 7" "7" "$(echo "$R" | jq -r .code)"
 check "... saying so" bash -c "echo '$R' | grep -q 'no such policy'"

@@ -65,8 +65,8 @@ static void test_parse_and_encode(void **state)
 	free(s);
 	free(t);
 
-	/* No match at all: every workload. */
-	assert_int_equal(parse("all", "{\"bandwidth\": {\"egress\": {\"limit\": 1000000}}}", &p, err), 0);
+	/* An empty match: every workload. */
+	assert_int_equal(parse("all", "{\"match\": {}, \"bandwidth\": {\"egress\": {\"limit\": 1000000}}}", &p, err), 0);
 	assert_int_equal(p.n_match, 0);
 }
 
@@ -75,9 +75,12 @@ static void test_refused(void **state)
 	static const struct {
 		const char *name, *text, *why;
 	} bad[] = {
-		{ "", "{\"bandwidth\": {\"priority\": 1}}", "policy name" },
-		{ "-x", "{\"bandwidth\": {\"priority\": 1}}", "policy name" },
-		{ "a/b", "{\"bandwidth\": {\"priority\": 1}}", "policy name" },
+		{ "", "{\"match\": {}, \"bandwidth\": {\"priority\": 1}}", "policy name" },
+		{ "-x", "{\"match\": {}, \"bandwidth\": {\"priority\": 1}}", "policy name" },
+		{ "a/b", "{\"match\": {}, \"bandwidth\": {\"priority\": 1}}", "policy name" },
+		{ "x", "{\"bandwidth\": {\"priority\": 1}}", "\"match\" is missing" },
+		{ "x", "{\"macth\": {\"K8S_POD_NAMESPACE\": \"prod\"}, \"bandwidth\": {\"priority\": 1}}", "unknown key \"macth\"" },
+		{ "x", "{\"match\": {}, \"bandwidth\": {\"egress\": {\"burst\": 1000}}}", "sets nothing" },
 		{ "x", "[]", "not a JSON object" },
 		{ "x", "{", "not JSON" },
 		{ "x", "{\"match\": {}, \"bandwidth\": {}}", "sets nothing" },
@@ -86,10 +89,10 @@ static void test_refused(void **state)
 		{ "x", "{\"match\": {\"K8S_POD_NAME\": 3}, \"bandwidth\": {\"priority\": 1}}", "must be a string" },
 		{ "x", "{\"match\": {\"K8S_POD_NAME\": \"\"}, \"bandwidth\": {\"priority\": 1}}", "non-empty" },
 		{ "x", "{\"match\": [\"a\"], \"bandwidth\": {\"priority\": 1}}", "must be an object" },
-		{ "x", "{\"bandwidth\": {\"priority\": 8}}", "priority" },
-		{ "x", "{\"bandwidth\": {\"ingress\": {\"guarantee\": 2000, \"limit\": 1000}}}", "exceeds" },
-		{ "x", "{\"bandwidth\": {\"egress\": {\"limit\": -1}}}", "egress" },
-		{ "x", "{\"bandwidth\": {\"priority\": 1}, \"bandwidth\": {\"priority\": 2}}", "not JSON" },
+		{ "x", "{\"match\": {}, \"bandwidth\": {\"priority\": 8}}", "priority" },
+		{ "x", "{\"match\": {}, \"bandwidth\": {\"ingress\": {\"guarantee\": 2000, \"limit\": 1000}}}", "exceeds" },
+		{ "x", "{\"match\": {}, \"bandwidth\": {\"egress\": {\"limit\": -1}}}", "egress" },
+		{ "x", "{\"match\": {}, \"bandwidth\": {\"priority\": 1}, \"bandwidth\": {\"priority\": 2}}", "not JSON" },
 	};
 	char err[POLICY_ERRLEN];
 	struct policy p;
@@ -126,7 +129,7 @@ static void test_match_and_pick(void **state)
 	v[0] = make("prod", "{\"match\": {\"K8S_POD_NAMESPACE\": \"prod\"}, \"bandwidth\": {\"priority\": 3}}");
 	v[1] = make("prod-web", "{\"match\": {\"K8S_POD_NAMESPACE\": \"prod\", \"K8S_POD_NAME\": \"web-[0-9]*\"},"
 	                        " \"bandwidth\": {\"priority\": 1}}");
-	v[2] = make("b-everyone", "{\"bandwidth\": {\"priority\": 6}}");
+	v[2] = make("b-everyone", "{\"match\": {}, \"bandwidth\": {\"priority\": 6}}");
 	v[3] = make("a-everyone", "{\"match\": {}, \"bandwidth\": {\"priority\": 7}}");
 
 	assert_true(policy_matches(&v[1], &web));
@@ -143,7 +146,7 @@ static void test_match_and_pick(void **state)
 
 static void test_merge(void **state)
 {
-	struct policy p = make("p", "{\"bandwidth\": {\"ingress\": {\"guarantee\": 100, \"limit\": 1000},"
+	struct policy p = make("p", "{\"match\": {}, \"bandwidth\": {\"ingress\": {\"guarantee\": 100, \"limit\": 1000},"
 	                            " \"egress\": {\"guarantee\": 50}, \"priority\": 2}}");
 	struct request_bandwidth own = { .priority = -1 }, r;
 
@@ -183,6 +186,35 @@ static void test_merge(void **state)
 	assert_int_equal(r.priority, -1);
 }
 
+static void test_fit(void **state)
+{
+	struct policy p = make("p", "{\"match\": {}, \"bandwidth\": {\"ingress\": {\"limit\": 1000000000},"
+	                            " \"egress\": {\"limit\": 500000}}}");
+	struct request_bandwidth own = { .priority = -1 }, r;
+
+	(void)state;
+	/* A 1gbit policy limit on a 200mbit host: the host's capacity.  A 500kbit limit below the
+	 * default guarantee of 1mbit: the guarantee follows it down. */
+	policy_merge(&own, &p, &r);
+	policy_fit(&own, 200000000, 200000000, 1000000, &r);
+	assert_int_equal(r.ingress.limit, 0);
+	assert_int_equal(r.ingress.guarantee, 0);
+	assert_int_equal(r.egress.limit, 500000);
+	assert_int_equal(r.egress.guarantee, 500000);
+	/* On a 10gbit host the 1gbit limit holds. */
+	policy_merge(&own, &p, &r);
+	policy_fit(&own, 10000000000ULL, 10000000000ULL, 1000000, &r);
+	assert_int_equal(r.ingress.limit, 1000000000);
+	/* The workload's own values are never bent: admission decides on them. */
+	own.ingress.limit = 5000000000ULL;
+	own.egress.limit = 400000;
+	policy_merge(&own, &p, &r);
+	policy_fit(&own, 200000000, 200000000, 1000000, &r);
+	assert_int_equal(r.ingress.limit, 5000000000ULL);
+	assert_int_equal(r.egress.limit, 400000);
+	assert_int_equal(r.egress.guarantee, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_match_and_pick),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_fit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
