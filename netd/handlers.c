@@ -389,24 +389,16 @@ static json_t *handle_quota(struct manager *m, const struct request *q)
 
 /* ---- bandwidth policies: the store's, written and read for every host ---- */
 
+/* A policy's own outcomes; everything else (success, stopping, the store's failures) as done_json. */
 static json_t *policy_done_json(int err, json_t *result, const char *msg)
 {
 	switch (err) {
-	case 0:
-		if (result && json_object_set_new(result, "ok", json_true()) == 0)
-			return result;
-		json_decref(result);
-		return api_error(SHOAL_ERR_INTERNAL, "out of memory", "building the answer");
 	case -ENOENT:
 		return api_error(CNI_ERR_INVALID_CONFIG, "no such policy", "%s", msg);
 	case -EINVAL:
 		return api_error(CNI_ERR_INVALID_CONFIG, "invalid policy", "%s", msg);
-	case -ECANCELED:
-		return api_error(CNI_ERR_TRY_AGAIN_LATER, "shoald is stopping", "%s", msg);
-	case -ENOMEM:
-		return api_error(SHOAL_ERR_INTERNAL, "out of memory", "%s", msg);
 	default:
-		return api_error(CNI_ERR_IO, "store request failed", "%s", msg);
+		return done_json(err, result, msg);
 	}
 }
 
