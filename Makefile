@@ -21,6 +21,8 @@ CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 LDFLAGS  += -fsanitize=address,undefined
 endif
 CPPFLAGS += -I. -D_GNU_SOURCE
+# `make` alone builds everything, whatever rule comes first below.
+.DEFAULT_GOAL := all
 
 PKG_PLUGIN := jansson
 PKG_DAEMON := jansson libuv libmnl libnftnl libcurl libmicrohttpd
@@ -41,6 +43,31 @@ DEB_libnftnl := libnftnl-dev
 DEB_cmocka   := libcmocka-dev
 DEB_libcurl  := libcurl4-openssl-dev
 DEB_libmicrohttpd := libmicrohttpd-dev
+# --- cgroup bandwidth (tc/cgbpf.h): the BPF object tc/bpf/cgroup.bpf.c, compiled by clang with
+# BTF (libbpf reads the maps from it) and without DWARF, embedded into tc/cgbpf.o (.incbin).
+# shoald compiles against libbpf but dlopen()s it at the first cgroup quota (~270 KiB of RSS on
+# every node otherwise), so libbpf is in PKG_DAEMON and not in PKG_DAEMON_LINK (set above).  The
+# BPF compile takes neither CFLAGS nor SANITIZE's flags.
+PKG_DAEMON   += libbpf
+DEB_libbpf   := libbpf-dev
+BPF_CLANG    ?= clang
+BPF_STRIP    ?= llvm-strip
+BPF_CFLAGS   := -O2 -g -target bpf -Wall -Wextra -I/usr/include/$(shell $(BPF_CLANG) -print-multiarch 2>/dev/null)
+CGBPF_OBJECT := $(B)/bpf/cgroup.bpf.o
+CGBPF_TOOL   := $(B)/tests/cgbpf_tool
+$(CGBPF_OBJECT): tc/bpf/cgroup.bpf.c tc/bpf/cgroup.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(BPF_STRIP) -g $@.tmp
+	mv -f $@.tmp $@
+$(B)/obj/tc/cgbpf.o: $(CGBPF_OBJECT)
+$(B)/obj/tc/cgbpf.o: CPPFLAGS += -DCGBPF_OBJECT='"$(abspath $(CGBPF_OBJECT))"'
+# Helper for tests/integration/t_cgroup_bpf.sh.
+$(CGBPF_TOOL): tests/integration/cgbpf_tool.c $(B)/obj/tc/cgbpf.o $(B)/obj/tc/classify.o $(B)/obj/tc/tcmsg.o \
+               $(B)/obj/overlay/nlsock.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libmnl) -lpthread -ldl
+# --- end of cgroup bandwidth
 ifeq ($(filter deps check demo bench clean fuzz check-fuzz man,$(MAKECMDGOALS)),)
 MISSING_PC := $(shell for p in $(sort $(PKG_DAEMON) $(PKG_PLUGIN) $(PKG_NETCTL) $(PKG_TEST)); do \
                 pkg-config --exists $$p 2>/dev/null || echo $$p; done)
@@ -109,7 +136,7 @@ $(B)/tests/fw_tool: tests/integration/fw_tool.c $(B)/obj/fw/fw.o $(B)/obj/fw/bat
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,libnftnl libmnl)
 
-TEST_HELPERS := $(B)/tests/fw_tool
+TEST_HELPERS := $(B)/tests/fw_tool $(CGBPF_TOOL)
 
 # Man pages: docs/man/NAME.SECTION.scd -> $(B)/man/NAME.SECTION, by scdoc (Debian package scdoc),
 # with @VERSION@ replaced by lib/version.h's.  scdoc is only needed for `make man` and install.

@@ -23,6 +23,10 @@ pkgs=(
 	# shoald's /metrics and /healthz (HTTP server driven from the loop); the metrics test parses
 	# the text with the Prometheus client's own parser.
 	libmicrohttpd-dev python3-prometheus-client
+	# Bandwidth per cgroup: the BPF object is compiled by clang (above) and stripped of DWARF by
+	# llvm-strip (package llvm); shoald loads it with libbpf (dlopen'ed, libbpf1 comes with
+	# libbpf-dev); the test checks with bpftool that nothing is left behind.
+	llvm libbpf-dev bpftool
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -309,3 +309,56 @@ int classify_parse_ifb_filter(const struct nlmsghdr *nlh, struct classify_ifb_fi
 	*ret = c;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ the uplink (cgroups) */
+
+int classify_build_uplink(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, int uplink_ifindex,
+                          bool ingress_hook, int prog_fd, const char *prog_name, int ifb_ifindex)
+{
+	/* Classic mode (direct_action false): direct-action would never run the redirect. */
+	struct tcmsg_bpf f = {
+		.ifindex = uplink_ifindex,
+		.parent = ingress_hook ? TCMSG_CLSACT_INGRESS : TCMSG_CLSACT_EGRESS,
+		.prio = CLASSIFY_UPLINK_PRIO,
+		.protocol = ETH_P_ALL,
+		/* DEL: no handle, the whole priority (only ours is there). */
+		.handle = op == TCMSG_DEL ? 0 : CLASSIFY_UPLINK_HANDLE,
+		.prog_fd = prog_fd,
+		.redirect_ifindex = ifb_ifindex > 0 ? (uint32_t)ifb_ifindex : 0,
+	};
+	size_t name_len;
+
+	if (uplink_ifindex <= 0)
+		return -EINVAL;
+	if (op != TCMSG_DEL) {
+		name_len = prog_name ? strlen(prog_name) : 0;
+		if (prog_fd < 0 || !name_len || name_len >= CLASSIFY_PROG_NAME_MAX || ifb_ifindex <= 0)
+			return -EINVAL;
+		memcpy(f.name, prog_name, name_len + 1);
+	}
+	return tcmsg_build_bpf(buf, buflen, seq, op, &f);
+}
+
+int classify_parse_uplink_filter(const struct nlmsghdr *nlh, struct classify_uplink_filter *ret)
+{
+	struct tcmsg_bpf f;
+	int r;
+
+	r = tcmsg_parse_bpf(nlh, &f);
+	if (r < 0)
+		return r;
+	if (f.parent != TCMSG_CLSACT_INGRESS && f.parent != TCMSG_CLSACT_EGRESS)
+		return -ENOENT;
+	if (f.prio != CLASSIFY_UPLINK_PRIO)
+		return -ENOENT;
+	memset(ret, 0, sizeof(*ret));
+	ret->ingress_hook = f.parent == TCMSG_CLSACT_INGRESS;
+	ret->prio = f.prio;
+	ret->protocol = f.protocol;
+	ret->handle = f.handle;
+	memcpy(ret->prog_name, f.name, sizeof(ret->prog_name));
+	ret->prog_id = f.prog_id;
+	ret->direct_action = f.direct_action;
+	ret->redirect_ifindex = f.redirect_ifindex;
+	return 0;
+}

@@ -173,3 +173,50 @@ unsigned classify_veth_msgs(bool exempt_local);
  * subnet_len are used (and checked) only with exempt_local.  Returns the total length. */
 int classify_build_veth(void *buf, size_t buflen, uint32_t seq, int veth_ifindex, int ifb_out_ifindex,
                         int ifb_in_ifindex, bool exempt_local, uint32_t subnet, uint8_t subnet_len);
+
+/* ---- the uplink: workloads in the host's network namespace, by cgroup (tc/bpf/cgroup.bpf.c) ----
+ *
+ * One cls_bpf filter on each hook of the uplink's clsact, both at CLASSIFY_UPLINK_PRIO with handle
+ * CLASSIFY_UPLINK_HANDLE, protocol all: the egress hook's program classifies what local sockets
+ * send (to shoal-out), the ingress hook's what they receive (to shoal-in).  Classic mode, not
+ * direct-action: the program sets skb->priority to the class and answers match (-1) or not (0);
+ * on a match the filter's action, a mirred egress redirect to the IFB, runs.  The redirect has to
+ * be act_mirred: an IFB drops packets bpf_redirect() hands it (ifb_xmit() checks
+ * skb->redirected), and HTB on the IFB takes the leaf whose classid is skb->priority before any of
+ * its own filters. */
+
+/* The priority of both uplink filters: far above what tc picks by itself (it numbers from
+ * 0xc000 down when none is given) and what other tools commonly use (1..100). */
+#define CLASSIFY_UPLINK_PRIO 0xc500
+#define CLASSIFY_UPLINK_HANDLE 1
+/* The longest program name a parse keeps (TCA_BPF_NAME; the kernel's is a copy of what was sent). */
+#define CLASSIFY_PROG_NAME_MAX TCMSG_BPF_NAME_MAX
+
+/* The filter on the uplink's ingress (ingress_hook, ffff:fff2) or egress hook (ffff:fff3).  ADD
+ * (EEXIST when there), REPLACE (creates it, or swaps its program atomically: packets see the old
+ * program or the new one, never none; how a restarted shoald takes over) or DEL (the whole
+ * priority of that hook; ENOENT when there is none: prog_fd, prog_name and ifb_ifindex unused).
+ * -EINVAL for prog_fd < 0, a name that is empty or of CLASSIFY_PROG_NAME_MAX bytes or more, or
+ * ifb_ifindex <= 0 (ADD, REPLACE).  The clsact qdisc must exist: classify_build_clsact(). */
+int classify_build_uplink(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, int uplink_ifindex,
+                          bool ingress_hook, int prog_fd, const char *prog_name, int ifb_ifindex);
+
+struct classify_uplink_filter {
+	bool ingress_hook;
+	uint16_t prio;
+	uint16_t protocol;       /* host order */
+	uint32_t handle;
+	char prog_name[CLASSIFY_PROG_NAME_MAX];  /* "" when it has none */
+	uint32_t prog_id;        /* TCA_BPF_ID: for cgbpf_load()'s adoption; 0 when absent */
+	bool direct_action;      /* TCA_BPF_FLAG_ACT_DIRECT: not what we build */
+	uint32_t redirect_ifindex;  /* the target of its one mirred egress redirect; 0 when its
+	                             * actions are anything else */
+};
+
+/* One message of a filter dump of a clsact hook (tcmsg_build_filter_dump(ifindex,
+ * TCMSG_CLSACT_INGRESS or _EGRESS)): 0 and ret filled for a bpf filter at CLASSIFY_UPLINK_PRIO on
+ * either hook (ours to replace or remove, whatever its program); -ENOENT for anything else (other
+ * priorities and kinds, the priority's kind-only line); -EBADMSG when malformed.  Reconcile
+ * checks the name (cgbpf_prog_name()), the handle, protocol ETH_P_ALL, !direct_action and the
+ * redirect's target, and REPLACEs what differs. */
+int classify_parse_uplink_filter(const struct nlmsghdr *nlh, struct classify_uplink_filter *ret);

@@ -59,6 +59,33 @@ static struct nlmsghdr *put_tc_header(void *buf, size_t buflen, uint16_t type, u
 	return nlh;
 }
 
+/* A filter request's header and TCA_KIND (RTM_DELTFILTER for a DEL, RTM_NEWTFILTER else); NULL
+ * when it does not fit.  tcm_info holds the priority in its upper 16 bits and the protocol
+ * (network order) below. */
+static struct nlmsghdr *put_filter_header(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const char *kind,
+                                          int ifindex, uint32_t parent, uint32_t handle, uint16_t prio,
+                                          uint16_t protocol)
+{
+	uint32_t info = TC_H_MAKE((uint32_t)prio << 16, htons(protocol));
+	struct nlmsghdr *nlh;
+
+	nlh = put_tc_header(buf, buflen, op == TCMSG_DEL ? RTM_DELTFILTER : RTM_NEWTFILTER, op_flags(op), seq, ifindex,
+	                    parent, handle, info);
+	if (!nlh || !mnl_attr_put_strz_check(nlh, buflen, TCA_KIND, kind))
+		return NULL;
+	return nlh;
+}
+
+static uint16_t info_prio(uint32_t info)
+{
+	return (uint16_t)(TC_H_MAJ(info) >> 16);
+}
+
+static uint16_t info_protocol(uint32_t info)
+{
+	return ntohs((uint16_t)TC_H_MIN(info));
+}
+
 static const char *kind_name(enum tcmsg_kind kind)
 {
 	switch (kind) {
@@ -242,6 +269,23 @@ static bool copy_attr(const struct nlattr *a, void *dst, size_t size)
 	if (p)
 		memcpy(dst, p, size);
 	return p != NULL;
+}
+
+/* A filter message of one kind: its struct tcmsg and its options.  -ENOENT for another kind and for
+ * the lines of a dump without options (each priority is listed once, kind only, before its
+ * filters), -EBADMSG when malformed. */
+static int parse_filter(const struct nlmsghdr *nlh, const char *kind, uint16_t max, const struct tcmsg **ret_tcm,
+                        struct nest_table *ret_opts)
+{
+	struct tc_top top;
+	int r;
+
+	r = parse_top(nlh, RTM_NEWTFILTER, RTM_DELTFILTER, ret_tcm, &top);
+	if (r < 0)
+		return r;
+	if (strcmp(top.kind, kind) || !top.options)
+		return -ENOENT;
+	return parse_nest(top.options, max, ret_opts);
 }
 
 int tcmsg_parse_qdisc(const struct nlmsghdr *nlh, struct tcmsg_qdisc *ret)
@@ -481,9 +525,10 @@ static uint32_t prefix_mask(uint8_t len)
 	return len ? ~0U << (32 - len) : 0;
 }
 
-/* The redirect: one mirred action at order 1.  TC_ACT_STOLEN is what tc sets for "redirect": the
- * packet leaves this hook and continues as the target device's egress. */
-static bool put_mirred(struct nlmsghdr *nlh, size_t buflen, uint32_t ifindex)
+/* The redirect: one mirred action at order 1 in the filter's actions nest (TCA_U32_ACT,
+ * TCA_BPF_ACT).  TC_ACT_STOLEN is what tc sets for "redirect": the packet leaves this hook and
+ * continues as the target device's egress. */
+static bool put_mirred(struct nlmsghdr *nlh, size_t buflen, uint16_t nest_type, uint32_t ifindex)
 {
 	struct tc_mirred parms = {
 		.action = TC_ACT_STOLEN,
@@ -492,7 +537,7 @@ static bool put_mirred(struct nlmsghdr *nlh, size_t buflen, uint32_t ifindex)
 	};
 	struct nlattr *acts, *act, *aopts;
 
-	acts = mnl_attr_nest_start_check(nlh, buflen, TCA_U32_ACT);
+	acts = mnl_attr_nest_start_check(nlh, buflen, nest_type);
 	act = acts ? mnl_attr_nest_start_check(nlh, buflen, 1) : NULL;
 	if (!act || !mnl_attr_put_strz_check(nlh, buflen, TCA_ACT_KIND, "mirred"))
 		return false;
@@ -525,7 +570,6 @@ int tcmsg_build_u32(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, co
 		struct tc_u32_sel sel;
 		struct tc_u32_key key;
 	} s;
-	uint32_t info = TC_H_MAKE((uint32_t)f->prio << 16, htons(u32_protocol(f)));
 	bool verdict = f->classid || f->redirect_ifindex;
 	struct nlmsghdr *nlh;
 	struct nlattr *opts;
@@ -534,9 +578,8 @@ int tcmsg_build_u32(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, co
 		return -EINVAL;
 	if (op != TCMSG_DEL && (!f->prio || (!verdict && !f->link)))
 		return -EINVAL;
-	nlh = put_tc_header(buf, buflen, op == TCMSG_DEL ? RTM_DELTFILTER : RTM_NEWTFILTER, op_flags(op), seq,
-	                    f->ifindex, f->parent, f->handle, info);
-	if (!nlh || !mnl_attr_put_strz_check(nlh, buflen, TCA_KIND, "u32"))
+	nlh = put_filter_header(buf, buflen, seq, op, "u32", f->ifindex, f->parent, f->handle, f->prio, u32_protocol(f));
+	if (!nlh)
 		return -ENOBUFS;
 	if (op == TCMSG_DEL)
 		return (int)nlh->nlmsg_len;
@@ -570,7 +613,7 @@ int tcmsg_build_u32(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, co
 		return -ENOBUFS;
 	if (!mnl_attr_put_check(nlh, buflen, TCA_U32_SEL, sizeof(s), &s))
 		return -ENOBUFS;
-	if (f->redirect_ifindex && !put_mirred(nlh, buflen, f->redirect_ifindex))
+	if (f->redirect_ifindex && !put_mirred(nlh, buflen, TCA_U32_ACT, f->redirect_ifindex))
 		return -ENOBUFS;
 	mnl_attr_nest_end(nlh, opts);
 	return (int)nlh->nlmsg_len;
@@ -581,7 +624,7 @@ int tcmsg_build_filter_dump(void *buf, size_t buflen, uint32_t seq, int ifindex,
 	return build_dump(buf, buflen, seq, RTM_GETTFILTER, ifindex, parent);
 }
 
-/* One action of TCA_U32_ACT: only a mirred egress redirect is ours. */
+/* One action of a filter's actions nest: only a mirred egress redirect is ours. */
 static int parse_action(const struct nlattr *act, uint32_t *ret_ifindex)
 {
 	const struct tc_mirred *parms;
@@ -621,6 +664,23 @@ static int acts_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* A filter's actions nest (TCA_U32_ACT, TCA_BPF_ACT), as put_mirred() builds it: the target of
+ * its one mirred egress redirect (0 for an empty nest); -EOPNOTSUPP for other or several actions,
+ * -EBADMSG when malformed. */
+static int parse_actions(const struct nlattr *acts, uint32_t *ret_ifindex)
+{
+	struct acts_parse p = { 0 };
+
+	if (mnl_attr_validate(acts, MNL_TYPE_NESTED) < 0 || mnl_attr_parse_nested(acts, acts_cb, &p) < 0)
+		return -EBADMSG;
+	if (p.err)
+		return p.err;
+	if (p.count > 1)
+		return -EOPNOTSUPP;
+	*ret_ifindex = p.ifindex;
+	return 0;
+}
+
 static int get_u32_attr(const struct nlattr *a, uint32_t *ret)
 {
 	if (!a)
@@ -656,21 +716,14 @@ int tcmsg_parse_u32(const struct nlmsghdr *nlh, struct tcmsg_u32 *ret)
 	struct tcmsg_u32 f = { 0 };
 	const struct tcmsg *tcm;
 	struct nest_table tb;
-	struct tc_top top;
 	uint32_t mask;
 	bool verdict;
 	int r;
 
-	r = parse_top(nlh, RTM_NEWTFILTER, RTM_DELTFILTER, &tcm, &top);
+	r = parse_filter(nlh, "u32", TCA_U32_MAX, &tcm, &tb);
 	if (r < 0)
 		return r;
-	if (strcmp(top.kind, "u32"))
-		return -ENOENT;
-	/* A dump also lists each priority's filter instance and its hash tables: no selector. */
-	if (!top.options)
-		return -ENOENT;
-	if (parse_nest(top.options, TCA_U32_MAX, &tb) < 0)
-		return -EBADMSG;
+	/* A dump also lists each priority's hash tables: no selector. */
 	if (!tb.tb[TCA_U32_SEL])
 		return -ENOENT;
 	sel = struct_attr(tb.tb[TCA_U32_SEL], sizeof(*sel));
@@ -690,8 +743,8 @@ int tcmsg_parse_u32(const struct nlmsghdr *nlh, struct tcmsg_u32 *ret)
 	f.ifindex = tcm->tcm_ifindex;
 	f.parent = tcm->tcm_parent;
 	f.handle = tcm->tcm_handle;
-	f.prio = (uint16_t)(TC_H_MAJ(tcm->tcm_info) >> 16);
-	f.protocol = ntohs((uint16_t)TC_H_MIN(tcm->tcm_info));
+	f.prio = info_prio(tcm->tcm_info);
+	f.protocol = info_protocol(tcm->tcm_info);
 	mask = ntohl(key->mask);
 	if (key->offmask)
 		return -EOPNOTSUPP;
@@ -715,16 +768,9 @@ int tcmsg_parse_u32(const struct nlmsghdr *nlh, struct tcmsg_u32 *ret)
 		f.classid = mnl_attr_get_u32(tb.tb[TCA_U32_CLASSID]);
 	}
 	if (tb.tb[TCA_U32_ACT]) {
-		struct acts_parse p = { 0 };
-
-		if (mnl_attr_validate(tb.tb[TCA_U32_ACT], MNL_TYPE_NESTED) < 0 ||
-		    mnl_attr_parse_nested(tb.tb[TCA_U32_ACT], acts_cb, &p) < 0)
-			return -EBADMSG;
-		if (p.err)
-			return p.err;
-		if (p.count > 1)
-			return -EOPNOTSUPP;
-		f.redirect_ifindex = p.ifindex;
+		r = parse_actions(tb.tb[TCA_U32_ACT], &f.redirect_ifindex);
+		if (r < 0)
+			return r;
 	}
 	/* What we build: TERMINAL exactly when there is a verdict (a pure link is not terminal), and
 	 * a filter without a verdict links somewhere. */
@@ -745,7 +791,6 @@ static bool divisor_valid(uint32_t d)
 int tcmsg_build_u32_table(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_u32_table *t)
 {
 	uint16_t protocol = t->protocol ? t->protocol : ETH_P_IP;
-	uint32_t info = TC_H_MAKE((uint32_t)t->prio << 16, htons(protocol));
 	struct nlmsghdr *nlh;
 	struct nlattr *opts;
 
@@ -754,9 +799,8 @@ int tcmsg_build_u32_table(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op 
 		return -EINVAL;
 	if (op != TCMSG_DEL && !divisor_valid(t->divisor))
 		return -EINVAL;
-	nlh = put_tc_header(buf, buflen, op == TCMSG_DEL ? RTM_DELTFILTER : RTM_NEWTFILTER, op_flags(op), seq,
-	                    t->ifindex, t->parent, t->handle, info);
-	if (!nlh || !mnl_attr_put_strz_check(nlh, buflen, TCA_KIND, "u32"))
+	nlh = put_filter_header(buf, buflen, seq, op, "u32", t->ifindex, t->parent, t->handle, t->prio, protocol);
+	if (!nlh)
 		return -ENOBUFS;
 	if (op == TCMSG_DEL)
 		return (int)nlh->nlmsg_len;
@@ -772,16 +816,11 @@ int tcmsg_parse_u32_table(const struct nlmsghdr *nlh, struct tcmsg_u32_table *re
 	struct tcmsg_u32_table t = { 0 };
 	const struct tcmsg *tcm;
 	struct nest_table tb;
-	struct tc_top top;
 	int r;
 
-	r = parse_top(nlh, RTM_NEWTFILTER, RTM_DELTFILTER, &tcm, &top);
+	r = parse_filter(nlh, "u32", TCA_U32_MAX, &tcm, &tb);
 	if (r < 0)
 		return r;
-	if (strcmp(top.kind, "u32") || !top.options)
-		return -ENOENT;
-	if (parse_nest(top.options, TCA_U32_MAX, &tb) < 0)
-		return -EBADMSG;
 	/* u32_dump() of a table: its divisor and nothing else; a filter has a selector. */
 	if (!tb.tb[TCA_U32_DIVISOR] || tb.tb[TCA_U32_SEL])
 		return -ENOENT;
@@ -790,8 +829,83 @@ int tcmsg_parse_u32_table(const struct nlmsghdr *nlh, struct tcmsg_u32_table *re
 	t.ifindex = tcm->tcm_ifindex;
 	t.parent = tcm->tcm_parent;
 	t.handle = tcm->tcm_handle;
-	t.prio = (uint16_t)(TC_H_MAJ(tcm->tcm_info) >> 16);
-	t.protocol = ntohs((uint16_t)TC_H_MIN(tcm->tcm_info));
+	t.prio = info_prio(tcm->tcm_info);
+	t.protocol = info_protocol(tcm->tcm_info);
 	*ret = t;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ cls_bpf filters */
+
+int tcmsg_build_bpf(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_bpf *f)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *opts;
+
+	if ((unsigned)op > TCMSG_DEL)
+		return -EINVAL;
+	/* In direct-action mode cls_bpf returns the program's verdict and never runs the filter's
+	 * actions: a redirect there would be accepted and silently do nothing. */
+	if (op != TCMSG_DEL && (!f->prio || f->prog_fd < 0 || !memchr(f->name, '\0', sizeof(f->name)) ||
+	                        (f->direct_action && f->redirect_ifindex)))
+		return -EINVAL;
+	nlh = put_filter_header(buf, buflen, seq, op, "bpf", f->ifindex, f->parent, f->handle, f->prio,
+	                        f->protocol ? f->protocol : ETH_P_ALL);
+	if (!nlh)
+		return -ENOBUFS;
+	if (op == TCMSG_DEL)
+		return (int)nlh->nlmsg_len;
+	opts = mnl_attr_nest_start_check(nlh, buflen, TCA_OPTIONS);
+	if (!opts || !mnl_attr_put_u32_check(nlh, buflen, TCA_BPF_FD, (uint32_t)f->prog_fd))
+		return -ENOBUFS;
+	if (f->name[0] && !mnl_attr_put_strz_check(nlh, buflen, TCA_BPF_NAME, f->name))
+		return -ENOBUFS;
+	/* No TCA_BPF_FLAGS at all in classic mode, as tc sends it. */
+	if (f->direct_action && !mnl_attr_put_u32_check(nlh, buflen, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT))
+		return -ENOBUFS;
+	if (f->redirect_ifindex && !put_mirred(nlh, buflen, TCA_BPF_ACT, f->redirect_ifindex))
+		return -ENOBUFS;
+	mnl_attr_nest_end(nlh, opts);
+	return (int)nlh->nlmsg_len;
+}
+
+int tcmsg_parse_bpf(const struct nlmsghdr *nlh, struct tcmsg_bpf *ret)
+{
+	struct tcmsg_bpf f = { .prog_fd = -1 };
+	const struct tcmsg *tcm;
+	struct nest_table tb;
+	uint32_t flags = 0;
+	int r;
+
+	r = parse_filter(nlh, "bpf", TCA_BPF_MAX, &tcm, &tb);
+	if (r < 0)
+		return r;
+	if (get_u32_attr(tb.tb[TCA_BPF_ID], &f.prog_id) < 0 || get_u32_attr(tb.tb[TCA_BPF_FLAGS], &flags) < 0)
+		return -EBADMSG;
+	if (tb.tb[TCA_BPF_FD]) {
+		uint32_t fd;
+
+		if (get_u32_attr(tb.tb[TCA_BPF_FD], &fd) < 0)
+			return -EBADMSG;
+		f.prog_fd = (int)fd;
+	}
+	if (tb.tb[TCA_BPF_NAME]) {
+		if (mnl_attr_validate(tb.tb[TCA_BPF_NAME], MNL_TYPE_NUL_STRING) < 0)
+			return -EBADMSG;
+		snprintf(f.name, sizeof(f.name), "%s", mnl_attr_get_str(tb.tb[TCA_BPF_NAME]));
+	}
+	f.direct_action = flags & TCA_BPF_FLAG_ACT_DIRECT;
+	if (tb.tb[TCA_BPF_ACT]) {
+		/* Anything but one redirect is still the filter: it just has no redirect to report. */
+		r = parse_actions(tb.tb[TCA_BPF_ACT], &f.redirect_ifindex);
+		if (r < 0 && r != -EOPNOTSUPP)
+			return r;
+	}
+	f.ifindex = tcm->tcm_ifindex;
+	f.parent = tcm->tcm_parent;
+	f.handle = tcm->tcm_handle;
+	f.prio = info_prio(tcm->tcm_info);
+	f.protocol = info_protocol(tcm->tcm_info);
+	*ret = f;
 	return 0;
 }

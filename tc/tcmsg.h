@@ -1,6 +1,7 @@
 /* rtnetlink traffic-control messages: pure builders (fill a caller's buffer, never write past it)
  * and parsers that mirror them, for the few tc objects shoal uses: an HTB qdisc and its classes,
- * bfifo leaves, clsact, and u32 filters that pick a class or redirect with mirred.
+ * bfifo leaves, clsact, u32 filters that pick a class or redirect with mirred, and cls_bpf filters
+ * that run a loaded program (and, in classic mode, redirect with mirred on a match).
  *
  * Builders return the message length, -ENOBUFS when buflen is too small (nothing is written past
  * buflen), or -EINVAL for a value the kernel would refuse.  Every request asks for an ACK.
@@ -170,6 +171,28 @@ struct tcmsg_u32_table {
 	uint32_t divisor;        /* buckets: a power of two, 1 .. TCMSG_U32_DIVISOR_MAX */
 };
 
+/* A cls_bpf filter: a loaded BPF program at one priority.  Classic mode (direct_action false): the
+ * program answers match or not (and may set skb->priority or the class), and on a match the
+ * filter's actions run: here an optional mirred egress redirect, built as for u32.  Direct-action
+ * mode: the program's return code is the verdict and the kernel never runs the actions. */
+#define TCMSG_BPF_NAME_MAX 64    /* the longest name kept, NUL included (the kernel allows 256) */
+
+struct tcmsg_bpf {
+	int ifindex;
+	uint32_t parent;         /* TCMSG_CLSACT_INGRESS / _EGRESS, or a qdisc (maj:0) */
+	uint16_t prio;           /* > 0; 0 only for a delete = the whole priority */
+	uint16_t protocol;       /* ETH_P_*, host order; 0 = ETH_P_ALL */
+	uint32_t handle;         /* 0 = the kernel picks (ADD), the whole priority (DEL) */
+	int prog_fd;             /* build: the program (TCA_BPF_FD); parse: the fd of a request we
+	                          * built, -1 in a dump (the kernel reports prog_id instead) */
+	uint32_t prog_id;        /* parse: TCA_BPF_ID, 0 when absent; not sent */
+	char name[TCMSG_BPF_NAME_MAX];  /* TCA_BPF_NAME; "" = none.  A parse cuts a longer one short. */
+	bool direct_action;      /* TCA_BPF_FLAG_ACT_DIRECT */
+	uint32_t redirect_ifindex;  /* mirred egress redirect to this device on a match; 0 = none.
+	                             * parse: 0 also when the actions are anything but one such
+	                             * redirect (a mirror, another action, several) */
+};
+
 /* Qdiscs: ADD and REPLACE carry the options of q->kind; DEL needs ifindex, parent and handle. */
 int tcmsg_build_qdisc(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_qdisc *q);
 /* A dump of the qdiscs of every device (ifindex 0) or of one. */
@@ -210,3 +233,15 @@ int tcmsg_build_u32_table(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op 
  * included (divisor 1): -ENOENT for anything else (filters, the priority's kind-only line, other
  * kinds), -EBADMSG when malformed. */
 int tcmsg_parse_u32_table(const struct nlmsghdr *nlh, struct tcmsg_u32_table *ret);
+
+/* cls_bpf filters: -EINVAL for an unknown op; on ADD/REPLACE for prio 0, prog_fd < 0, a name
+ * without its NUL within TCMSG_BPF_NAME_MAX, or direct_action with a redirect (the kernel would
+ * accept it and never run the redirect).  ADD fails with EEXIST when the handle exists; REPLACE
+ * creates the filter or swaps its program atomically (packets see the old program or the new,
+ * never none).  DEL needs ifindex, parent, prio, protocol and (optionally) the handle; without one
+ * it removes the whole priority. */
+int tcmsg_build_bpf(void *buf, size_t buflen, uint32_t seq, enum tcmsg_op op, const struct tcmsg_bpf *f);
+/* RTM_NEWTFILTER (or a request we built) of kind bpf: -ENOENT for another kind and for the
+ * priority's kind-only line of a dump (no options), -EBADMSG when malformed.  Actions other than
+ * one mirred egress redirect are not an error: redirect_ifindex stays 0. */
+int tcmsg_parse_bpf(const struct nlmsghdr *nlh, struct tcmsg_bpf *ret);

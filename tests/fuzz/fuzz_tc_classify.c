@@ -1,5 +1,5 @@
-/* The hashed classifier's parsers on arbitrary bytes (u32 hash tables and an IFB's filter dump as
- * the kernel could send them), and its handle arithmetic on arbitrary subnets and addresses: a
+/* The hashed classifier's parsers on arbitrary bytes (u32 hash tables, an IFB's filter dump and an
+ * uplink's cls_bpf filters as the kernel could send them), and its handle arithmetic on arbitrary subnets and addresses: a
  * handle is either refused or in table 100:, bucket = last octet, node 1..0x100, and what the
  * builder makes parses back as the same workload. */
 // SOURCES: tc/tcmsg.c tc/classify.c
@@ -30,6 +30,7 @@ static void message(const uint8_t *d, size_t n)
 	} u;
 	struct tcmsg_u32_table t;
 	struct classify_ifb_filter c;
+	struct classify_uplink_filter up;
 
 	if (n < sizeof(struct nlmsghdr) || n > sizeof(u.b))
 		return;
@@ -40,6 +41,8 @@ static void message(const uint8_t *d, size_t n)
 		must((t.handle & 0xfffffu) == 0);
 	if (classify_parse_ifb_filter(&u.h, &c) == 0 && c.kind == CLASSIFY_IFB_WORKLOAD)
 		must(c.prefix_len == 32 && c.classid != 0 && TCMSG_U32_HTID(c.handle) == CLASSIFY_HTID);
+	if (classify_parse_uplink_filter(&u.h, &up) == 0)
+		must(up.prio == CLASSIFY_UPLINK_PRIO && memchr(up.prog_name, '\0', sizeof(up.prog_name)) != NULL);
 }
 
 static void handles(const uint8_t *d, size_t n)

@@ -1274,6 +1274,350 @@ static void test_u32_parse_hash_dump(void **state)
 	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &f), -EBADMSG);
 }
 
+/* ------------------------------------------------------------------ cls_bpf filters */
+
+static const struct tcmsg_bpf BPF = {
+	.ifindex = 41,
+	.parent = TCMSG_CLSACT_EGRESS,
+	.prio = 0xc500,
+	.protocol = ETH_P_ALL,
+	.handle = 1,
+	.prog_fd = 42,
+	.name = "shoal_cg_out",
+	.redirect_ifindex = 3,
+};
+
+static void assert_bpf_equal(const struct tcmsg_bpf *a, const struct tcmsg_bpf *b)
+{
+	assert_int_equal(a->ifindex, b->ifindex);
+	assert_int_equal(a->parent, b->parent);
+	assert_int_equal(a->prio, b->prio);
+	assert_int_equal(a->protocol, b->protocol);
+	assert_int_equal(a->handle, b->handle);
+	assert_int_equal(a->prog_fd, b->prog_fd);
+	assert_int_equal(a->prog_id, b->prog_id);
+	assert_string_equal(a->name, b->name);
+	assert_int_equal(a->direct_action, b->direct_action);
+	assert_int_equal(a->redirect_ifindex, b->redirect_ifindex);
+}
+
+/* The one mirred egress redirect of an actions nest (TCA_U32_ACT or TCA_BPF_ACT). */
+static void assert_redirect_action(const struct nlattr *nest, uint32_t ifindex)
+{
+	const struct tc_mirred *parms;
+	struct attrs acts, act, aopts;
+
+	collect_nested(nest, &acts);
+	assert_int_equal(acts.total, 1);
+	collect_nested(acts.tb[1], &act);              /* action order 1 */
+	assert_int_equal(act.total, 2);
+	assert_str_attr(act.tb[TCA_ACT_KIND], "mirred");
+	collect_nested(act.tb[TCA_ACT_OPTIONS], &aopts);
+	assert_int_equal(aopts.total, 1);
+	parms = struct_of(aopts.tb[TCA_MIRRED_PARMS], sizeof(*parms));
+	assert_int_equal(parms->eaction, TCA_EGRESS_REDIR);
+	assert_int_equal(parms->action, TC_ACT_STOLEN);
+	assert_int_equal(parms->ifindex, ifindex);
+	assert_int_equal(parms->index, 0);
+}
+
+static void test_bpf_build(void **state)
+{
+	struct tcmsg_bpf f = BPF, back;
+	_Alignas(8) char buf[512];
+	struct attrs top, opts;
+	/* tc filter add dev X egress prio 0xc500 handle 1 protocol all bpf fd 42 name shoal_cg_out
+	 *    action mirred egress redirect dev ifindex 3 */
+	uint32_t info = 0xc500u << 16 | htons(ETH_P_ALL);
+	int len = tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_ADD, &f);
+
+	assert_true(len <= TCMSG_FILTER_MAXLEN);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 41, TCMSG_CLSACT_EGRESS, 1, info);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 2);
+	assert_str_attr(top.tb[TCA_KIND], "bpf");
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	/* Classic mode: FD, NAME and ACT only; no flags (direct-action would skip the redirect). */
+	assert_int_equal(opts.total, 3);
+	assert_u32_attr(opts.tb[TCA_BPF_FD], 42);
+	assert_str_attr(opts.tb[TCA_BPF_NAME], "shoal_cg_out");
+	assert_null(opts.tb[TCA_BPF_FLAGS]);
+	assert_redirect_action(opts.tb[TCA_BPF_ACT], 3);
+	/* Round trip: what we sent comes back, the fd included (a dump reports the id instead). */
+	assert_int_equal(tcmsg_parse_bpf((struct nlmsghdr *)buf, &back), 0);
+	assert_bpf_equal(&back, &f);
+
+	/* REPLACE: the same message without NLM_F_EXCL, so cls_bpf swaps the program in place. */
+	len = tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_REPLACE, &f);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_REPLACE, 41, TCMSG_CLSACT_EGRESS, 1, info);
+
+	/* Direct-action, no name, no redirect, protocol 0 (= all), on the ingress hook. */
+	f.direct_action = true;
+	f.name[0] = '\0';
+	f.redirect_ifindex = 0;
+	f.protocol = 0;
+	f.parent = TCMSG_CLSACT_INGRESS;
+	len = tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_ADD, &f);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_NEWTFILTER, F_ADD, 41, TCMSG_CLSACT_INGRESS, 1, info);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_int_equal(opts.total, 2);
+	assert_u32_attr(opts.tb[TCA_BPF_FD], 42);
+	assert_u32_attr(opts.tb[TCA_BPF_FLAGS], TCA_BPF_FLAG_ACT_DIRECT);
+	assert_int_equal(tcmsg_parse_bpf((struct nlmsghdr *)buf, &back), 0);
+	f.protocol = ETH_P_ALL;
+	assert_bpf_equal(&back, &f);
+
+	/* DEL by priority: no handle, no options, no program needed. */
+	f = BPF;
+	f.handle = 0;
+	f.prog_fd = -1;
+	f.name[0] = '\0';
+	len = tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_DEL, &f);
+	assert_tc_header((struct nlmsghdr *)buf, len, RTM_DELTFILTER, F_DEL, 41, TCMSG_CLSACT_EGRESS, 0, info);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	assert_int_equal(top.total, 1);
+	assert_str_attr(top.tb[TCA_KIND], "bpf");
+	/* A delete has no options: it parses as a kind-only line. */
+	assert_int_equal(tcmsg_parse_bpf((struct nlmsghdr *)buf, &back), -ENOENT);
+}
+
+static void test_bpf_invalid(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct tcmsg_bpf f;
+
+	f = BPF;
+	f.prio = 0;
+	assert_int_equal(tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f = BPF;
+	f.prog_fd = -1;
+	assert_int_equal(tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_REPLACE, &f), -EINVAL);
+	f = BPF;
+	memset(f.name, 'n', sizeof(f.name));        /* no NUL within the field */
+	assert_int_equal(tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f.name[sizeof(f.name) - 1] = '\0';          /* the longest name */
+	assert_true(tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_ADD, &f) > 0);
+	f = BPF;
+	f.direct_action = true;                     /* the redirect would never run */
+	assert_int_equal(tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_ADD, &f), -EINVAL);
+	f = BPF;
+	assert_int_equal(tcmsg_build_bpf(buf, sizeof(buf), SEQ, (enum tcmsg_op)7, &f), -EINVAL);
+	/* A delete checks none of the program's fields. */
+	f.prio = 0;
+	f.prog_fd = -1;
+	f.direct_action = true;
+	assert_true(tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_DEL, &f) > 0);
+}
+
+/* A cls_bpf dump entry the way cls_bpf_dump() writes it: TCA_CHAIN, then options with the name,
+ * the flags when any, the id, the tag and the actions (each with the kernel's extra attributes). */
+struct raw_bpf {
+	uint16_t type;
+	const char *kind;
+	bool no_options;
+	const char *name;
+	uint32_t flags;
+	uint32_t id;
+	const char *act_kind;      /* NULL: no actions */
+	int eaction, action;
+	int nacts;                 /* 0 = 1 */
+	bool short_parms;          /* the mirred parameters cut to 4 bytes */
+	bool short_id;             /* TCA_BPF_ID of 2 bytes */
+};
+
+static const struct raw_bpf RAW_BPF = {
+	.type = RTM_NEWTFILTER,
+	.kind = "bpf",
+	.name = "shoal_cg_out",
+	.id = 106,
+	.act_kind = "mirred",
+	.eaction = TCA_EGRESS_REDIR,
+	.action = TC_ACT_STOLEN,
+};
+
+static struct nlmsghdr *put_raw_bpf(char *buf, const struct raw_bpf *r)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	uint8_t tag[8] = { 0xf2, 0x30 };
+	struct nlattr *opts, *acts, *act, *aopts;
+	struct tcmsg *tcm;
+
+	nlh->nlmsg_type = r->type;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_ifindex = 41;
+	tcm->tcm_parent = TCMSG_CLSACT_EGRESS;
+	tcm->tcm_handle = 1;
+	tcm->tcm_info = 0xc500u << 16 | htons(ETH_P_ALL);
+	mnl_attr_put_strz(nlh, TCA_KIND, r->kind);
+	mnl_attr_put_u32(nlh, TCA_CHAIN, 0);
+	if (r->no_options)
+		return nlh;
+	opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	if (r->name)
+		mnl_attr_put_strz(nlh, TCA_BPF_NAME, r->name);
+	if (r->flags)
+		mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, r->flags);
+	if (r->short_id)
+		mnl_attr_put_u16(nlh, TCA_BPF_ID, (uint16_t)r->id);
+	else
+		mnl_attr_put_u32(nlh, TCA_BPF_ID, r->id);
+	mnl_attr_put(nlh, TCA_BPF_TAG, sizeof(tag), tag);
+	if (r->act_kind) {
+		acts = mnl_attr_nest_start(nlh, TCA_BPF_ACT);
+		for (int i = 1; i <= (r->nacts ? r->nacts : 1); i++) {
+			struct tc_mirred m = { .action = r->action, .eaction = r->eaction, .ifindex = 3 };
+
+			act = mnl_attr_nest_start(nlh, (uint16_t)i);
+			mnl_attr_put_strz(nlh, TCA_ACT_KIND, r->act_kind);
+			aopts = mnl_attr_nest_start(nlh, TCA_ACT_OPTIONS);
+			mnl_attr_put(nlh, TCA_MIRRED_PARMS, r->short_parms ? 4 : sizeof(m), &m);
+			mnl_attr_nest_end(nlh, aopts);
+			mnl_attr_put(nlh, TCA_ACT_STATS, 4, "\0\0\0\0");
+			mnl_attr_nest_end(nlh, act);
+		}
+		mnl_attr_nest_end(nlh, acts);
+	}
+	mnl_attr_nest_end(nlh, opts);
+	return nlh;
+}
+
+static void test_bpf_parse_dump(void **state)
+{
+	_Alignas(8) char buf[1024];
+	struct raw_bpf r = RAW_BPF;
+	struct tcmsg_bpf f;
+
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), 0);
+	assert_int_equal(f.ifindex, 41);
+	assert_int_equal(f.parent, TCMSG_CLSACT_EGRESS);
+	assert_int_equal(f.prio, 0xc500);
+	assert_int_equal(f.protocol, ETH_P_ALL);
+	assert_int_equal(f.handle, 1);
+	assert_int_equal(f.prog_fd, -1);            /* a dump has the id, not an fd */
+	assert_int_equal(f.prog_id, 106);
+	assert_string_equal(f.name, "shoal_cg_out");
+	assert_false(f.direct_action);
+	assert_int_equal(f.redirect_ifindex, 3);
+
+	r.flags = TCA_BPF_FLAG_ACT_DIRECT;
+	r.name = NULL;
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), 0);
+	assert_true(f.direct_action);
+	assert_string_equal(f.name, "");
+
+	/* A name longer than we keep is cut short, not refused (the kernel allows 256 bytes). */
+	{
+		char name[200];
+
+		memset(name, 'n', sizeof(name) - 1);
+		name[sizeof(name) - 1] = '\0';
+		r = RAW_BPF;
+		r.name = name;
+		assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), 0);
+		assert_int_equal(strlen(f.name), TCMSG_BPF_NAME_MAX - 1);
+		assert_memory_equal(f.name, name, TCMSG_BPF_NAME_MAX - 1);
+	}
+
+	/* Actions other than one mirred egress redirect: still the filter, no redirect to report. */
+	r = RAW_BPF;
+	r.eaction = TCA_EGRESS_MIRROR;
+	r.action = TC_ACT_PIPE;
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), 0);
+	assert_int_equal(f.redirect_ifindex, 0);
+	r = RAW_BPF;
+	r.act_kind = "gact";
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), 0);
+	assert_int_equal(f.redirect_ifindex, 0);
+	r = RAW_BPF;
+	r.nacts = 2;
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), 0);
+	assert_int_equal(f.redirect_ifindex, 0);
+	r = RAW_BPF;
+	r.act_kind = NULL;
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), 0);
+	assert_int_equal(f.redirect_ifindex, 0);
+	assert_int_equal(f.prog_id, 106);
+
+	/* Not a bpf filter: another kind, the priority's kind-only line. */
+	r = RAW_BPF;
+	r.kind = "u32";
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), -ENOENT);
+	r = RAW_BPF;
+	r.no_options = true;
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), -ENOENT);
+}
+
+static void test_bpf_parse_malformed(void **state)
+{
+	struct tcmsg_bpf f = { .prog_id = 77 };
+	_Alignas(8) char buf[1024];
+	struct raw_bpf r = RAW_BPF;
+	struct nlmsghdr *nlh;
+	char *name;
+
+	/* Not a filter message; shorter than a struct tcmsg. */
+	r.type = RTM_NEWQDISC;
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), -EBADMSG);
+	r = RAW_BPF;
+	nlh = put_raw_bpf(buf, &r);
+	nlh->nlmsg_len = NLMSG_HDRLEN + 4;
+	assert_int_equal(tcmsg_parse_bpf(nlh, &f), -EBADMSG);
+	/* The name without its NUL. */
+	nlh = put_raw_bpf(buf, &r);
+	name = memmem(buf, nlh->nlmsg_len, "shoal_cg_out", 13);
+	assert_non_null(name);
+	name[12] = 'x';
+	assert_int_equal(tcmsg_parse_bpf(nlh, &f), -EBADMSG);
+	/* An id of the wrong size. */
+	r.short_id = true;
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), -EBADMSG);
+	/* The mirred parameters cut short. */
+	r = RAW_BPF;
+	r.short_parms = true;
+	assert_int_equal(tcmsg_parse_bpf(put_raw_bpf(buf, &r), &f), -EBADMSG);
+	/* Options that are not a nest: a 2-byte TCA_OPTIONS. */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWTFILTER;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct tcmsg));
+	mnl_attr_put_strz(nlh, TCA_KIND, "bpf");
+	mnl_attr_put_u16(nlh, TCA_OPTIONS, 1);
+	assert_int_equal(tcmsg_parse_bpf(nlh, &f), -EBADMSG);
+	/* Nothing written on failure. */
+	assert_int_equal(f.prog_id, 77);
+}
+
+/* The u32 and bpf parsers share the action parser and the filter header: each still reads its own
+ * redirect, refuses what it refused, and leaves the other's kind alone. */
+static void test_filter_kinds_apart(void **state)
+{
+	_Alignas(8) char buf[512];
+	struct tcmsg_bpf b;
+	struct tcmsg_u32 u;
+	struct attrs top, opts;
+	int len;
+
+	len = classify_build_redirect(buf, sizeof(buf), SEQ, TCMSG_ADD, 9, true, 3);
+	assert_true(len > 0);
+	collect_msg((struct nlmsghdr *)buf, &top);
+	collect_nested(top.tb[TCA_OPTIONS], &opts);
+	assert_redirect_action(opts.tb[TCA_U32_ACT], 3);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &u), 0);
+	assert_int_equal(u.redirect_ifindex, 3);
+	assert_int_equal(tcmsg_parse_bpf((struct nlmsghdr *)buf, &b), -ENOENT);
+
+	len = tcmsg_build_bpf(buf, sizeof(buf), SEQ, TCMSG_ADD, &BPF);
+	assert_true(len > 0);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &u), -ENOENT);
+	assert_int_equal(tcmsg_parse_bpf((struct nlmsghdr *)buf, &b), 0);
+	assert_int_equal(b.redirect_ifindex, 3);
+
+	/* What the bpf parser takes as a filter without a redirect, u32's still refuses. */
+	put_u32_msg(buf, "u32", true, TCA_EGRESS_MIRROR, TC_ACT_PIPE, false);
+	assert_int_equal(tcmsg_parse_u32((struct nlmsghdr *)buf, &u), -EOPNOTSUPP);
+}
+
 /* ------------------------------------------------------------------ classify */
 
 static void test_ifb(void **state)
@@ -1810,6 +2154,14 @@ static int sb_flush(void *b, size_t l, const void *a)
 {
 	return classify_build_hash_flush(b, l, SEQ, 3, 2);
 }
+static int sb_bpf(void *b, size_t l, const void *a)
+{
+	return tcmsg_build_bpf(b, l, SEQ, TCMSG_REPLACE, a);
+}
+static int sb_bpf_del(void *b, size_t l, const void *a)
+{
+	return tcmsg_build_bpf(b, l, SEQ, TCMSG_DEL, a);
+}
 
 static void test_short_buffers(void **state)
 {
@@ -1818,6 +2170,8 @@ static void test_short_buffers(void **state)
 	struct tcmsg_htb_class *c64 = class_120mbit();
 	struct tcmsg_u32 redirect = { .ifindex = 1, .parent = TCMSG_CLSACT_INGRESS, .prio = 1,
 		                      .redirect_ifindex = 3, .classid = 0x10010 };
+	struct tcmsg_bpf bpf_da = { .ifindex = 1, .parent = TCMSG_CLSACT_INGRESS, .prio = 1, .prog_fd = 5,
+		                    .direct_action = true };
 
 	check_short_buffers(sb_qdisc, &HTB_QDISC);
 	check_short_buffers(sb_qdisc, &bfifo);
@@ -1839,6 +2193,9 @@ static void test_short_buffers(void **state)
 	check_short_buffers(sb_workload, NULL);
 	check_short_buffers(sb_exempt, NULL);
 	check_short_buffers(sb_flush, NULL);
+	check_short_buffers(sb_bpf, &BPF);
+	check_short_buffers(sb_bpf, &bpf_da);
+	check_short_buffers(sb_bpf_del, &BPF);
 }
 
 /* The MAXLEN constants callers size batches with hold the longest messages. */
@@ -1856,6 +2213,14 @@ static void test_maxlen(void **state)
 	assert_true(tcmsg_build_qdisc(buf, TCMSG_QDISC_MAXLEN, SEQ, TCMSG_ADD, &HTB_QDISC) > 0);
 	assert_true(tcmsg_build_u32(buf, TCMSG_FILTER_MAXLEN, SEQ, TCMSG_ADD, &redirect) > 0);
 	assert_true(tcmsg_build_u32_table(buf, TCMSG_FILTER_MAXLEN, SEQ, TCMSG_ADD, &U32_TABLE) > 0);
+	/* The longest bpf filter: the longest name and a redirect. */
+	{
+		struct tcmsg_bpf f = BPF;
+
+		memset(f.name, 'n', sizeof(f.name) - 1);
+		f.name[sizeof(f.name) - 1] = '\0';
+		assert_true(tcmsg_build_bpf(buf, TCMSG_FILTER_MAXLEN, SEQ, TCMSG_REPLACE, &f) > 0);
+	}
 	/* A batch sized by classify_veth_msgs() x TCMSG_FILTER_MAXLEN holds the veth's messages. */
 	assert_true(classify_build_veth(buf, classify_veth_msgs(true) * TCMSG_FILTER_MAXLEN, SEQ, 9, 3, 4, true, SUBNET,
 	                                SUBNET_LEN) > 0);
@@ -1886,6 +2251,11 @@ int main(void)
 		cmocka_unit_test(test_u32_bucket_filter),
 		cmocka_unit_test(test_u32_hash_invalid),
 		cmocka_unit_test(test_u32_parse_hash_dump),
+		cmocka_unit_test(test_bpf_build),
+		cmocka_unit_test(test_bpf_invalid),
+		cmocka_unit_test(test_bpf_parse_dump),
+		cmocka_unit_test(test_bpf_parse_malformed),
+		cmocka_unit_test(test_filter_kinds_apart),
 		cmocka_unit_test(test_ifb),
 		cmocka_unit_test(test_classify_veth),
 		cmocka_unit_test(test_classify_veth_exempt),
