@@ -102,15 +102,59 @@ static const struct netctl_verb {
 	{ "workload", "workloads", NETCTL_TOPIC_WORKLOAD, "get", NULL, NETCTL_TOPIC_WORKLOAD_GET, 2 },
 	{ "quota", NULL, NETCTL_TOPIC_QUOTA, "get", NULL, NETCTL_TOPIC_QUOTA_GET, 2 },
 	{ "quota", NULL, NETCTL_TOPIC_QUOTA, "set", NULL, NETCTL_TOPIC_QUOTA_SET, 2 },
+	{ "quota", NULL, NETCTL_TOPIC_QUOTA, "delete", "rm", NETCTL_TOPIC_QUOTA_DELETE, 2 },
 	{ "policy", "policies", NETCTL_TOPIC_POLICY, "list", "ls", NETCTL_TOPIC_POLICY_LIST, 0 },
 	{ "policy", "policies", NETCTL_TOPIC_POLICY, "set", NULL, NETCTL_TOPIC_POLICY_SET, 1 },
 	{ "policy", "policies", NETCTL_TOPIC_POLICY, "delete", "rm", NETCTL_TOPIC_POLICY_DELETE, 1 },
 };
 
-/* The commands that name one workload: ID [IFNAME]. */
+/* The commands that name one workload: ID [IFNAME], or --cgroup PATH.  (quota delete takes the
+ * words too, to say that a pod's quota cannot be deleted.) */
 static bool netctl_topic_names_workload(enum netctl_topic t)
 {
-	return t == NETCTL_TOPIC_WORKLOAD_GET || t == NETCTL_TOPIC_QUOTA_GET || t == NETCTL_TOPIC_QUOTA_SET;
+	return t == NETCTL_TOPIC_WORKLOAD_GET || t == NETCTL_TOPIC_QUOTA_GET || t == NETCTL_TOPIC_QUOTA_SET ||
+	       t == NETCTL_TOPIC_QUOTA_DELETE;
+}
+
+static const char *netctl_topic_command(enum netctl_topic t)
+{
+	switch (t) {
+	case NETCTL_TOPIC_WORKLOAD_GET: return "workload get";
+	case NETCTL_TOPIC_QUOTA_GET: return "quota get";
+	case NETCTL_TOPIC_QUOTA_SET: return "quota set";
+	case NETCTL_TOPIC_QUOTA_DELETE: return "quota delete";
+	default: return "netctl";
+	}
+}
+
+/* The workload a command names: a container (ID [IFNAME]) or a cgroup (--cgroup PATH), exactly
+ * one of them. */
+static int netctl_args_check_target(const struct netctl_args *a, char *err, size_t err_size)
+{
+	const char *cmd = netctl_topic_command(a->topic);
+
+	if (a->cgroup && !netctl_topic_names_workload(a->topic))
+		return netctl_args_fail(err, err_size, "option --cgroup works with workload get, quota get, quota set and "
+					"quota delete only");
+	if (!netctl_topic_names_workload(a->topic))
+		return 0;
+	if (a->cgroup && a->id)
+		return netctl_args_fail(err, err_size, "%s: give a container id or --cgroup PATH, not both (ID names a "
+					"container, --cgroup a cgroup v2 directory)", cmd);
+	if (a->topic == NETCTL_TOPIC_QUOTA_DELETE && !a->cgroup)
+		return netctl_args_fail(err, err_size, a->id ?
+					"quota delete: only a cgroup's quota can be deleted (--cgroup PATH); a container's "
+					"goes with it (netctl quota set ID --egress-guarantee default ... puts its values back "
+					"to the defaults)" :
+					"quota delete: missing --cgroup PATH (netctl quota delete --cgroup PATH)");
+	if (a->cgroup)
+		return 0;
+	if (!a->id)
+		return netctl_args_fail(err, err_size, "%s: missing container id (netctl %s ID [IFNAME]%s, or --cgroup "
+					"PATH)", cmd, cmd, a->topic == NETCTL_TOPIC_QUOTA_SET ? " --ingress-guarantee RATE ..." : "");
+	if (!*a->id)
+		return netctl_args_fail(err, err_size, "%s: empty container id", cmd);
+	return 0;
 }
 
 /* Map the positional words to a topic (and the arguments of `workload get`, `quota get/set`,
@@ -224,37 +268,31 @@ static int netctl_args_check(const struct netctl_args *a, bool interval_set, boo
 {
 	bool lists = a->topic == NETCTL_TOPIC_STATUS || a->topic == NETCTL_TOPIC_SUBNET_LIST ||
 		     a->topic == NETCTL_TOPIC_WORKLOAD_LIST || a->topic == NETCTL_TOPIC_HOST_LIST;
+	int r;
 
 	if (a->topic == NETCTL_TOPIC_SUBNET_RELEASE && (!a->subnet || !*a->subnet))
 		return netctl_args_fail(err, err_size, "subnet release: missing subnet (netctl subnet release SUBNET [--force])");
 	if (a->force && a->topic != NETCTL_TOPIC_SUBNET_RELEASE)
 		return netctl_args_fail(err, err_size, "option --force works with subnet release only");
-	if (a->topic == NETCTL_TOPIC_WORKLOAD_GET && !a->id)
-		return netctl_args_fail(err, err_size, "workload get: missing container id (netctl workload get ID [IFNAME])");
-	if (a->topic == NETCTL_TOPIC_QUOTA_GET && !a->id)
-		return netctl_args_fail(err, err_size, "quota get: missing container id (netctl quota get ID [IFNAME])");
-	if (a->topic == NETCTL_TOPIC_QUOTA_SET && !a->id)
-		return netctl_args_fail(err, err_size, "quota set: missing container id (netctl quota set ID [IFNAME] "
-					"--ingress-guarantee RATE ...)");
-	if (netctl_topic_names_workload(a->topic) && !*a->id)
-		return netctl_args_fail(err, err_size, "%s: empty container id",
-					a->topic == NETCTL_TOPIC_WORKLOAD_GET ? "workload get" :
-					a->topic == NETCTL_TOPIC_QUOTA_GET ? "quota get" : "quota set");
+	r = netctl_args_check_target(a, err, err_size);
+	if (r < 0)
+		return r;
 	if (netctl_quota_any(&a->quota) && a->topic != NETCTL_TOPIC_QUOTA_SET && a->topic != NETCTL_TOPIC_POLICY_SET)
 		return netctl_args_fail(err, err_size, "options --ingress-guarantee, --ingress-limit, --egress-guarantee, "
 					"--egress-limit and --priority work with quota set and policy set only");
 	if ((a->match.n > 0 || a->match.all) && a->topic != NETCTL_TOPIC_POLICY_SET)
 		return netctl_args_fail(err, err_size, "options --match and --all work with policy set only");
 	if (a->topic == NETCTL_TOPIC_POLICY_SET || a->topic == NETCTL_TOPIC_POLICY_DELETE) {
-		int r = netctl_args_check_policy(a, err, err_size);
-
+		r = netctl_args_check_policy(a, err, err_size);
 		if (r < 0)
 			return r;
 	}
 	if (a->topic == NETCTL_TOPIC_QUOTA_SET) {
 		char conflict[256];
 
-		if (!netctl_quota_any(&a->quota))
+		/* A cgroup without a quota gets one with nothing but the flags given: none is the
+		 * defaults.  A container always has a share to change. */
+		if (!netctl_quota_any(&a->quota) && !a->cgroup)
 			return netctl_args_fail(err, err_size, "quota set: nothing to change: give at least one of "
 						"--ingress-guarantee, --ingress-limit, --egress-guarantee, --egress-limit, --priority");
 		if (netctl_quota_check(&a->quota, conflict, sizeof(conflict)) < 0)
@@ -373,6 +411,12 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 			if (!v)
 				return netctl_args_fail(err, err_size, "option %s needs a Kubernetes namespace", arg);
 			a.filter_namespace = v;
+		} else if (netctl_opt_is(arg, "--cgroup", false)) {
+			v = netctl_opt_value(argc, argv, &i, arg, strlen("--cgroup"));
+			if (!v || !*v)
+				return netctl_args_fail(err, err_size, "option --cgroup needs a cgroup v2 directory, e.g. "
+							"system.slice/backup.service");
+			a.cgroup = v;
 		} else if (netctl_opt_is(arg, "--pod", false)) {
 			v = netctl_opt_value(argc, argv, &i, arg, strlen("--pod"));
 			if (!v)
@@ -421,7 +465,7 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 		a.action = NETCTL_ACTION_VERSION;
 	} else if (a.topic == NETCTL_TOPIC_TOP) {
 		return netctl_args_fail(err, err_size, "missing command (status, subnet list, subnet release, host list, "
-					"network show, node leave, workload list, workload get, quota get, quota set, "
+					"network show, node leave, workload list, workload get, quota get, quota set, quota delete, "
 					"policy list, policy set, policy delete, top, version)");
 	} else if (a.topic == NETCTL_TOPIC_SUBNET) {
 		return netctl_args_fail(err, err_size, "subnet: missing command (list, release)");
@@ -434,7 +478,7 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 	} else if (a.topic == NETCTL_TOPIC_WORKLOAD) {
 		return netctl_args_fail(err, err_size, "workload: missing command (list, get)");
 	} else if (a.topic == NETCTL_TOPIC_QUOTA) {
-		return netctl_args_fail(err, err_size, "quota: missing command (get, set)");
+		return netctl_args_fail(err, err_size, "quota: missing command (get, set, delete)");
 	} else if (a.topic == NETCTL_TOPIC_POLICY) {
 		return netctl_args_fail(err, err_size, "policy: missing command (list, set, delete)");
 	} else {
@@ -490,7 +534,8 @@ int netctl_args_parse(int argc, char *const *argv, const char *env_socket, struc
 	"    0   success\n" \
 	"    1   shoald answered with an error (its message is printed), or with an unusable answer;\n" \
 	"        workload get, quota get, quota set: no such workload, or the id or interface is\n" \
-	"        ambiguous; policy delete: no such policy\n" \
+	"        ambiguous; quota get, quota delete: the cgroup has no quota; policy delete: no\n" \
+	"        such policy\n" \
 	"    2   usage error: unknown command or option, bad option value\n" \
 	"    3   shoald is not reachable: no socket, connection refused, permission denied, no answer\n" \
 	"        within the timeout\n"
@@ -508,10 +553,12 @@ static const char netctl_help_top[] =
 	"    netctl network show\n"
 	"    netctl node leave\n"
 	"    netctl workload list [-w] [--namespace NS] [--pod NAME]\n"
-	"    netctl workload get ID [IFNAME]\n"
-	"    netctl quota get ID [IFNAME]\n"
-	"    netctl quota set ID [IFNAME] [--ingress-guarantee RATE] [--ingress-limit RATE]\n"
-	"                     [--egress-guarantee RATE] [--egress-limit RATE] [--priority N]\n"
+	"    netctl workload get (ID [IFNAME] | --cgroup PATH)\n"
+	"    netctl quota get (ID [IFNAME] | --cgroup PATH)\n"
+	"    netctl quota set (ID [IFNAME] | --cgroup PATH) [--ingress-guarantee RATE]\n"
+	"                     [--ingress-limit RATE] [--egress-guarantee RATE]\n"
+	"                     [--egress-limit RATE] [--priority N]\n"
+	"    netctl quota delete --cgroup PATH\n"
 	"    netctl policy list\n"
 	"    netctl policy set NAME (--match KEY=PATTERN ... | --all) [--ingress-guarantee RATE]\n"
 	"                      [--ingress-limit RATE] [--egress-guarantee RATE]\n"
@@ -534,10 +581,14 @@ static const char netctl_help_top[] =
 	"                    programmed (alias: hosts ls)\n"
 	"    network show    the network's configuration in the store and this host's part in it\n"
 	"    node leave      take this host out of the cluster on purpose\n"
-	"    workload list   the containers attached on this host (alias: workloads ls)\n"
-	"    workload get    everything about one attachment, by container id or a prefix of it\n"
+	"    workload list   the containers attached on this host, and the cgroups with a\n"
+	"                    bandwidth quota (alias: workloads ls)\n"
+	"    workload get    everything about one attachment, by container id or a prefix of it,\n"
+	"                    or about one cgroup's quota (--cgroup PATH)\n"
 	"    quota get       one workload's bandwidth: its guarantees, limits and priority\n"
-	"    quota set       change one workload's bandwidth guarantee, limit or priority\n"
+	"    quota set       change one workload's bandwidth guarantee, limit or priority; give a\n"
+	"                    cgroup (a service, a job) a quota of its own\n"
+	"    quota delete    take a cgroup's quota away (alias: quota rm)\n"
 	"    policy list     the bandwidth policies of the network, and how many workloads of this\n"
 	"                    host each applies to (alias: policies ls)\n"
 	"    policy set      create or replace a bandwidth policy: what workloads it matches, what\n"
@@ -562,6 +613,7 @@ static const char netctl_help_top[] =
 	"    netctl workload list --namespace default\n"
 	"    netctl workload get 0123456789ab\n"
 	"    netctl quota set 0123456789ab --egress-guarantee 100mbit --egress-limit 1gbit\n"
+	"    netctl quota set --cgroup system.slice/backup.service --egress-limit 200mbit\n"
 	"    netctl policy set prod-web --match K8S_POD_NAMESPACE=prod --match 'K8S_POD_NAME=web-*' \\\n"
 	"        --egress-guarantee 100mbit\n"
 	"    netctl subnet list -o json | jq -r '.[] | select(.self) | .subnet'\n"
@@ -877,15 +929,16 @@ static const char netctl_help_node_leave[] =
 
 static const char netctl_help_workload[] =
 	"NAME\n"
-	"    netctl workload - the containers attached on this host\n"
+	"    netctl workload - the containers attached on this host, and the cgroups with a quota\n"
 	"\n"
 	"SYNOPSIS\n"
 	"    netctl workload list [OPTIONS]\n"
-	"    netctl workload get ID [IFNAME] [OPTIONS]\n"
+	"    netctl workload get (ID [IFNAME] | --cgroup PATH) [OPTIONS]\n"
 	"\n"
 	"COMMANDS\n"
-	"    list    every attachment shoald knows on this host (alias: ls)\n"
-	"    get     everything about one attachment\n"
+	"    list    every attachment shoald knows on this host, then every cgroup with a\n"
+	"            bandwidth quota (alias: ls)\n"
+	"    get     everything about one attachment, or one cgroup's quota\n"
 	"\n"
 	"    See netctl workload list --help and netctl workload get --help.\n";
 
@@ -901,6 +954,10 @@ static const char netctl_help_workload_list[] =
 	"DESCRIPTION\n"
 	"    Lists the attachments of this host's shoald, sorted by container id and interface.\n"
 	"    An attachment is one (container id, interface name) pair added by the CNI plugin.\n"
+	"    The cgroups that have a bandwidth quota of their own (netctl quota set --cgroup)\n"
+	"    follow, sorted by path: their CONTAINER ID is cgroup:PATH (PATH relative to the\n"
+	"    cgroup v2 mount) and the columns a cgroup has no value for are -.  --namespace and\n"
+	"    --pod leave the cgroups out.\n"
 	"\n"
 	"OPTIONS\n"
 	"    -n, --namespace NAMESPACE\n"
@@ -935,7 +992,9 @@ static const char netctl_help_workload_list[] =
 	"\n"
 	"    With -o json or -o yaml: a list of the API's workload objects (containerId, ifname,\n"
 	"    address, hostVeth, netns, network, created, state, pod, namespace, podUID, and with\n"
-	"    bandwidth bandwidth and bandwidthAsked), ids never shortened.\n"
+	"    bandwidth bandwidth and bandwidthAsked), ids never shortened; then the API's cgroup\n"
+	"    objects, told apart by \"kind\": \"cgroup\" (cgroup, cgroupDir, cgroupId, created,\n"
+	"    class, bandwidth, bandwidthAsked, policy, counters).\n"
 	"\n"
 	NETCTL_HELP_OPTIONS
 	"\n"
@@ -950,15 +1009,17 @@ static const char netctl_help_workload_list[] =
 	"    netctl workload list --namespace default --pod web-0\n"
 	"    netctl workload list --no-headers | wc -l\n"
 	"    netctl workload list -o json | jq -r '.[] | select(.state == \"deleting\") | .hostVeth'\n"
+	"    netctl workload list -o json | jq -r '.[] | select(.kind == \"cgroup\") | .cgroup'\n"
 	"    netctl workload list -w --interval 1s\n";
 
 static const char netctl_help_workload_get[] =
 	"NAME\n"
-	"    netctl workload get - everything about one attachment\n"
+	"    netctl workload get - everything about one attachment, or one cgroup's quota\n"
 	"\n"
 	"SYNOPSIS\n"
 	"    netctl workload get ID [IFNAME] [-o table|wide|json|yaml] [--socket PATH]\n"
 	"                        [--timeout DURATION]\n"
+	"    netctl workload get --cgroup PATH [OPTIONS]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    Prints one attachment of this host, one field per line: container id (whole),\n"
@@ -972,7 +1033,11 @@ static const char netctl_help_workload_get[] =
 	"    own container, even when it also begins a longer one.  IFNAME picks the interface when\n"
 	"    the container has several; it may be left out when the container has one.\n"
 	"\n"
-	"    With -o json or -o yaml: the API's workload object.\n"
+	"    --cgroup PATH names a cgroup with a bandwidth quota instead (netctl quota --help):\n"
+	"    its path relative to the cgroup v2 mount and in full, its cgroup id, its HTB class,\n"
+	"    when the quota was set, and its bandwidth as netctl quota get shows it.\n"
+	"\n"
+	"    With -o json or -o yaml: the API's workload object (or cgroup object).\n"
 	"\n"
 	NETCTL_HELP_OPTIONS
 	"\n"
@@ -983,7 +1048,8 @@ static const char netctl_help_workload_get[] =
 	"EXAMPLES\n"
 	"    netctl workload get 0123456789ab\n"
 	"    netctl workload get 0123 net1\n"
-	"    netctl workload get web-1 -o json | jq -r .hostVeth\n";
+	"    netctl workload get web-1 -o json | jq -r .hostVeth\n"
+	"    netctl workload get --cgroup system.slice/backup.service\n";
 
 /* What --ingress-guarantee and friends accept: shared by quota and quota set. */
 #define NETCTL_HELP_RATES \
@@ -995,15 +1061,30 @@ static const char netctl_help_workload_get[] =
 	"    100bit if that is meant).  0 or default: back to shoald's default.  netctl prints\n" \
 	"    rates in the largest unit that divides them (120mbit, 1500kbit).\n"
 
+/* What --cgroup names: quota, quota get/set/delete. */
+#define NETCTL_HELP_CGROUP \
+	"CGROUPS\n" \
+	"    --cgroup PATH names a workload that shares the host's network namespace (a systemd\n" \
+	"    service, a job, a host-network pod) by its cgroup v2 directory, instead of ID\n" \
+	"    [IFNAME].  PATH is absolute under the cgroup v2 mount (/sys/fs/cgroup, or\n" \
+	"    /sys/fs/cgroup/unified on a hybrid host) or relative to it:\n" \
+	"    system.slice/backup.service.  The quota covers every process of the cgroup and of the\n" \
+	"    cgroups below it, whenever their sockets were opened; its class is in the same HTB\n" \
+	"    trees as the pods' and admitted against the same capacity.  It is kept for the path:\n" \
+	"    a service restarted keeps it; shoald drops it once the directory is gone.  A cgroup\n" \
+	"    has no quota until netctl quota set --cgroup gives it one (the values not given are\n" \
+	"    shoald's defaults), and netctl quota delete --cgroup takes it away.\n"
+
 static const char netctl_help_quota[] =
 	"NAME\n"
 	"    netctl quota - the bandwidth of the workloads on this host\n"
 	"\n"
 	"SYNOPSIS\n"
-	"    netctl quota get ID [IFNAME] [OPTIONS]\n"
-	"    netctl quota set ID [IFNAME] [--ingress-guarantee RATE] [--ingress-limit RATE]\n"
-	"                     [--egress-guarantee RATE] [--egress-limit RATE] [--priority N]\n"
-	"                     [OPTIONS]\n"
+	"    netctl quota get (ID [IFNAME] | --cgroup PATH) [OPTIONS]\n"
+	"    netctl quota set (ID [IFNAME] | --cgroup PATH) [--ingress-guarantee RATE]\n"
+	"                     [--ingress-limit RATE] [--egress-guarantee RATE]\n"
+	"                     [--egress-limit RATE] [--priority N] [OPTIONS]\n"
+	"    netctl quota delete --cgroup PATH [OPTIONS]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    When shoald's config has \"bandwidth\" (shoald.json(5)), every workload of this host\n"
@@ -1028,12 +1109,15 @@ static const char netctl_help_quota[] =
 	"    runs.  A bandwidth policy (netctl policy) fills in the values a workload leaves\n"
 	"    unset; the workload's own values win.\n"
 	"\n"
-	"COMMANDS\n"
-	"    get    one workload's guarantees, limits and priority, and what it asked for\n"
-	"    set    change one workload's guarantee, limit or priority\n"
+	NETCTL_HELP_CGROUP
 	"\n"
-	"    See netctl quota get --help and netctl quota set --help.  netctl workload list -o wide\n"
-	"    shows every workload's share.\n"
+	"COMMANDS\n"
+	"    get       one workload's guarantees, limits and priority, and what it asked for\n"
+	"    set       change one workload's guarantee, limit or priority; give a cgroup a quota\n"
+	"    delete    take a cgroup's quota away (alias: rm)\n"
+	"\n"
+	"    See netctl quota get --help, netctl quota set --help and netctl quota delete --help.\n"
+	"    netctl workload list -o wide shows every workload's share.\n"
 	"\n"
 	NETCTL_HELP_RATES
 	"\n"
@@ -1043,7 +1127,9 @@ static const char netctl_help_quota[] =
 	"EXAMPLES\n"
 	"    netctl quota get web-0\n"
 	"    netctl quota get 0123456789ab net1 -o yaml\n"
-	"    netctl quota set web-0 --egress-guarantee 100mbit --egress-limit 1gbit --priority 2\n";
+	"    netctl quota set web-0 --egress-guarantee 100mbit --egress-limit 1gbit --priority 2\n"
+	"    netctl quota set --cgroup system.slice/backup.service --egress-limit 200mbit\n"
+	"    netctl quota delete --cgroup system.slice/backup.service\n";
 
 static const char netctl_help_quota_get[] =
 	"NAME\n"
@@ -1052,6 +1138,7 @@ static const char netctl_help_quota_get[] =
 	"SYNOPSIS\n"
 	"    netctl quota get ID [IFNAME] [-o table|wide|json|yaml] [--socket PATH]\n"
 	"                     [--timeout DURATION]\n"
+	"    netctl quota get --cgroup PATH [OPTIONS]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    Prints the share of this host's bandwidth that shoald gives one workload, one field\n"
@@ -1064,11 +1151,16 @@ static const char netctl_help_quota_get[] =
 	"    that many bits: it can only lower the burst shoald computes.\n"
 	"\n"
 	"    ID is a container id, or the beginning of exactly one container's id, and IFNAME the\n"
-	"    interface of a container that has several, as for netctl workload get.\n"
+	"    interface of a container that has several, as for netctl workload get.  --cgroup\n"
+	"    PATH names a cgroup instead (CGROUPS below); netctl matches PATH, relative or\n"
+	"    absolute, against the paths shoald reports, so a cgroup without a quota is \"no\n"
+	"    quota\" (exit 1).\n"
 	"\n"
 	"FIELDS\n"
 	"    Container ID        the workload's container id, whole\n"
 	"    Interface           its interface inside the container (CNI_IFNAME)\n"
+	"    Cgroup              instead of the two above for a cgroup: its path relative to\n"
+	"                        the cgroup v2 mount\n"
 	"    Ingress guarantee   the rate guaranteed to the traffic to the workload\n"
 	"    Ingress limit       the most the traffic to the workload may use\n"
 	"    Ingress burst       only when the workload asked for one\n"
@@ -1088,19 +1180,24 @@ static const char netctl_help_quota_get[] =
 	"    text (\"120mbit\") and in bit/s (guaranteeBitRate, limitBitRate), and priority; null\n"
 	"    when the workload has none.  bandwidthAsked is what the workload asked for, in bit/s\n"
 	"    (bits for burst): only the values it asked for, {} when none.  policy is the name of\n"
-	"    the policy that applies, or null.\n"
+	"    the policy that applies, or null.  For a cgroup {\"kind\": \"cgroup\", \"cgroup\",\n"
+	"    \"cgroupDir\", \"cgroupId\", \"bandwidth\", \"bandwidthAsked\", \"policy\"}.\n"
+	"\n"
+	NETCTL_HELP_CGROUP
 	"\n"
 	NETCTL_HELP_OPTIONS
 	"\n"
 	NETCTL_HELP_EXIT
-	"    A missing workload, an ambiguous ID or interface (the message lists the candidates),\n"
+	"    A missing workload, a cgroup without a quota, an ambiguous ID or interface (the\n"
+	"    message lists the candidates),\n"
 	"    and a host whose shoald shapes nothing (no \"bandwidth\" in its config) exit 1.\n"
 	"\n"
 	"EXAMPLES\n"
 	"    netctl quota get 0123456789ab\n"
 	"    netctl quota get web-1 net1\n"
 	"    netctl quota get web-1 -o json | jq .bandwidth.egress.guaranteeBitRate\n"
-	"    netctl quota get web-1 -o yaml\n";
+	"    netctl quota get web-1 -o yaml\n"
+	"    netctl quota get --cgroup /sys/fs/cgroup/system.slice/backup.service\n";
 
 static const char netctl_help_quota_set[] =
 	"NAME\n"
@@ -1110,6 +1207,9 @@ static const char netctl_help_quota_set[] =
 	"    netctl quota set ID [IFNAME] [--ingress-guarantee RATE] [--ingress-limit RATE]\n"
 	"                     [--egress-guarantee RATE] [--egress-limit RATE] [--priority N]\n"
 	"                     [-o table|wide|json|yaml] [--socket PATH] [--timeout DURATION]\n"
+	"    netctl quota set --cgroup PATH [--ingress-guarantee RATE] [--ingress-limit RATE]\n"
+	"                     [--egress-guarantee RATE] [--egress-limit RATE] [--priority N]\n"
+	"                     [OPTIONS]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    Changes what a running workload of this host asks for, and with it its share of the\n"
@@ -1133,6 +1233,12 @@ static const char netctl_help_quota_set[] =
 	"    ID is a container id, or the beginning of exactly one container's id, and IFNAME the\n"
 	"    interface of a container that has several, as for netctl workload get.\n"
 	"\n"
+	"    --cgroup PATH changes a cgroup's quota the same way, or gives a cgroup that has none\n"
+	"    a quota of its own: the values given, shoald's defaults for the others (no option at\n"
+	"    all: every value the default).  shoald reads PATH (CGROUPS below) and refuses a\n"
+	"    directory that is not a cgroup, a path outside the mount, and a cgroup that has a\n"
+	"    quota under another path already.\n"
+	"\n"
 	"OPTIONS\n"
 	"    --ingress-guarantee RATE\n"
 	"        The rate guaranteed to the traffic to the workload.\n"
@@ -1150,15 +1256,19 @@ static const char netctl_help_quota_set[] =
 	"    with it or was asked for before.  With -o json or -o yaml: as netctl quota get, with\n"
 	"    the share shoald answered and what the workload asks for now.\n"
 	"\n"
+	NETCTL_HELP_CGROUP
+	"\n"
 	NETCTL_HELP_RATES
 	"\n"
 	NETCTL_HELP_OPTIONS
 	"\n"
 	NETCTL_HELP_EXIT
-	"    No option to change, a bad RATE or priority, and a guarantee above the limit given\n"
-	"    with it exit 2.  A missing or ambiguous workload, a host whose shoald shapes nothing\n"
-	"    (no \"bandwidth\" in its config), a guarantee above the limit the workload asked for\n"
-	"    before, and a change shoald refuses exit 1; shoald's reason names the numbers:\n"
+	"    No option to change (for a container), a bad RATE or priority, a guarantee above\n"
+	"    the limit given with it, and both or neither of ID and --cgroup exit 2.  A missing\n"
+	"    or ambiguous workload, a host whose shoald shapes nothing (no \"bandwidth\" in its\n"
+	"    config), a guarantee above the limit the workload asked for before, a cgroup path\n"
+	"    shoald refuses, and a change shoald refuses exit 1; shoald's reason names the\n"
+	"    numbers:\n"
 	"\n"
 	"        netctl: shoald: bandwidth refused by admission control: egress guarantee\n"
 	"        300mbit for web-0 does not fit: 120mbit of the host's 200mbit already\n"
@@ -1168,7 +1278,38 @@ static const char netctl_help_quota_set[] =
 	"    netctl quota set web-0 --egress-guarantee 100mbit --egress-limit 500mbit\n"
 	"    netctl quota set 0123456789ab net1 --priority 1\n"
 	"    netctl quota set web-0 --ingress-limit default --priority default\n"
-	"    netctl quota set web-0 --ingress-guarantee 12.5mbps -o json | jq .bandwidth.ingress\n";
+	"    netctl quota set web-0 --ingress-guarantee 12.5mbps -o json | jq .bandwidth.ingress\n"
+	"    netctl quota set --cgroup system.slice/backup.service --egress-limit 200mbit\n"
+	"    netctl quota set --cgroup system.slice/nightly.slice\n";
+
+static const char netctl_help_quota_delete[] =
+	"NAME\n"
+	"    netctl quota delete - take a cgroup's bandwidth quota away\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    netctl quota delete --cgroup PATH [-o table|wide|json|yaml] [--socket PATH]\n"
+	"                        [--timeout DURATION]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Removes the quota netctl quota set --cgroup gave a cgroup (API operation\n"
+	"    quotaDelete): its class and its classifier entry go, its guarantee is free for\n"
+	"    others, and its traffic is unclassified again (shaped with the host's other\n"
+	"    unclassified traffic).  Prints \"quota of cgroup PATH deleted\".  A container's quota\n"
+	"    cannot be deleted: it goes with the container; netctl quota set ID with 0 or default\n"
+	"    puts its values back to the defaults.\n"
+	"\n"
+	"    With -o json or -o yaml: {\"cgroup\": PATH}.\n"
+	"\n"
+	NETCTL_HELP_CGROUP
+	"\n"
+	NETCTL_HELP_OPTIONS
+	"\n"
+	NETCTL_HELP_EXIT
+	"    A cgroup without a quota, and a bad PATH, exit 1 with shoald's reason.\n"
+	"\n"
+	"EXAMPLES\n"
+	"    netctl quota delete --cgroup system.slice/backup.service\n"
+	"    netctl quota rm --cgroup /sys/fs/cgroup/unified/batch.slice\n";
 
 /* How policies and a workload's own values combine: policy, policy set, quota set. */
 #define NETCTL_HELP_POLICY_PRECEDENCE \
@@ -1294,7 +1435,13 @@ static const char netctl_help_policy_set[] =
 	"            K8S_POD_NAME        the pod's name\n"
 	"            K8S_POD_UID         the pod's UID\n"
 	"            network             the CNI network name of the attachment\n"
+	"            cgroup              a cgroup with a quota of its own (netctl quota set\n"
+	"                                --cgroup): PATTERN is a path prefix below the cgroup v2\n"
+	"                                mount, whole components, each a shell pattern\n"
+	"                                (system.slice/backup-*.service, batch.slice)\n"
 	"        A workload its runtime did not name (no CNI_ARGS) has \"\" there: only * matches.\n"
+	"        The pod keys match containers only, cgroup matches cgroups only; --all matches\n"
+	"        both.\n"
 	"    --all\n"
 	"        Match every workload (a policy without keys: any policy with keys wins over it).\n"
 	"        Give --all or --match, not both.\n"
@@ -1380,8 +1527,13 @@ static const char netctl_help_top_command[] =
 	"\n"
 	"    Needs a shoald that shapes bandwidth (\"bandwidth\" in its config, shoald.json(5)).\n"
 	"\n"
+	"    The cgroups with a bandwidth quota of their own (netctl quota set --cgroup) are\n"
+	"    shown like the workloads, as cgroup:PATH with POD -; --namespace and --pod leave them\n"
+	"    out.\n"
+	"\n"
 	"COLUMNS\n"
-	"    CONTAINER ID          the container id (12 digits; whole with --no-trunc)\n"
+	"    CONTAINER ID          the container id (12 digits; whole with --no-trunc), or\n"
+	"                          cgroup:PATH\n"
 	"    POD                   NAMESPACE/POD the runtime named, - when none\n"
 	"    IN RATE               traffic to the workload, per second over the last interval\n"
 	"    IN GUARANTEE/LIMIT    its ingress guarantee and limit (netctl quota get)\n"
@@ -1409,7 +1561,8 @@ static const char netctl_help_top_command[] =
 	"    where each direction has bitRate and packetRate (per second), the counters' growth\n"
 	"    in the interval (bytes, packets, drops, overlimits, borrows) and the share\n"
 	"    (guaranteeBitRate, limitBitRate); unknown values are null, and bitRate of the\n"
-	"    workload is the sum of both directions.  With -o yaml: the same, one document per\n"
+	"    workload is the sum of both directions.  A cgroup is {\"kind\": \"cgroup\", \"cgroup\",\n"
+	"    \"bitRate\", \"ingress\", \"egress\"}.  With -o yaml: the same, one document per\n"
 	"    frame, each after ---.\n"
 	"\n"
 	"OPTIONS\n"
@@ -1481,6 +1634,7 @@ const char *netctl_help_text(enum netctl_topic topic)
 	case NETCTL_TOPIC_QUOTA: return netctl_help_quota;
 	case NETCTL_TOPIC_QUOTA_GET: return netctl_help_quota_get;
 	case NETCTL_TOPIC_QUOTA_SET: return netctl_help_quota_set;
+	case NETCTL_TOPIC_QUOTA_DELETE: return netctl_help_quota_delete;
 	case NETCTL_TOPIC_POLICY: return netctl_help_policy;
 	case NETCTL_TOPIC_POLICY_LIST: return netctl_help_policy_list;
 	case NETCTL_TOPIC_POLICY_SET: return netctl_help_policy_set;

@@ -39,6 +39,7 @@ enum netctl_topic {
 	NETCTL_TOPIC_QUOTA,
 	NETCTL_TOPIC_QUOTA_GET,
 	NETCTL_TOPIC_QUOTA_SET,
+	NETCTL_TOPIC_QUOTA_DELETE,
 	NETCTL_TOPIC_POLICY,
 	NETCTL_TOPIC_POLICY_LIST,
 	NETCTL_TOPIC_POLICY_SET,
@@ -71,6 +72,8 @@ struct netctl_args {
 	bool no_trunc;
 	const char *id;               /* workload get, quota get/set: container id or a prefix of it (argv) */
 	const char *ifname;           /* workload get, quota get/set: NULL when not given */
+	const char *cgroup;           /* --cgroup: workload get, quota get/set/delete name a cgroup v2
+	                               * directory instead of a container (argv; never with id) */
 	const char *filter_namespace; /* workload list --namespace; NULL: no filter */
 	const char *filter_pod;       /* workload list --pod; NULL: no filter */
 	const char *subnet;           /* subnet release: the subnet (borrowed: argv) */

@@ -105,10 +105,23 @@ static int netctl_cmp_str(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "");
 }
 
+/* A cgroup's entry of the workloads answer ({"kind": "cgroup", ...}), not an attachment's. */
+static bool netctl_is_cgroup(const json_t *w)
+{
+	return netctl_cmp_str(netctl_str(w, "kind"), "cgroup") == 0;
+}
+
+/* Attachments by container id and interface, then cgroups by path. */
 static int netctl_cmp_workload(const void *pa, const void *pb)
 {
 	const json_t *a = *(const json_t *const *)pa, *b = *(const json_t *const *)pb;
-	int r = netctl_cmp_str(netctl_str(a, "containerId"), netctl_str(b, "containerId"));
+	int r;
+
+	if (netctl_is_cgroup(a) != netctl_is_cgroup(b))
+		return netctl_is_cgroup(a) ? 1 : -1;
+	if (netctl_is_cgroup(a))
+		return netctl_cmp_str(netctl_str(a, "cgroup"), netctl_str(b, "cgroup"));
+	r = netctl_cmp_str(netctl_str(a, "containerId"), netctl_str(b, "containerId"));
 
 	return r ? r : netctl_cmp_str(netctl_str(a, "ifname"), netctl_str(b, "ifname"));
 }
@@ -237,6 +250,15 @@ static const struct netctl_field netctl_workload_fields[] = {
 	{ "network", "Network", NETCTL_FIELD_PLAIN },
 	{ "created", "Created", NETCTL_FIELD_TIME },
 	{ "state", "State", NETCTL_FIELD_PLAIN },
+};
+
+/* A cgroup with a quota (`workload get --cgroup`): where it is, its class, since when. */
+static const struct netctl_field netctl_cgroup_fields[] = {
+	{ "cgroup", "Cgroup", NETCTL_FIELD_PLAIN },
+	{ "cgroupDir", "Cgroup dir", NETCTL_FIELD_PLAIN },
+	{ "cgroupId", "Cgroup ID", NETCTL_FIELD_PLAIN },
+	{ "class", "Class", NETCTL_FIELD_PLAIN },
+	{ "created", "Created", NETCTL_FIELD_TIME },
 };
 
 #define NETCTL_N(a) (sizeof(a) / sizeof((a)[0]))
@@ -419,7 +441,8 @@ int netctl_format_version(const json_t *doc, const char *shoald_missing, FILE *o
  * -o wide shows it. */
 enum netctl_col_kind {
 	NETCTL_COL_PLAIN,
-	NETCTL_COL_ID,     /* a container id: 64 hex digits shortened unless --no-trunc */
+	NETCTL_COL_ID,     /* a container id: 64 hex digits shortened unless --no-trunc; a cgroup's
+	                    * entry shows cgroup:PATH there */
 	NETCTL_COL_TIME,   /* Unix seconds as RFC 3339 */
 	NETCTL_COL_DURATION,   /* seconds as 9s, 9m59s */
 };
@@ -467,7 +490,12 @@ static int netctl_format_table(const json_t *sorted, const struct netctl_col *co
 			json_t *v = netctl_get(obj, shown[c]->key);
 
 			cells[c] = netctl_cell(v, bufs[c]);
-			if (shown[c]->kind == NETCTL_COL_ID && !(flags & NETCTL_FORMAT_NO_TRUNC) &&
+			if (shown[c]->kind == NETCTL_COL_ID && netctl_is_cgroup(obj)) {
+				const char *path = netctl_str(obj, "cgroup");
+
+				snprintf(bufs[c], NETCTL_CELL, "cgroup:%s", path ? path : "");
+				cells[c] = bufs[c];
+			} else if (shown[c]->kind == NETCTL_COL_ID && !(flags & NETCTL_FORMAT_NO_TRUNC) &&
 			    netctl_long_hex_id(cells[c])) {
 				snprintf(bufs[c], NETCTL_CELL, "%.*s", NETCTL_SHORT_ID, cells[c]);
 				cells[c] = bufs[c];
@@ -740,16 +768,24 @@ int netctl_format_quota(const json_t *doc, FILE *out)
 		{ "containerId", "Container ID", NETCTL_FIELD_PLAIN },
 		{ "ifname", "Interface", NETCTL_FIELD_PLAIN },
 	};
+	static const struct netctl_field cgroup_names[] = {
+		{ "cgroup", "Cgroup", NETCTL_FIELD_PLAIN },
+	};
 	struct netctl_field fields[NETCTL_N(names) + NETCTL_N(netctl_quota_fields)];
+	bool cgroup = json_object_get(doc, "cgroup") != NULL;
+	size_t n_names = cgroup ? NETCTL_N(cgroup_names) : NETCTL_N(names);
 	json_t *flat;
 	int r;
 
 	if (!json_is_object(doc))
 		return -EINVAL;
-	memcpy(fields, names, sizeof(names));
-	memcpy(fields + NETCTL_N(names), netctl_quota_fields, sizeof(netctl_quota_fields));
-	flat = json_pack("{s:O?, s:O?}", "containerId", json_object_get(doc, "containerId"), "ifname",
-			 json_object_get(doc, "ifname"));
+	memcpy(fields, cgroup ? cgroup_names : names, n_names * sizeof(fields[0]));
+	memcpy(fields + n_names, netctl_quota_fields, sizeof(netctl_quota_fields));
+	if (cgroup)
+		flat = json_pack("{s:O}", "cgroup", json_object_get(doc, "cgroup"));
+	else
+		flat = json_pack("{s:O?, s:O?}", "containerId", json_object_get(doc, "containerId"), "ifname",
+				 json_object_get(doc, "ifname"));
 	if (!flat)
 		return -ENOMEM;
 	if (json_object_get(doc, "policy") && json_object_set(flat, "policy", json_object_get(doc, "policy")) < 0) {
@@ -759,7 +795,7 @@ int netctl_format_quota(const json_t *doc, FILE *out)
 	r = netctl_quota_flatten(flat, json_object_get(doc, "bandwidth"), json_object_get(doc, "bandwidthAsked"),
 				 json_object_get(doc, "policy"));
 	if (r == 0)
-		r = netctl_format_fields(flat, fields, NETCTL_N(fields), 0, out);
+		r = netctl_format_fields(flat, fields, n_names + NETCTL_N(netctl_quota_fields), 0, out);
 	json_decref(flat);
 	return r;
 }
@@ -767,23 +803,27 @@ int netctl_format_quota(const json_t *doc, FILE *out)
 int netctl_format_workload(const json_t *workload, long long now, FILE *out)
 {
 	struct netctl_field fields[NETCTL_N(netctl_workload_fields) + NETCTL_N(netctl_quota_fields)];
+	bool cgroup = netctl_is_cgroup(workload);
+	const struct netctl_field *names = cgroup ? netctl_cgroup_fields : netctl_workload_fields;
+	size_t n_names = cgroup ? NETCTL_N(netctl_cgroup_fields) : NETCTL_N(netctl_workload_fields);
 	json_t *flat;
 	int r;
 
 	/* A node that shapes: the lines of netctl quota get instead of two JSON objects. */
 	if (!json_object_get(workload, "bandwidth") && !json_object_get(workload, "bandwidthAsked"))
-		return netctl_format_fields(workload, netctl_workload_fields, NETCTL_N(netctl_workload_fields), now, out);
-	memcpy(fields, netctl_workload_fields, sizeof(netctl_workload_fields));
-	memcpy(fields + NETCTL_N(netctl_workload_fields), netctl_quota_fields, sizeof(netctl_quota_fields));
+		return netctl_format_fields(workload, names, n_names, now, out);
+	memcpy(fields, names, n_names * sizeof(fields[0]));
+	memcpy(fields + n_names, netctl_quota_fields, sizeof(netctl_quota_fields));
 	flat = json_copy((json_t *)workload);
 	if (!flat)
 		return -ENOMEM;
+	json_object_del(flat, "kind");
 	json_object_del(flat, "bandwidth");
 	json_object_del(flat, "bandwidthAsked");
 	r = netctl_quota_flatten(flat, json_object_get(workload, "bandwidth"), json_object_get(workload, "bandwidthAsked"),
 				 json_object_get(workload, "policy"));
 	if (r == 0)
-		r = netctl_format_fields(flat, fields, NETCTL_N(fields), now, out);
+		r = netctl_format_fields(flat, fields, n_names + NETCTL_N(netctl_quota_fields), now, out);
 	json_decref(flat);
 	return r;
 }

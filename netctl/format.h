@@ -13,8 +13,8 @@ enum {
 	NETCTL_FORMAT_WIDE = 1 << 2,       /* -o wide: the columns the table leaves out, appended */
 };
 
-/* Sorted copies (new references) of the API's lists: workloads by (containerId, ifname), subnets
- * by address.  Tables, JSON and YAML use the same order, so all are stable between calls. */
+/* Sorted copies (new references) of the API's lists: workloads by (containerId, ifname), then the
+ * cgroups' entries ({"kind": "cgroup"}) by path; subnets by address.  Tables, JSON and YAML use the same order, so all are stable between calls. */
 json_t *netctl_sort_workloads(const json_t *list);
 json_t *netctl_sort_subnets(const json_t *list);
 
@@ -26,18 +26,21 @@ int netctl_format_hosts(const json_t *list, unsigned flags, FILE *out);
 /* `network show`: the API's network answer ({storeURL, config: {...}, node: {...}}), one field per
  * line; -EINVAL when config or node is missing. */
 int netctl_format_network(const json_t *resp, FILE *out);
-/* With -o wide on a node that shapes (entries carry "bandwidth"), each workload's share too. */
+/* With -o wide on a node that shapes (entries carry "bandwidth"), each workload's share too.  A
+ * cgroup's entry shows cgroup:PATH as its CONTAINER ID and - where it has no value. */
 int netctl_format_workloads(const json_t *list, unsigned flags, FILE *out);
 /* `quota get` and `quota set`: doc is {"containerId", "ifname", "bandwidth": the effective share
  * or null, "bandwidthAsked", "policy"} (netctl/quota.h), one field per line, each value marked where it is
- * a default or differs from what was asked. */
+ * a default or differs from what was asked.  A cgroup's doc has "cgroup" instead of "containerId"
+ * and "ifname": one line, Cgroup. */
 int netctl_format_quota(const json_t *doc, FILE *out);
 /* `policy set`: one policy of the API ({"name", "match", "bandwidth"}, and "workloads" or "error"
  * when given), one field per line, rates in tc's units, "-" for what the policy does not set. */
 int netctl_format_policy(const json_t *policy, FILE *out);
-/* One workload entry, one field per line (`workload get`).  now (Unix seconds) gives the age
- * shown beside "created"; 0 leaves the age out.  On a node that shapes, the lines of
- * netctl_format_quota() follow. */
+/* One workload entry, one field per line (`workload get`); a cgroup's entry ({"kind": "cgroup"})
+ * shows its path, directory, id, class and creation instead of the attachment's fields.  now
+ * (Unix seconds) gives the age shown beside "created"; 0 leaves the age out.  On a node that
+ * shapes, the lines of netctl_format_quota() follow. */
 int netctl_format_workload(const json_t *workload, long long now, FILE *out);
 /* `netctl version`: doc is {"netctl": V, "shoald": V or null}; a null or missing shoald version
  * is shown as shoald_missing ("unreachable", "unknown"). */

@@ -18,9 +18,10 @@ static const char *const netctl_policy_keys[POLICY_N_KEYS] = {
 	[POLICY_KEY_POD_NAME] = "K8S_POD_NAME",
 	[POLICY_KEY_POD_UID] = "K8S_POD_UID",
 	[POLICY_KEY_NETWORK] = "network",
+	[POLICY_KEY_CGROUP] = "cgroup",
 };
 
-#define NETCTL_POLICY_KEY_LIST "K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_UID, network"
+#define NETCTL_POLICY_KEY_LIST "K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_UID, network, cgroup"
 
 /* A table cell: a whole match of POLICY_MATCH_MAX patterns fits. */
 #define NETCTL_POLICY_CELL (POLICY_MATCH_MAX * (POLICY_PATTERN_SIZE + 24))

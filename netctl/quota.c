@@ -195,12 +195,46 @@ json_t *netctl_quota_request(const json_t *w, const json_t *bandwidth)
 			 (json_t *)bandwidth);
 }
 
+json_t *netctl_quota_cgroup_request(const char *path, const json_t *bandwidth)
+{
+	if (!path || !bandwidth)
+		return NULL;
+	return json_pack("{s:s, s:s, s:O}", "op", "quota", "cgroup", path, "bandwidth", (json_t *)bandwidth);
+}
+
+json_t *netctl_quota_delete_request(const char *path)
+{
+	return path ? json_pack("{s:s, s:s}", "op", "quotaDelete", "cgroup", path) : NULL;
+}
+
 json_t *netctl_quota_doc(const json_t *w, const json_t *effective, const json_t *asked)
 {
 	json_t *doc = json_object();
+	const char *kind = json_string_value(json_object_get(w, "kind"));
 
 	if (!doc)
 		return NULL;
+	/* A cgroup is named by its path (relative to the mount, as shoald keeps it), the whole path
+	 * and its id: what tells which directory shoald took PATH for. */
+	if (kind && strcmp(kind, "cgroup") == 0) {
+		static const char *const names[] = { "kind", "cgroup", "cgroupDir", "cgroupId" };
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			json_t *v = json_object_get(w, names[i]);
+
+			if (json_object_set(doc, names[i], v ? v : json_null()) < 0) {
+				json_decref(doc);
+				return NULL;
+			}
+		}
+		if (json_object_set(doc, "bandwidth", effective ? (json_t *)effective : json_null()) < 0 ||
+		    json_object_set(doc, "bandwidthAsked", asked ? (json_t *)asked : json_null()) < 0 ||
+		    (json_object_get(w, "policy") && json_object_set(doc, "policy", json_object_get(w, "policy")) < 0)) {
+			json_decref(doc);
+			return NULL;
+		}
+		return doc;
+	}
 	if (json_object_set(doc, "containerId", json_object_get(w, "containerId") ? json_object_get(w, "containerId")
 									       : json_null()) < 0 ||
 	    json_object_set(doc, "ifname", json_object_get(w, "ifname") ? json_object_get(w, "ifname") : json_null()) < 0 ||

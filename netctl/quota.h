@@ -61,7 +61,14 @@ int netctl_quota_merge(const json_t *asked, const struct netctl_quota_change *c,
  * and interface).  NULL on out of memory or when w lacks either. */
 json_t *netctl_quota_request(const json_t *w, const json_t *bandwidth);
 
-/* What `quota get` and `quota set` print: {"containerId", "ifname", "bandwidth": the effective
+/* {"op": "quota", "cgroup": path, "bandwidth"}: a cgroup's whole ask (shoald normalises path and
+ * creates the quota when the cgroup has none).  NULL on out of memory or a NULL argument. */
+json_t *netctl_quota_cgroup_request(const char *path, const json_t *bandwidth);
+/* {"op": "quotaDelete", "cgroup": path}. */
+json_t *netctl_quota_delete_request(const char *path);
+
+/* What `quota get` and `quota set` print (for a cgroup's entry, {"kind": "cgroup", ...}: "kind",
+ * "cgroup", "cgroupDir" and "cgroupId" instead of "containerId" and "ifname"): {"containerId", "ifname", "bandwidth": the effective
  * share (or null), "bandwidthAsked", and "policy" (the name of the policy that applies, or null)
  * when w has it}.  NULL on out of memory. */
 json_t *netctl_quota_doc(const json_t *w, const json_t *effective, const json_t *asked);

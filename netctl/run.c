@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/cgpath.h"
 #include "lib/ipc.h"
 #include "netctl/format.h"
 #include "netctl/policy.h"
@@ -254,13 +255,16 @@ static int netctl_print_list(const struct netctl_args *args, const json_t *list,
 	return r;
 }
 
-/* `workload get`: the lookup decides, so it reports; exit 1 when it names no single attachment. */
-static int netctl_print_workload(const struct netctl_args *args, const json_t *list, FILE *out, FILE *err)
+/* `workload get`: the lookup decides, so it reports; exit 1 when it names no single attachment
+ * (or, with --cgroup, no cgroup with a quota: cgroups may be NULL, an older shoald's answer). */
+static int netctl_print_workload(const struct netctl_args *args, const json_t *list, const json_t *cgroups, FILE *out,
+				 FILE *err)
 {
 	const json_t *w;
 	char msg[1024];
 
-	if (netctl_workloads_find(list, args->id, args->ifname, &w, msg, sizeof(msg)) < 0) {
+	if (args->cgroup ? netctl_cgroups_find(cgroups, args->cgroup, &w, msg, sizeof(msg)) < 0
+			 : netctl_workloads_find(list, args->id, args->ifname, &w, msg, sizeof(msg)) < 0) {
 		fprintf(err, "netctl: %s\n", msg);
 		return NETCTL_EXIT_API;
 	}
@@ -274,7 +278,8 @@ static int netctl_print(const struct netctl_args *args, const json_t *resp, FILE
 {
 	const char *key = args->topic == NETCTL_TOPIC_SUBNET_LIST ? "subnets" :
 			  args->topic == NETCTL_TOPIC_HOST_LIST ? "hosts" : "workloads";
-	json_t *list, *filtered = NULL;
+	json_t *list, *filtered = NULL, *all = NULL;
+	bool pods;
 	int r;
 
 	switch (args->topic) {
@@ -297,18 +302,29 @@ static int netctl_print(const struct netctl_args *args, const json_t *resp, FILE
 		return NETCTL_EXIT_API;
 	}
 	if (args->topic == NETCTL_TOPIC_WORKLOAD_GET)
-		return netctl_print_workload(args, list, out, err);
+		return netctl_print_workload(args, list, json_object_get(resp, "cgroups"), out, err);
+	pods = json_array_size(list) == 0 || netctl_workloads_have_pods(list);
+	/* The cgroups with a quota follow the attachments (an older shoald sends none). */
+	if (args->topic == NETCTL_TOPIC_WORKLOAD_LIST) {
+		all = netctl_workloads_with_cgroups(list, json_object_get(resp, "cgroups"));
+		if (!all)
+			return netctl_finish(-ENOMEM, out, err);
+		list = all;
+	}
 	if (args->filter_namespace || args->filter_pod) {
-		if (json_array_size(list) > 0 && !netctl_workloads_have_pods(list))
+		if (!pods)
 			fprintf(err, "netctl: shoald reports no pods (is shoald older than netctl?): "
 				"--namespace and --pod match nothing\n");
 		filtered = netctl_workloads_filter(list, args->filter_namespace, args->filter_pod);
-		if (!filtered)
+		if (!filtered) {
+			json_decref(all);
 			return netctl_finish(-ENOMEM, out, err);
+		}
 		list = filtered;
 	}
 	r = netctl_print_list(args, list, out);
 	json_decref(filtered);
+	json_decref(all);
 	return netctl_finish(r, out, err);
 }
 
@@ -360,8 +376,34 @@ static const char *netctl_quota_command(const struct netctl_args *args)
 	return args->topic == NETCTL_TOPIC_QUOTA_SET ? "quota set" : "quota get";
 }
 
-/* `quota set`: the flags over what w asked for, sent as op "quota".  Returns the exit code; on
- * success *ret_doc is what to print (the answer's share, and what was sent as asked). */
+/* shoald's answer to op "quota": a container's carries its share, "bandwidth" (null when not
+ * admitted, never missing); a cgroup's its whole entry, "cgroup".  Returns the exit code; on
+ * success *ret_doc is what to print (the share, and what was sent as asked). */
+static int netctl_quota_answer(const struct netctl_args *args, const json_t *w, const json_t *resp,
+			       const json_t *merged, json_t **ret_doc, FILE *err)
+{
+	const json_t *entry = args->cgroup ? json_object_get(resp, "cgroup") : w;
+	json_t *share = json_object_get(args->cgroup ? entry : resp, "bandwidth");
+
+	if (args->cgroup && !json_is_object(entry)) {
+		fprintf(err, "netctl: shoald's answer has no \"cgroup\" (is shoald older than netctl?)\n");
+		return NETCTL_EXIT_API;
+	}
+	if (!share) {
+		fprintf(err, "netctl: shoald's answer has no \"bandwidth\" (is shoald older than netctl?)\n");
+		return NETCTL_EXIT_API;
+	}
+	*ret_doc = netctl_quota_doc(entry, share, merged);
+	if (!*ret_doc) {
+		fprintf(err, "netctl: %s\n", strerror(ENOMEM));
+		return NETCTL_EXIT_API;
+	}
+	return NETCTL_EXIT_OK;
+}
+
+/* `quota set`: the flags over what w asked for, sent as op "quota" (w is NULL for a cgroup that
+ * has no quota yet).  Returns the exit code; on success *ret_doc is what to print (the answer's
+ * share, and what was sent as asked). */
 static int netctl_quota_send(const struct netctl_args *args, const json_t *w, const json_t *asked, json_t **ret_doc,
 			     FILE *err)
 {
@@ -374,25 +416,12 @@ static int netctl_quota_send(const struct netctl_args *args, const json_t *w, co
 		fprintf(err, "netctl: %s: %s\n", netctl_quota_command(args), msg);
 		return NETCTL_EXIT_API;
 	}
-	req = netctl_quota_request(w, merged);
+	/* A cgroup is sent as given: shoald knows where the mount is and says what is wrong. */
+	req = args->cgroup ? netctl_quota_cgroup_request(args->cgroup, merged) : netctl_quota_request(w, merged);
 	r = req ? netctl_call(args, req, &resp) : -ENOMEM;
 	code = netctl_report(args, r, resp, err);
-	if (code == NETCTL_EXIT_OK) {
-		json_t *share = json_object_get(resp, "bandwidth");
-
-		/* The share may be null (not admitted), never missing: that is not shoald's answer to
-		 * a quota. */
-		if (!share) {
-			fprintf(err, "netctl: shoald's answer has no \"bandwidth\" (is shoald older than netctl?)\n");
-			code = NETCTL_EXIT_API;
-		} else {
-			*ret_doc = netctl_quota_doc(w, share, merged);
-			if (!*ret_doc) {
-				fprintf(err, "netctl: %s\n", strerror(ENOMEM));
-				code = NETCTL_EXIT_API;
-			}
-		}
-	}
+	if (code == NETCTL_EXIT_OK)
+		code = netctl_quota_answer(args, w, resp, merged, ret_doc, err);
 	json_decref(resp);
 	json_decref(req);
 	json_decref(merged);
@@ -428,20 +457,33 @@ fail:
  * does), then show its share, or change it first.  Returns the exit code. */
 static int netctl_quota(const struct netctl_args *args, FILE *out, FILE *err)
 {
-	json_t *resp = NULL, *list, *doc = NULL, *asked;
-	const json_t *w;
+	json_t *resp = NULL, *list, *doc = NULL, *asked, *nothing = NULL;
+	const json_t *w = NULL;
 	char msg[1024];
-	int code = netctl_workloads_fetch(args, &resp, &list, err);
+	int code = netctl_workloads_fetch(args, &resp, &list, err), r;
 
 	if (code != NETCTL_EXIT_OK)
 		goto out;
 	code = NETCTL_EXIT_API;
-	if (netctl_workloads_find_for(list, args->id, args->ifname, netctl_quota_command(args), &w, msg, sizeof(msg)) < 0) {
+	if (args->cgroup)
+		r = netctl_cgroups_find(json_object_get(resp, "cgroups"), args->cgroup, &w, msg, sizeof(msg));
+	else
+		r = netctl_workloads_find_for(list, args->id, args->ifname, netctl_quota_command(args), &w, msg, sizeof(msg));
+	/* A cgroup without a quota (or a path netctl cannot match: shoald tells why) gets one, from
+	 * nothing asked, as a new workload would. */
+	if (r < 0 && args->cgroup && args->topic == NETCTL_TOPIC_QUOTA_SET) {
+		w = NULL;
+		nothing = json_object();
+		r = nothing ? 0 : -ENOMEM;
+		if (r < 0)
+			snprintf(msg, sizeof(msg), "%s", strerror(ENOMEM));
+	}
+	if (r < 0) {
 		fprintf(err, "netctl: %s\n", msg);
 		goto out;
 	}
 	/* shoald sends both keys exactly when this node shapes (docs/api.md). */
-	asked = json_object_get(w, "bandwidthAsked");
+	asked = w ? json_object_get(w, "bandwidthAsked") : nothing;
 	if (!asked) {
 		fprintf(err, "netctl: %s: shoald shapes no bandwidth on this host: \"bandwidth\" is not configured "
 			"(shoald.json(5)), or shoald is older than netctl\n", netctl_quota_command(args));
@@ -466,9 +508,35 @@ static int netctl_quota(const struct netctl_args *args, FILE *out, FILE *err)
 	code = netctl_finish(netctl_structured(args) ? netctl_emit(args, doc, out) : netctl_format_quota(doc, out), out,
 			     err);
 out:
+	json_decref(nothing);
 	json_decref(doc);
 	json_decref(resp);
 	return code;
+}
+
+/* `quota delete --cgroup PATH` (op quotaDelete): shoald decides, netctl says it is done. */
+static int netctl_quota_delete(const struct netctl_args *args, FILE *out, FILE *err)
+{
+	json_t *req = netctl_quota_delete_request(args->cgroup), *resp = NULL, *doc;
+	int r = req ? netctl_call(args, req, &resp) : -ENOMEM, code;
+	char path[4096];
+
+	json_decref(req);
+	code = netctl_report(args, r, resp, err);
+	json_decref(resp);
+	if (code != NETCTL_EXIT_OK)
+		return code;
+	/* shoald took it: the path reads as it does in workload list (absolute stays absolute). */
+	if (cgroup_path_normalise(args->cgroup, path, sizeof(path)) < 0)
+		snprintf(path, sizeof(path), "%s", args->cgroup);
+	if (!netctl_structured(args)) {
+		fprintf(out, "quota of cgroup %s deleted\n", path);
+		return netctl_finish(ferror(out) ? -EIO : 0, out, err);
+	}
+	doc = json_pack("{s:s}", "cgroup", path);
+	r = doc ? netctl_emit(args, doc, out) : -ENOMEM;
+	json_decref(doc);
+	return netctl_finish(r, out, err);
 }
 
 static void netctl_sleep_ms(int ms)
@@ -535,7 +603,7 @@ static long long netctl_clock_ms(clockid_t clock)
 static int netctl_top_fetch(const struct netctl_args *args, json_t **ret_list, long long *ret_mono_ms,
 			    long long *ret_unix_ms, FILE *err)
 {
-	json_t *resp = NULL, *list, *e;
+	json_t *resp = NULL, *list, *all = NULL, *e;
 	int code = netctl_workloads_fetch(args, &resp, &list, err);
 	long long mono_ms = netctl_clock_ms(CLOCK_MONOTONIC), unix_ms = netctl_clock_ms(CLOCK_REALTIME);
 	size_t i;
@@ -543,13 +611,20 @@ static int netctl_top_fetch(const struct netctl_args *args, json_t **ret_list, l
 	if (code != NETCTL_EXIT_OK)
 		goto out;
 	code = NETCTL_EXIT_API;
+	/* The cgroups with a quota are sampled like the attachments (--namespace and --pod leave
+	 * them out); an older shoald sends none. */
+	all = netctl_workloads_with_cgroups(list, json_object_get(resp, "cgroups"));
+	if (!all) {
+		fprintf(err, "netctl: %s\n", strerror(ENOMEM));
+		goto out;
+	}
 	/* A shoald that shapes sends "counters" with every entry (null without a share). */
-	json_array_foreach(list, i, e)
+	json_array_foreach(all, i, e)
 		if (!json_object_get(e, "counters")) {
 			fprintf(err, "netctl: top: shoald reports no counters (is shoald older than netctl?)\n");
 			goto out;
 		}
-	*ret_list = netctl_workloads_filter(list, args->filter_namespace, args->filter_pod);
+	*ret_list = netctl_workloads_filter(all, args->filter_namespace, args->filter_pod);
 	if (!*ret_list) {
 		fprintf(err, "netctl: %s\n", strerror(ENOMEM));
 		goto out;
@@ -558,6 +633,7 @@ static int netctl_top_fetch(const struct netctl_args *args, json_t **ret_list, l
 	*ret_unix_ms = unix_ms;
 	code = NETCTL_EXIT_OK;
 out:
+	json_decref(all);
 	json_decref(resp);
 	return code;
 }
@@ -723,6 +799,8 @@ int netctl_run(const struct netctl_args *args, FILE *out, FILE *err)
 		return netctl_version(args, out, err);
 	if (args->topic == NETCTL_TOPIC_QUOTA_GET || args->topic == NETCTL_TOPIC_QUOTA_SET)
 		return netctl_quota(args, out, err);
+	if (args->topic == NETCTL_TOPIC_QUOTA_DELETE)
+		return netctl_quota_delete(args, out, err);
 	if (args->topic == NETCTL_TOPIC_TOP_COMMAND)
 		return netctl_top(args, out, err);
 	if (args->topic == NETCTL_TOPIC_POLICY_LIST || args->topic == NETCTL_TOPIC_POLICY_SET ||

@@ -25,16 +25,28 @@ static const char *netctl_top_str(const json_t *obj, const char *key)
 	return s ? s : "";
 }
 
-/* The entry of list with w's container id and interface, or NULL. */
+/* A cgroup's entry ({"kind": "cgroup", "cgroup": PATH, ...}) rather than an attachment's. */
+static bool netctl_top_is_cgroup(const json_t *w)
+{
+	return strcmp(netctl_top_str(w, "kind"), "cgroup") == 0;
+}
+
+/* The entry of list with w's container id and interface (a cgroup: its path), or NULL. */
 static const json_t *netctl_top_find(const json_t *list, const json_t *w)
 {
 	const char *id = netctl_top_str(w, "containerId"), *ifname = netctl_top_str(w, "ifname");
+	const char *path = netctl_top_str(w, "cgroup");
+	bool cgroup = netctl_top_is_cgroup(w);
 	const json_t *e;
 	size_t i;
 
-	json_array_foreach(list, i, e)
-		if (!strcmp(netctl_top_str(e, "containerId"), id) && !strcmp(netctl_top_str(e, "ifname"), ifname))
+	json_array_foreach(list, i, e) {
+		if (netctl_top_is_cgroup(e) != cgroup)
+			continue;
+		if (cgroup ? !strcmp(netctl_top_str(e, "cgroup"), path)
+			   : !strcmp(netctl_top_str(e, "containerId"), id) && !strcmp(netctl_top_str(e, "ifname"), ifname))
 			return e;
+	}
 	return NULL;
 }
 
@@ -110,19 +122,22 @@ static json_t *netctl_top_dir(const json_t *pw, const json_t *cw, const char *di
 static json_t *netctl_top_entry(const json_t *pw, const json_t *cw, long long interval_ms)
 {
 	static const char *const keys[] = { "containerId", "ifname", "address", "namespace", "pod" };
-	bool kin, kout;
+	static const char *const cgroup_keys[] = { "kind", "cgroup" };
+	bool kin, kout, cgroup = netctl_top_is_cgroup(cw);
+	const char *const *names = cgroup ? cgroup_keys : keys;
+	size_t n = cgroup ? sizeof(cgroup_keys) / sizeof(cgroup_keys[0]) : sizeof(keys) / sizeof(keys[0]);
 	uint64_t in, out;
 	json_t *e = json_object(), *din, *dout;
 
 	if (!e)
 		return NULL;
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-		json_object_set_new(e, keys[k], json_string(netctl_top_str(cw, keys[k])));
+	for (size_t k = 0; k < n; k++)
+		json_object_set_new(e, names[k], json_string(netctl_top_str(cw, names[k])));
 	din = netctl_top_dir(pw, cw, "ingress", interval_ms, &kin, &in);
 	dout = netctl_top_dir(pw, cw, "egress", interval_ms, &kout, &out);
 	json_object_set_new(e, "bitRate", kin || kout ? json_integer((json_int_t)(in + out)) : json_null());
 	if (!din || !dout || json_object_set_new(e, "ingress", din) < 0 || json_object_set_new(e, "egress", dout) < 0 ||
-	    json_object_size(e) != 8) {
+	    json_object_size(e) != n + 3) {
 		json_decref(e);
 		return NULL;
 	}
@@ -138,6 +153,11 @@ static int netctl_top_cmp(const void *pa, const void *pb)
 
 	if (ra != rb)
 		return ra > rb ? -1 : 1;
+	/* Attachments, then cgroups by path. */
+	if (netctl_top_is_cgroup(a) != netctl_top_is_cgroup(b))
+		return netctl_top_is_cgroup(a) ? 1 : -1;
+	if (netctl_top_is_cgroup(a))
+		return strcmp(netctl_top_str(a, "cgroup"), netctl_top_str(b, "cgroup"));
 	r = strcmp(netctl_top_str(a, "containerId"), netctl_top_str(b, "containerId"));
 	return r ? r : strcmp(netctl_top_str(a, "ifname"), netctl_top_str(b, "ifname"));
 }
@@ -290,8 +310,11 @@ int netctl_top_format(const json_t *sample, unsigned flags, FILE *out)
 		const char *pod = netctl_top_str(e, "pod");
 		size_t k = 0;
 
-		/* Runtimes make 64-hex-digit ids; like the other tables, their first 12 digits. */
-		if (!(flags & NETCTL_FORMAT_NO_TRUNC) && strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64)
+		/* Runtimes make 64-hex-digit ids; like the other tables, their first 12 digits.  A
+		 * cgroup is cgroup:PATH there, as in workload list. */
+		if (netctl_top_is_cgroup(e))
+			snprintf(bufs[TOP_ID], NETCTL_TOP_CELL, "cgroup:%s", netctl_top_str(e, "cgroup"));
+		else if (!(flags & NETCTL_FORMAT_NO_TRUNC) && strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64)
 			snprintf(bufs[TOP_ID], NETCTL_TOP_CELL, "%.*s", NETCTL_TOP_SHORT_ID, id);
 		else
 			snprintf(bufs[TOP_ID], NETCTL_TOP_CELL, "%s", id);

@@ -20,12 +20,17 @@
  * counter that went backwards (the class was re-created).  Guarantee and limit are the share
  * the workload has now (null without one).  The list is sorted by bitRate, highest first, then
  * by container id and interface.  Workloads of cur only are listed; a new reference, NULL on
- * out of memory or when cur is not an array (prev may be NULL: every rate unknown). */
+ * out of memory or when cur is not an array (prev may be NULL: every rate unknown).
+ *
+ * A cgroup's entry of the lists ({"kind": "cgroup", "cgroup": PATH, "bandwidth", "counters"}) is
+ * matched by its path and sampled the same way: {"kind": "cgroup", "cgroup", "bitRate",
+ * "ingress", "egress"}; on equal bitRate, cgroups come after the attachments, by path. */
 json_t *netctl_top_sample(const json_t *prev, const json_t *cur, long long interval_ms, long long unix_ms);
 
 /* The frame of a sample for people: a summary line, then the table
  * CONTAINER ID  POD  IN RATE  IN GUARANTEE/LIMIT  OUT RATE  OUT GUARANTEE/LIMIT  DROPS  BORROWS
- * (DROPS and BORROWS: both directions, in the interval); NETCTL_FORMAT_WIDE adds IFNAME and
+ * (DROPS and BORROWS: both directions, in the interval; a cgroup's CONTAINER ID is cgroup:PATH,
+ * its POD -); NETCTL_FORMAT_WIDE adds IFNAME and
  * ADDRESS, NETCTL_FORMAT_HEADERS the header line, NETCTL_FORMAT_NO_TRUNC whole ids. */
 int netctl_top_format(const json_t *sample, unsigned flags, FILE *out);
 

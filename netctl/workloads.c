@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/cgpath.h"
 #include "netctl/format.h"
 
 /* Candidates named in an error message; the rest are counted.  Enough to pick from on a screen. */
@@ -175,4 +176,51 @@ int netctl_workloads_find_for(const json_t *list, const char *id, const char *if
 		*ret = json_array_get(sorted, index);
 	json_decref(sorted);
 	return r;
+}
+
+bool netctl_workload_is_cgroup(const json_t *w)
+{
+	return strcmp(netctl_wl_str(w, "kind"), "cgroup") == 0;
+}
+
+int netctl_cgroups_find(const json_t *cgroups, const char *path, const json_t **ret, char *err, size_t err_size)
+{
+	char want[4096], have[4096];
+	bool absolute;
+	json_t *c;
+	size_t i;
+
+	if (err && err_size > 0)
+		err[0] = '\0';
+	if (cgroup_path_normalise(path, want, sizeof(want)) < 0) {
+		netctl_wl_msg(err, err_size, "bad cgroup path '%s' (a cgroup v2 directory below the mount, absolute or "
+			      "relative to it, without \"..\")", path);
+		return -EINVAL;
+	}
+	absolute = want[0] == '/';
+	json_array_foreach(cgroups, i, c) {
+		const char *p = netctl_wl_str(c, absolute ? "cgroupDir" : "cgroup");
+
+		if (cgroup_path_normalise(p, have, sizeof(have)) == 0 && strcmp(have, want) == 0) {
+			*ret = c;
+			return 0;
+		}
+	}
+	netctl_wl_msg(err, err_size, "cgroup %s has no quota on this host (netctl quota set --cgroup %s gives it one)",
+		      want, path);
+	return -ENOENT;
+}
+
+json_t *netctl_workloads_with_cgroups(const json_t *workloads, const json_t *cgroups)
+{
+	json_t *out;
+
+	if (!json_is_array(workloads))
+		return NULL;
+	out = json_copy((json_t *)workloads);
+	if (out && json_is_array(cgroups) && json_array_extend(out, (json_t *)cgroups) < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
 }

@@ -25,3 +25,18 @@ int netctl_workloads_find(const json_t *list, const char *id, const char *ifname
 /* The same for another command that names a workload ("quota set"): the message's hint names it. */
 int netctl_workloads_find_for(const json_t *list, const char *id, const char *ifname, const char *command,
 			      const json_t **ret, char *err, size_t err_size);
+
+/* Cgroups with a quota of their own (docs/api.md, op "workloads": the "cgroups" list; each entry
+ * {"kind": "cgroup", "cgroup": PATH relative to the v2 mount, "cgroupDir": the whole path, ...}). */
+
+/* Is w a cgroup's entry rather than an attachment's? */
+bool netctl_workload_is_cgroup(const json_t *w);
+
+/* The entry of the API's "cgroups" list that path names.  0 and a borrowed entry; -ENOENT (no
+ * quota for that cgroup) or -EINVAL (a bad path) with a one-line message in err, without
+ * "netctl: ".  cgroups may be NULL (an older shoald): no cgroup has a quota. */
+int netctl_cgroups_find(const json_t *cgroups, const char *path, const json_t **ret, char *err, size_t err_size);
+
+/* One list for workload list: the attachments, then the cgroups (a new reference; NULL on out of
+ * memory or when workloads is not an array; cgroups may be NULL). */
+json_t *netctl_workloads_with_cgroups(const json_t *workloads, const json_t *cgroups);

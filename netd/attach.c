@@ -460,7 +460,7 @@ int attach_quota_set(struct manager *m, const char *container_id, const char *if
 	rec = a->rec;
 	rec.bandwidth = *want;
 	policies_effective(m, &rec, &eff);
-	r = bandwidth_admit(m, &eff, policies_admit_name(m, &rec, name), a, &share, err);
+	r = bandwidth_admit(m, &eff, policies_admit_name(m, &rec, name), &a->bw, &share, err);
 	if (r < 0)
 		return -EDQUOT;
 	/* Persist first: after a crash the record says what the kernel should have. */

@@ -11,6 +11,7 @@
 
 #include "lib/log.h"
 #include "netd/bw_int.h"
+#include "netd/cgroups.h"
 #include "netd/policies.h"
 #include "tc/quota.h"
 
@@ -85,7 +86,7 @@ void bandwidth_stop(struct manager *m)
 /* ---- the pools ---- */
 
 int bandwidth_admit(struct manager *m, const struct request_bandwidth *want, const char *name,
-                    const struct attachment *self, struct bw_share *ret, char err[BW_ERRLEN])
+                    const struct bw_share *self, struct bw_share *ret, char err[BW_ERRLEN])
 {
 	const struct request_bandwidth_dir *w[BW_DIRS] = { &want->egress, &want->ingress };
 	struct bandwidth *bw = m->bw;
@@ -100,8 +101,8 @@ int bandwidth_admit(struct manager *m, const struct request_bandwidth *want, con
 		char qerr[QUOTA_ERRLEN];
 		int r;
 
-		if (self && self->bw.on)
-			pool.reserved -= self->bw.guarantee[d];
+		if (self && self->on)
+			pool.reserved -= self->guarantee[d];
 		r = quota_admit(&pool, bw->t[d].dir, name, &q, &got, qerr);
 		if (r < 0) {
 			snprintf(err, BW_ERRLEN, "%s", qerr);
@@ -125,13 +126,27 @@ static void account(struct manager *m, const struct bw_share *s, bool add)
 	}
 }
 
+/* A restored workload's share, decided again from its record: its own ask with its policy (eff;
+ * policies are read before restore); when that no longer fits, its own ask alone; then a
+ * best-effort share. */
+static void readmit(struct manager *m, const struct request_bandwidth *eff, const struct request_bandwidth *own,
+                    bool has_policy, const char *name, struct bw_share *ret)
+{
+	char err[BW_ERRLEN];
+
+	if (bandwidth_admit(m, eff, name, NULL, ret, err) == 0 ||
+	    (has_policy && bandwidth_admit(m, own, name, NULL, ret, err) == 0))
+		return;
+	log_error("bandwidth: %s: %s; it keeps a best-effort share", name, err);
+	bandwidth_admit(m, &(struct request_bandwidth){ .priority = -1 }, name, NULL, ret, err);
+}
+
 /* Every active attachment's share counted again, decided again from its record where it has none
  * (a capacity that shrank across a restart can no longer keep every promise: say so, keep the
  * workloads).  want[] gets each one's minor, up to cap. */
 static size_t recount(struct manager *m, struct bw_want *want, size_t cap)
 {
 	struct bandwidth *bw = m->bw;
-	char err[BW_ERRLEN];
 	size_t n = 0;
 
 	for (int d = 0; d < BW_DIRS; d++)
@@ -143,24 +158,33 @@ static size_t recount(struct manager *m, struct bw_want *want, size_t cap)
 				continue;
 			}
 			if (!a->bw.on) {
-				struct request_bandwidth want_bw;
+				struct request_bandwidth eff;
 
-				/* Its own ask with its policy (policies are read before restore); when that
-				 * no longer fits, its own ask alone; then a best-effort share. */
-				policies_effective(m, &a->rec, &want_bw);
-				if (bandwidth_admit(m, &want_bw, a->rec.host_veth, NULL, &a->bw, err) < 0 &&
-				    (!policies_for(m, &a->rec) ||
-				     bandwidth_admit(m, &a->rec.bandwidth, a->rec.host_veth, NULL, &a->bw, err) < 0)) {
-					log_error("bandwidth: %s: %s; it keeps a best-effort share", a->rec.host_veth, err);
-					bandwidth_admit(m, &(struct request_bandwidth){ .priority = -1 }, a->rec.host_veth, NULL,
-					                &a->bw, err);
-				}
+				policies_effective(m, &a->rec, &eff);
+				readmit(m, &eff, &a->rec.bandwidth, policies_for(m, &a->rec) != NULL, a->rec.host_veth, &a->bw);
 			}
 			account(m, &a->bw, true);
 			a->bw_counted = true;
 			if (n < cap)
-				want[n++] = (struct bw_want){ .minor = bw_minor_of(m, a->rec.addr), .a = a };
+				want[n++] = (struct bw_want){ .minor = bw_minor_of(m, a->rec.addr), .bw = &a->bw,
+				                              .name = a->rec.host_veth, .a = a };
 		}
+	for (size_t i = 0; m->cgroups && i < m->cgroups->n; i++) {
+		struct cgroup_wl *c = m->cgroups->v[i];
+		char name[RECORD_CGROUP_PATH_SIZE + 16];
+
+		snprintf(name, sizeof(name), "cgroup %s", c->rec.path);
+		if (!c->bw.on) {
+			struct request_bandwidth eff;
+
+			policies_effective_cgroup(m, &c->rec, &eff);
+			readmit(m, &eff, &c->rec.bandwidth, policies_for_cgroup(m, c->rec.path) != NULL, name, &c->bw);
+		}
+		account(m, &c->bw, true);
+		c->bw_counted = true;
+		if (n < cap)
+			want[n++] = (struct bw_want){ .minor = c->rec.minor, .bw = &c->bw, .name = c->rec.path };
+	}
 	for (int d = 0; d < BW_DIRS; d++)
 		if (bw->t[d].reserved > bw->t[d].capacity) {
 			char r1[QUOTA_RATE_STRLEN], r2[QUOTA_RATE_STRLEN];
@@ -221,6 +245,57 @@ void bandwidth_detach(struct manager *m, struct attachment *a)
 	bw_workload_qbase_refresh(m);
 }
 
+/* ---- a workload without a veth (a cgroup): its classes alone ---- */
+
+int bandwidth_change_share(struct manager *m, struct bw_share *cur, bool *counted, const struct bw_share *share,
+                           uint16_t minor, char err[BW_ERRLEN])
+{
+	struct bandwidth *bw = m->bw;
+	struct bw_batch *b;
+	int r;
+
+	if (!bw)
+		return -EOPNOTSUPP;
+	r = bw_batch_new(m->nl, &b, err);
+	if (r == 0) {
+		for (int d = 0; d < BW_DIRS; d++)
+			bw_tree_add_class(b, bw, &bw->t[d], minor, share->guarantee[d], share->limit[d], share->priority,
+			                  d == BW_EGRESS ? "egress class" : "ingress class");
+		r = bw_batch_send(b, err);
+		bw_batch_free(b);
+	}
+	/* As bandwidth_change(): the share is the workload's even when the kernel refused. */
+	if (*counted)
+		account(m, cur, false);
+	*cur = *share;
+	account(m, cur, true);
+	*counted = true;
+	if (r == 0)
+		bw_workload_qbase_refresh(m);
+	return r;
+}
+
+void bandwidth_detach_share(struct manager *m, struct bw_share *cur, bool *counted, uint16_t minor)
+{
+	struct bandwidth *bw = m->bw;
+	struct bw_batch *b;
+	char err[BW_ERRLEN];
+
+	if (!bw || !*counted)
+		return;
+	account(m, cur, false);
+	*counted = false;
+	cur->on = false;
+	if (bw_batch_new(m->nl, &b, err) == 0) {
+		for (int d = 0; d < BW_DIRS; d++)
+			bw_tree_del_class(b, &bw->t[d], minor);
+		if (bw_batch_send(b, err) < 0)
+			log_warn("bandwidth: removing class %x: %s; the next reconcile retries", minor, err);
+		bw_batch_free(b);
+	}
+	bw_workload_qbase_refresh(m);
+}
+
 /* ---- reconcile ---- */
 
 void bandwidth_reconcile(struct manager *m, bool startup)
@@ -229,17 +304,20 @@ void bandwidth_reconcile(struct manager *m, bool startup)
 	struct bw_want *want = NULL;
 	struct bw_batch *b = NULL;
 	char err[BW_ERRLEN];
-	size_t n;
+	size_t n, cap;
 
 	if (!bw) {
-		if (startup)
+		if (startup) {
+			cgroups_reconcile(m, startup);   /* the uplink's redirects, before the IFBs go */
 			remove_all(m);
+		}
 		return;
 	}
-	want = calloc(m->n_total + 1, sizeof(*want));
+	cap = m->n_total + 1 + (m->cgroups ? m->cgroups->n : 0);
+	want = calloc(cap, sizeof(*want));
 	if (!want || bw_batch_new(m->nl, &b, err) < 0)
 		goto out;
-	n = recount(m, want, m->n_total + 1);
+	n = recount(m, want, cap);
 	for (int d = 0; d < BW_DIRS; d++)
 		bw->t[d].qbase = bw_workload_qbase(m, d);
 	qsort(want, n, sizeof(*want), bw_want_cmp);
@@ -274,6 +352,7 @@ void bandwidth_reconcile(struct manager *m, bool startup)
 	bw_workload_reconcile_veths(m, want, n, startup, b);
 	if (bw_batch_send(b, err) < 0)
 		log_warn("bandwidth: %s", err);
+	cgroups_reconcile(m, startup);
 out:
 	for (int d = 0; d < BW_DIRS; d++)
 		bw->t[d].ensured = false;   /* out of memory: the next reconcile ensures */

@@ -48,10 +48,10 @@ void bandwidth_stop(struct manager *m);
 bool bandwidth_enabled(const struct manager *m);
 
 /* Decide a workload's share from what it asked (request or record): -ENOSPC / -EINVAL with the
- * numbers in err when it does not fit.  self: the attachment being changed (its own share is
- * not counted against it), or NULL.  Changes nothing. */
+ * numbers in err when it does not fit.  self: the share of the workload being changed (not counted
+ * against it; a share that is not on counts nothing), or NULL.  Changes nothing. */
 int bandwidth_admit(struct manager *m, const struct request_bandwidth *want, const char *name,
-                    const struct attachment *self, struct bw_share *ret, char err[512]);
+                    const struct bw_share *self, struct bw_share *ret, char err[512]);
 
 /* Give attachment a its share (a->bw, from bandwidth_admit) in the kernel: classes, leaves and
  * classifiers on both IFBs, clsact and redirects on its host veth.  Idempotent (everything is
@@ -64,6 +64,12 @@ int bandwidth_change(struct manager *m, struct attachment *a, const struct bw_sh
 /* Remove a's classifiers and classes (its veth's own objects go with the veth) and return its
  * share to the pools.  Idempotent; never fails (what is left is removed by the next reconcile). */
 void bandwidth_detach(struct manager *m, struct attachment *a);
+
+/* The same for a workload without a veth (a cgroup, netd/cgroups.h): only its classes, minor in
+ * both trees; cur and counted are its share and whether the pools count it. */
+int bandwidth_change_share(struct manager *m, struct bw_share *cur, bool *counted, const struct bw_share *share,
+                           uint16_t minor, char err[512]);
+void bandwidth_detach_share(struct manager *m, struct bw_share *cur, bool *counted, uint16_t minor);
 
 /* After attachments were restored, and on every reconcile: recount the pools, re-create what is
  * missing or different, remove classes and classifiers of workloads that no longer exist. */
@@ -94,9 +100,13 @@ void bandwidth_snapshot_free(struct bw_snapshot *s);
  * missing until the next reconcile). */
 const struct bw_counters *bandwidth_snapshot_get(const struct bw_snapshot *s, const struct attachment *a,
                                                  enum bw_dir d);
+const struct bw_counters *bandwidth_snapshot_get_minor(const struct bw_snapshot *s, uint16_t minor, enum bw_dir d);
 /* {"ingress": {"bytes", "packets", "drops", "overlimits", "borrows", "rateBitRate", "ceilBitRate"},
  * "egress": ...}, a direction without a class null; null when a has no share. */
 json_t *bandwidth_counters_json(const struct bw_snapshot *s, const struct attachment *a);
+
+/* The same by class minor (a cgroup's); null when on is false. */
+json_t *bandwidth_counters_json_minor(const struct bw_snapshot *s, bool on, uint16_t minor);
 
 /* "bandwidth" of the status answer: capacity, committed and free per direction; NULL when off. */
 json_t *bandwidth_status(const struct manager *m);

@@ -121,12 +121,17 @@ int bw_tree_class(const struct bandwidth *bw, const struct bw_tree *t, uint16_t 
 /* That class and its bfifo leaf, replaced in place (counters kept). */
 void bw_tree_add_class(struct bw_batch *b, const struct bandwidth *bw, const struct bw_tree *t, uint16_t minor,
                        uint64_t rate, uint64_t ceil, int prio, const char *what);
+/* Delete class minor of t with its leaf (ENOENT tolerated: already gone). */
+void bw_tree_del_class(struct bw_batch *b, const struct bw_tree *t, uint16_t minor);
 
 /* ---- bw_workload.c ---- */
 
-/* A workload the trees must have, by minor (sorted for bsearch by bw_want_cmp). */
+/* A workload the trees must have, by minor (sorted for bsearch by bw_want_cmp): a pod (a: its
+ * classifiers and redirects) or a cgroup (a NULL: picked by skb->priority, netd/cgroups.h). */
 struct bw_want {
 	uint16_t minor;
+	const struct bw_share *bw;
+	const char *name;             /* for messages */
 	const struct attachment *a;
 };
 

@@ -127,16 +127,21 @@ int bandwidth_snapshot(struct manager *m, struct bw_snapshot **ret, char err[BW_
 	return 0;
 }
 
-const struct bw_counters *bandwidth_snapshot_get(const struct bw_snapshot *s, const struct attachment *a,
-                                                 enum bw_dir d)
+const struct bw_counters *bandwidth_snapshot_get_minor(const struct bw_snapshot *s, uint16_t minor, enum bw_dir d)
 {
-	struct bw_minor_counters key = { .minor = (uint16_t)(a->rec.addr - s->subnet) };
+	struct bw_minor_counters key = { .minor = minor };
 	const struct bw_minor_counters *e;
 
 	if ((unsigned)d >= BW_DIRS || !s->t[d].n)
 		return NULL;
 	e = bsearch(&key, s->t[d].v, s->t[d].n, sizeof(*e), cmp_minor_counters);
 	return e ? &e->c : NULL;
+}
+
+const struct bw_counters *bandwidth_snapshot_get(const struct bw_snapshot *s, const struct attachment *a,
+                                                 enum bw_dir d)
+{
+	return bandwidth_snapshot_get_minor(s, (uint16_t)(a->rec.addr - s->subnet), d);
 }
 
 static json_t *counters_json(const struct bw_counters *c)
@@ -149,10 +154,15 @@ static json_t *counters_json(const struct bw_counters *c)
 	                 (json_int_t)c->ceil);
 }
 
+json_t *bandwidth_counters_json_minor(const struct bw_snapshot *s, bool on, uint16_t minor)
+{
+	if (!on)
+		return json_null();
+	return json_pack("{s:o, s:o}", "ingress", counters_json(bandwidth_snapshot_get_minor(s, minor, BW_INGRESS)),
+	                 "egress", counters_json(bandwidth_snapshot_get_minor(s, minor, BW_EGRESS)));
+}
+
 json_t *bandwidth_counters_json(const struct bw_snapshot *s, const struct attachment *a)
 {
-	if (!a->bw.on)
-		return json_null();
-	return json_pack("{s:o, s:o}", "ingress", counters_json(bandwidth_snapshot_get(s, a, BW_INGRESS)), "egress",
-	                 counters_json(bandwidth_snapshot_get(s, a, BW_EGRESS)));
+	return bandwidth_counters_json_minor(s, a->bw.on, (uint16_t)(a->rec.addr - s->subnet));
 }

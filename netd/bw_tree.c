@@ -65,6 +65,16 @@ void bw_tree_add_class(struct bw_batch *b, const struct bandwidth *bw, const str
 	bw_batch_added(b, tcmsg_build_qdisc(p, room, bw_batch_seq(b), TCMSG_REPLACE, &leaf), what, 0, 1);
 }
 
+void bw_tree_del_class(struct bw_batch *b, const struct bw_tree *t, uint16_t minor)
+{
+	struct tcmsg_htb_class c = { .ifindex = t->ifindex, .parent = TCMSG_HANDLE(t->major, HTB_ROOT_MINOR),
+	                             .classid = TCMSG_HANDLE(t->major, minor) };
+	size_t room;
+	char *p = bw_batch_room(b, &room);
+
+	bw_batch_added(b, tcmsg_build_htb_class(p, room, bw_batch_seq(b), TCMSG_DEL, &c), "class", -ENOENT, 1);
+}
+
 /* ---- the IFBs ---- */
 
 int bw_tree_ifb_ensure(struct manager *m, struct bw_tree *t, char err[BW_ERRLEN])

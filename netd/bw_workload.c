@@ -7,6 +7,7 @@
 
 #include "lib/log.h"
 #include "netd/bw_int.h"
+#include "netd/cgroups.h"
 #include "overlay/nlsock.h"
 
 int bw_want_cmp(const void *x, const void *y)
@@ -82,16 +83,9 @@ int bw_workload_remove(struct manager *m, const struct attachment *a, char err[B
 	if (r < 0)
 		return r;
 	for (int d = 0; d < BW_DIRS; d++) {
-		struct bw_tree *t = &bw->t[d];
-		struct tcmsg_htb_class c = { .ifindex = t->ifindex, .parent = TCMSG_HANDLE(t->major, HTB_ROOT_MINOR),
-		                             .classid = TCMSG_HANDLE(t->major, minor) };
-		size_t room;
-		char *p;
-
 		/* The classifier first: a class that a filter still points to cannot be deleted. */
-		add_classifier(b, m, t, a->rec.addr, TCMSG_DEL);
-		p = bw_batch_room(b, &room);
-		bw_batch_added(b, tcmsg_build_htb_class(p, room, bw_batch_seq(b), TCMSG_DEL, &c), "class", -ENOENT, 1);
+		add_classifier(b, m, &bw->t[d], a->rec.addr, TCMSG_DEL);
+		bw_tree_del_class(b, &bw->t[d], minor);
 	}
 	r = bw_batch_send(b, err);
 	bw_batch_free(b);
@@ -115,7 +109,32 @@ uint64_t bw_workload_qbase(const struct manager *m, int d)
 			if (!a->deleting && a->bw.on && asked->guarantee && (!base || a->bw.guarantee[d] < base))
 				base = a->bw.guarantee[d];
 		}
+	for (size_t i = 0; m->cgroups && i < m->cgroups->n; i++) {
+		const struct cgroup_wl *c = m->cgroups->v[i];
+		const struct request_bandwidth_dir *asked = d == BW_EGRESS ? &c->rec.bandwidth.egress
+		                                                           : &c->rec.bandwidth.ingress;
+
+		if (c->bw.on && asked->guarantee && (!base || c->bw.guarantee[d] < base))
+			base = c->bw.guarantee[d];
+	}
 	return base ? base : m->cfg.bandwidth.default_guarantee;
+}
+
+static void add_quantum(struct bw_batch *b, const struct bandwidth *bw, const struct bw_tree *t, uint16_t minor,
+                        const struct bw_share *s, int d)
+{
+	struct tcmsg_htb_class c;
+	char err[BW_ERRLEN];
+	size_t room;
+	char *p;
+	int r;
+
+	if (bw_batch_make_room(b, err) < 0)
+		log_warn("bandwidth: %s", err);
+	r = bw_tree_class(bw, t, minor, s->guarantee[d], s->limit[d], s->priority, &c);
+	p = bw_batch_room(b, &room);
+	bw_batch_added(b, r < 0 ? r : tcmsg_build_htb_class(p, room, bw_batch_seq(b), TCMSG_REPLACE, &c), "class quantum",
+	               0, 1);
 }
 
 /* After a workload came, went or changed: when the smallest explicit guarantee moved, every class's
@@ -136,22 +155,12 @@ void bw_workload_qbase_refresh(struct manager *m)
 		if (!b && bw_batch_new(m->nl, &b, err) < 0)
 			return;   /* the next reconcile sees the quanta differ */
 		for (size_t i = 0; i < ATT_BUCKETS; i++)
-			for (const struct attachment *a = m->by_veth[i]; a; a = a->next_veth) {
-				struct tcmsg_htb_class c;
-				size_t room;
-				char *p;
-				int r;
-
-				if (a->deleting || !a->bw.on)
-					continue;
-				if (bw_batch_make_room(b, err) < 0)
-					log_warn("bandwidth: %s", err);
-				r = bw_tree_class(bw, t, bw_minor_of(m, a->rec.addr), a->bw.guarantee[d], a->bw.limit[d],
-				                  a->bw.priority, &c);
-				p = bw_batch_room(b, &room);
-				bw_batch_added(b, r < 0 ? r : tcmsg_build_htb_class(p, room, bw_batch_seq(b), TCMSG_REPLACE, &c),
-				               "class quantum", 0, 1);
-			}
+			for (const struct attachment *a = m->by_veth[i]; a; a = a->next_veth)
+				if (!a->deleting && a->bw.on)
+					add_quantum(b, bw, t, bw_minor_of(m, a->rec.addr), &a->bw, d);
+		for (size_t i = 0; m->cgroups && i < m->cgroups->n; i++)
+			if (m->cgroups->v[i]->bw.on)
+				add_quantum(b, bw, t, m->cgroups->v[i]->rec.minor, &m->cgroups->v[i]->bw, d);
 		if (bw_batch_send(b, err) < 0)
 			log_warn("bandwidth: %s; the next reconcile retries", err);
 	}
@@ -196,23 +205,25 @@ void bw_workload_reconcile_tree(struct manager *m, int d, const struct bw_tree_s
 	}
 	/* Missing or different classes, then missing or wrong classifiers. */
 	for (size_t i = 0; i < n; i++) {
-		const struct attachment *a = want[i].a;
+		const struct bw_share *w = want[i].bw;
 		const struct tcmsg_htb_class *have = bw_tree_seen_class(s, want[i].minor);
 		struct tcmsg_htb_class c;
 
-		if (bw_tree_class(bw, t, want[i].minor, a->bw.guarantee[d], a->bw.limit[d], a->bw.priority, &c) == 0 &&
-		    have && bw_tree_class_same(&c, have))
+		if (bw_tree_class(bw, t, want[i].minor, w->guarantee[d], w->limit[d], w->priority, &c) == 0 && have &&
+		    bw_tree_class_same(&c, have))
 			continue;
 		if (!startup)
-			log_warn("bandwidth: repairing the %s class of %s", t->dir, a->rec.host_veth);
+			log_warn("bandwidth: repairing the %s class of %s", t->dir, want[i].name);
 		if (bw_batch_make_room(b, err) < 0)
 			log_warn("bandwidth: %s", err);
-		bw_tree_add_class(b, bw, t, want[i].minor, a->bw.guarantee[d], a->bw.limit[d], a->bw.priority, "class");
+		bw_tree_add_class(b, bw, t, want[i].minor, w->guarantee[d], w->limit[d], w->priority, "class");
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct attachment *a = want[i].a;
 		bool right = false;
 
+		if (!a)
+			continue;   /* a cgroup: no classifier on the IFB */
 		for (size_t k = 0; !flushed && k < s->nwl && !right; k++)
 			right = s->wl[k].addr == a->rec.addr && s->wl[k].classid == TCMSG_HANDLE(t->major, want[i].minor);
 		if (right)
@@ -283,7 +294,7 @@ void bw_workload_reconcile_veths(struct manager *m, const struct bw_want *want, 
 	for (size_t i = 0; i < n; i++) {
 		const struct attachment *a = want[i].a;
 
-		if (a->host_ifindex > 0 && !ifset_has(&clsact, a->host_ifindex)) {
+		if (a && a->host_ifindex > 0 && !ifset_has(&clsact, a->host_ifindex)) {
 			if (!startup)
 				log_warn("bandwidth: repairing the redirects of %s", a->rec.host_veth);
 			if (bw_batch_make_room(b, err) < 0)

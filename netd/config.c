@@ -107,7 +107,7 @@ static int get_rate(json_t *v, const char *key, uint64_t *ret, char err[CONFIG_E
 }
 
 /* "bandwidth": {"ingress": RATE, "egress": RATE, "defaultGuarantee": RATE, "defaultPriority": 0..7,
- * "exemptLocal": bool}; ingress and egress are required, null is "no shaping". */
+ * "exemptLocal": bool, "uplink": IFNAME}; ingress and egress are required, null is "no shaping". */
 static int get_bandwidth(json_t *v, struct netd_bandwidth *ret, char err[CONFIG_ERRLEN])
 {
 	struct netd_bandwidth b = *ret;
@@ -139,9 +139,15 @@ static int get_bandwidth(json_t *v, struct netd_bandwidth *ret, char err[CONFIG_
 			b.default_priority = (int)i;
 		} else if (strcmp(k, "exemptLocal") == 0)
 			r = get_bool(e, "bandwidth.exemptLocal", &b.exempt_local, err);
-		else {
+		else if (strcmp(k, "uplink") == 0) {
+			r = get_string(e, "bandwidth.uplink", b.uplink, sizeof(b.uplink), err);
+			if (r == 0 && b.uplink[0] && names_ifname_valid(b.uplink) < 0) {
+				snprintf(err, CONFIG_ERRLEN, "key \"bandwidth.uplink\": \"%s\" is not an interface name", b.uplink);
+				r = -EINVAL;
+			}
+		} else {
 			snprintf(err, CONFIG_ERRLEN, "unknown key \"bandwidth.%s\" (ingress, egress, defaultGuarantee, "
-			         "defaultPriority, exemptLocal)", k);
+			         "defaultPriority, exemptLocal, uplink)", k);
 			r = -EINVAL;
 		}
 		if (r < 0)
@@ -558,8 +564,9 @@ static void format_value(const struct netd_config *c, const char *key, char *buf
 			quota_format_rate(c->bandwidth.egress, out);
 			quota_format_rate(c->bandwidth.default_guarantee, g);
 			snprintf(buf, size, "{\"ingress\": \"%s\", \"egress\": \"%s\", \"defaultGuarantee\": \"%s\", "
-			         "\"defaultPriority\": %d, \"exemptLocal\": %s}", in, out, g, c->bandwidth.default_priority,
-			         c->bandwidth.exempt_local ? "true" : "false");
+			         "\"defaultPriority\": %d, \"exemptLocal\": %s%s%s%s}", in, out, g, c->bandwidth.default_priority,
+			         c->bandwidth.exempt_local ? "true" : "false", c->bandwidth.uplink[0] ? ", \"uplink\": \"" : "",
+			         c->bandwidth.uplink, c->bandwidth.uplink[0] ? "\"" : "");
 		} else {
 			snprintf(buf, size, "null");
 			*ret_note = ": no shaping";

@@ -21,6 +21,7 @@ struct netd_bandwidth {
 	uint64_t default_guarantee; /* bit/s for a workload that asks none (best effort) */
 	int default_priority;       /* 0..7 for a workload that asks none */
 	bool exempt_local;          /* same-host workload-to-workload traffic is not shaped */
+	char uplink[16];            /* where cgroups' traffic is classified; "": the underlay's device */
 };
 
 /* "metrics": the HTTP server of /metrics and /healthz (docs/config.md, docs/bandwidth.md).  listen

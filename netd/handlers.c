@@ -16,6 +16,7 @@
 #include "lib/cnierr.h"
 #include "lib/log.h"
 #include "netd/api.h"
+#include "netd/cgroups.h"
 #include "netd/netd.h"
 #include "netd/peers.h"
 #include "netd/policies.h"
@@ -229,7 +230,7 @@ static json_t *policy_name_json(const struct manager *m, const struct attachment
 
 static json_t *handle_workloads(struct manager *m)
 {
-	json_t *list = json_array();
+	json_t *list = json_array(), *cgroups;
 	struct bw_snapshot *snap = NULL;
 
 	/* Every class's counters in one read per tree, whatever the number of workloads.  A failed
@@ -262,8 +263,9 @@ static json_t *handle_workloads(struct manager *m)
 				json_object_set_new(w, "counters", snap ? bandwidth_counters_json(snap, a) : json_null());
 			}
 		}
+	cgroups = cgroups_json(m, snap);
 	bandwidth_snapshot_free(snap);
-	return json_pack("{s:b, s:o}", "ok", 1, "workloads", list);
+	return json_pack("{s:b, s:o, s:o}", "ok", 1, "workloads", list, "cgroups", cgroups ? cgroups : json_array());
 }
 
 static void on_subnets(void *userdata, int err, json_t *list, const char *msg)
@@ -359,12 +361,70 @@ static json_t *handle_hosts(struct manager *m)
 	return json_pack("{s:b, s:o, s:b, s:b}", "ok", 1, "hosts", list, "overlay", peers_enabled(m), "left", m->left);
 }
 
+/* What a quota change of any workload can meet. */
+static json_t *quota_error(int r, const char *err)
+{
+	switch (r) {
+	case -EOPNOTSUPP:
+		return api_error(CNI_ERR_INVALID_CONFIG, "bandwidth is not configured", "%s", err);
+	case -EDQUOT:
+		return api_error(SHOAL_ERR_BANDWIDTH, "bandwidth refused by admission control", "%s", err);
+	case -EIO:
+		return api_error(CNI_ERR_IO, "failed to record the quota", "%s", err);
+	default:
+		return api_error(SHOAL_ERR_KERNEL, "failed to change the classes", "%s", err);
+	}
+}
+
+/* A cgroup's quota: set (created when it has none) or deleted. */
+static json_t *cgroup_error(int r, const char *err)
+{
+	switch (r) {
+	case -ENOENT:
+		return api_error(CNI_ERR_UNKNOWN_CONTAINER, "no such cgroup", "%s", err);
+	case -EINVAL:
+	case -ENOTDIR:
+		return api_error(CNI_ERR_INVALID_CONFIG, "not a cgroup v2 directory", "%s", err);
+	case -ENOMEDIUM:
+		return api_error(CNI_ERR_NOT_AVAILABLE, "no cgroup v2 mounted", "%s", err);
+	case -EEXIST:
+		return api_error(SHOAL_ERR_EXISTS, "cgroup already has a quota", "%s", err);
+	case -ENOSPC:
+		return api_error(SHOAL_ERR_BANDWIDTH, "no class left for the cgroup", "%s", err);
+	default:
+		return quota_error(r, err);
+	}
+}
+
+static json_t *handle_cgroup_quota(struct manager *m, const struct request *q)
+{
+	const struct cgroup_wl *c = NULL;
+	char err[NETD_ERRLEN];
+	int r = cgroups_quota_set(m, q->cgroup, &q->bandwidth, &c, err);
+
+	if (r < 0)
+		return cgroup_error(r, err);
+	return json_pack("{s:b, s:o}", "ok", 1, "cgroup", cgroups_entry_json(m, c, NULL));
+}
+
+static json_t *handle_cgroup_delete(struct manager *m, const struct request *q)
+{
+	char err[NETD_ERRLEN];
+	int r = cgroups_quota_delete(m, q->cgroup, err);
+
+	return r < 0 ? cgroup_error(r, err) : json_pack("{s:b}", "ok", 1);
+}
+
 static json_t *handle_quota(struct manager *m, const struct request *q)
 {
 	char err[NETD_ERRLEN];
 	struct attachment *a;
 	json_t *asked;
-	int r = attach_quota_set(m, q->container_id, q->ifname, &q->bandwidth, err);
+	int r;
+
+	if (q->cgroup)
+		return handle_cgroup_quota(m, q);
+	r = attach_quota_set(m, q->container_id, q->ifname, &q->bandwidth, err);
 
 	switch (r) {
 	case 0:
@@ -376,14 +436,8 @@ static json_t *handle_quota(struct manager *m, const struct request *q)
 		                 "bandwidthAsked", asked ? asked : json_object(), "policy", policy_name_json(m, a));
 	case -ENOENT:
 		return api_error(CNI_ERR_UNKNOWN_CONTAINER, "no such workload", "%s", err);
-	case -EOPNOTSUPP:
-		return api_error(CNI_ERR_INVALID_CONFIG, "bandwidth is not configured", "%s", err);
-	case -EDQUOT:
-		return api_error(SHOAL_ERR_BANDWIDTH, "bandwidth refused by admission control", "%s", err);
-	case -EIO:
-		return api_error(CNI_ERR_IO, "failed to record the quota", "%s", err);
 	default:
-		return api_error(SHOAL_ERR_KERNEL, "failed to change the classes", "%s", err);
+		return quota_error(r, err);
 	}
 }
 
@@ -467,6 +521,8 @@ json_t *handlers_dispatch(void *userdata, json_t *j, int fd, struct api_call *ca
 		return handle_leave(m, call);
 	case REQ_QUOTA:
 		return handle_quota(m, &q);
+	case REQ_QUOTA_DELETE:
+		return handle_cgroup_delete(m, &q);
 	case REQ_POLICIES: {
 		char msg[NETD_ERRLEN] = "";
 

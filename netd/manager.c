@@ -15,6 +15,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "netd/api.h"
+#include "netd/cgroups.h"
 #include "netd/handlers.h"
 #include "netd/lock.h"
 #include "netd/metrics.h"
@@ -189,6 +190,9 @@ int manager_start(struct manager *m)
 			return r;
 		}
 	}
+	r = cgroups_start(m);
+	if (r < 0)
+		return r;
 	r = peers_start(m);
 	if (r < 0)
 		return r;
@@ -277,6 +281,7 @@ void manager_free(struct manager *m)
 	store_free(m->store);
 	peers_free(m);   /* after the store: its cancelled callbacks find the peers state still there */
 	policies_free(m);
+	cgroups_free(m);
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
 	if (m->ns_lock_fd >= 0)

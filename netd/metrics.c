@@ -13,6 +13,7 @@
 
 #include "ipam/ipam.h"
 #include "lib/log.h"
+#include "netd/cgroups.h"
 #include "netd/config.h"
 #include "netd/http.h"
 #include "netd/netd.h"
@@ -50,12 +51,20 @@ static void put_family(FILE *f, const char *name, const char *type, const char *
 }
 
 /* name{container_id=...,ifname=...,pod_namespace=...,pod_name=...[,direction=...]} (pod labels only
- * when known). */
+ * when known); a cgroup's name{cgroup=...[,direction=...]}: the attachment's labels would be empty,
+ * which Prometheus reads as absent, so they are left out. */
 static void put_workload_series(FILE *f, const char *name, const struct metrics_workload *w, int dir)
 {
 	bool first = true;
 
 	fputs(name, f);
+	if (w->cgroup) {
+		put_label(f, &first, "cgroup", w->cgroup);
+		if (dir >= 0)
+			put_label(f, &first, "direction", dir_name[dir]);
+		fputs("} ", f);
+		return;
+	}
 	put_label(f, &first, "container_id", w->container_id);
 	put_label(f, &first, "ifname", w->ifname);
 	if (w->pod_namespace[0])
@@ -160,7 +169,9 @@ static void render_workloads(FILE *f, const struct metrics_workload *w, size_t n
 			any_rated |= w[i].rated[d];
 		}
 	}
-	put_family(f, "shoal_workload_info", "gauge", "Every active workload attachment on this node; always 1.");
+	put_family(f, "shoal_workload_info", "gauge",
+	           "Every active workload attachment on this node, and every cgroup with a quota (label cgroup); "
+	           "always 1.");
 	for (size_t i = 0; i < n; i++) {
 		put_workload_series(f, "shoal_workload_info", &w[i], -1);
 		fputs("1\n", f);
@@ -262,8 +273,12 @@ unsigned metrics_health(const struct metrics_node *n, char *buf, size_t size)
 
 /* ---- rates between scrapes (pure) ---- */
 
+/* A workload's identity across scrapes: an attachment's host veth, or "/" and a cgroup's path
+ * (no interface name holds a '/'). */
+#define RATE_KEY_SIZE (RECORD_CGROUP_PATH_SIZE + 1)
+
 struct rate_sample {
-	char veth[16];
+	char key[RATE_KEY_SIZE];
 	double t;                    /* when bytes[] were taken */
 	bool have[BW_DIRS];
 	uint64_t bytes[BW_DIRS];
@@ -272,7 +287,7 @@ struct rate_sample {
 };
 
 struct metrics_rates {
-	struct rate_sample *s;       /* sorted by veth */
+	struct rate_sample *s;       /* sorted by key */
 	size_t n;
 };
 
@@ -296,7 +311,7 @@ void metrics_rates_free(struct metrics_rates *r)
 
 static int sample_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct rate_sample *)a)->veth, ((const struct rate_sample *)b)->veth);
+	return strcmp(((const struct rate_sample *)a)->key, ((const struct rate_sample *)b)->key);
 }
 
 int metrics_rates_update(struct metrics_rates *r, double now, struct metrics_workload *w, size_t n)
@@ -320,7 +335,10 @@ int metrics_rates_update(struct metrics_rates *r, double now, struct metrics_wor
 			any |= w[i].counted[d];
 		if (!any)
 			continue;
-		snprintf(key.veth, sizeof(key.veth), "%s", w[i].host_veth);
+		if (w[i].cgroup)
+			snprintf(key.key, sizeof(key.key), "/%s", w[i].cgroup);
+		else
+			snprintf(key.key, sizeof(key.key), "%s", w[i].host_veth ? w[i].host_veth : "");
 		old = r->n ? bsearch(&key, r->s, r->n, sizeof(*r->s), sample_cmp) : NULL;
 		s = &next[k++];
 		if (old && now - old->t < METRICS_RATE_MIN_WINDOW) {
@@ -389,23 +407,50 @@ static void read_node(struct metrics *x, struct metrics_node *n)
 	}
 }
 
+/* Attachments by container id and interface, then cgroups by path. */
 static int workload_cmp(const void *a, const void *b)
 {
 	const struct metrics_workload *x = a, *y = b;
-	int c = strcmp(x->container_id, y->container_id);
+	int c;
+
+	if (!x->cgroup != !y->cgroup)
+		return x->cgroup ? 1 : -1;
+	if (x->cgroup)
+		return strcmp(x->cgroup, y->cgroup);
+	c = strcmp(x->container_id, y->container_id);
 
 	return c ? c : strcmp(x->ifname, y->ifname);
 }
 
+/* A cgroup with a quota, as the attachments below. */
+static void read_cgroup(const struct cgroup_wl *c, const struct bw_snapshot *snap, struct metrics_workload *o)
+{
+	o->cgroup = c->rec.path;
+	o->container_id = o->ifname = o->pod_namespace = o->pod_name = o->host_veth = "";
+	o->share = c->bw.on;
+	o->priority = c->bw.priority;
+	for (int d = 0; d < BW_DIRS; d++) {
+		const struct bw_counters *k = snap && c->bw.on ? bandwidth_snapshot_get_minor(snap, c->rec.minor, d) : NULL;
+
+		o->guarantee[d] = c->bw.guarantee[d];
+		o->limit[d] = c->bw.limit[d];
+		if (k) {
+			o->counted[d] = true;
+			o->counters[d] = *k;
+		}
+	}
+}
+
 /* The active attachments (a deleting one's series are gone with its DEL), sorted by container id
- * and ifname; counters from snap (NULL: none). */
+ * and ifname, then the cgroups with a quota, by path; counters from snap (NULL: none). */
 static int read_workloads(struct manager *m, const struct bw_snapshot *snap, struct metrics_workload **ret,
                           size_t *ret_n)
 {
+	const struct cgroups *cg = m->cgroups;
+	size_t n_cg = cg ? cg->n : 0, n = 0;
 	struct metrics_workload *w;
-	size_t n = 0;
 
-	w = calloc(m->n_total ? m->n_total : 1, sizeof(*w));
+	w = calloc(m->n_total + n_cg ? m->n_total + n_cg : 1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	for (unsigned b = 0; b < ATT_BUCKETS; b++)
@@ -433,6 +478,8 @@ static int read_workloads(struct manager *m, const struct bw_snapshot *snap, str
 				}
 			}
 		}
+	for (size_t i = 0; i < n_cg; i++)
+		read_cgroup(cg->v[i], snap, &w[n++]);
 	qsort(w, n, sizeof(*w), workload_cmp);
 	*ret = w;
 	*ret_n = n;

@@ -19,10 +19,14 @@ struct manager;
  * sooner than that after the last measured one reports the rate measured then. */
 #define METRICS_RATE_MIN_WINDOW 1.0
 
-/* One workload as a scrape saw it.  Strings are borrowed ("" when unknown). */
+/* One workload as a scrape saw it: an attachment, or a cgroup with a quota (netd/cgroups.h).
+ * Strings are borrowed ("" when unknown). */
 struct metrics_workload {
+	const char *cgroup;                   /* a cgroup's path relative to the v2 mount (its series are
+	                                       * labelled cgroup="..." only); NULL for an attachment */
 	const char *container_id, *ifname, *pod_namespace, *pod_name;
-	const char *host_veth;                /* its identity for the rates (unique per attachment) */
+	const char *host_veth;                /* its identity for the rates (unique per attachment;
+	                                       * a cgroup's is its path) */
 	bool share;                           /* it has a bandwidth share: guarantee, limit, priority */
 	uint64_t guarantee[BW_DIRS];          /* bit/s */
 	uint64_t limit[BW_DIRS];              /* bit/s */
@@ -59,7 +63,7 @@ int metrics_render(const struct metrics_node *node, const struct metrics_workloa
 unsigned metrics_health(const struct metrics_node *node, char *buf, size_t size);
 
 /* The rates: bytes counted since the previous scrape's sample of the same workload (by host
- * veth), divided by the time between them, once that is at least METRICS_RATE_MIN_WINDOW; a
+ * veth; a cgroup by its path), divided by the time between them, once that is at least METRICS_RATE_MIN_WINDOW; a
  * counter that went down (the class was re-created) gives no rate for that window.  Fills
  * w[i].rated and w[i].rate for each workload, and remembers the samples for the next call;
  * workloads no longer given are forgotten.  now: a monotonic time in seconds.  On -ENOMEM the

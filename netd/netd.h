@@ -13,6 +13,7 @@
  *                counters (bw_snapshot.c)
  *   policy.c     the bandwidth policy format: parse, match, merge (pure, netd/policy.h)
  *   policies.c   the store's policies, watched and applied to the workloads (netd/policies.h)
+ *   cgroups.c    bandwidth per cgroup: quotas, records, the uplink's BPF classifiers (netd/cgroups.h)
  *   handlers.c   the API: request decoding (request.c), CNI error codes, replies
  *   metrics.c    /metrics and /healthz over HTTP (netd/metrics.h; libmicrohttpd on the loop: http.c)
  *
@@ -112,6 +113,9 @@ struct manager {
 
 	/* policies.c: the store's bandwidth policies */
 	struct policies *policies;
+
+	/* cgroups.c: bandwidth per cgroup (netd/cgroups.h) */
+	struct cgroups *cgroups;
 };
 
 /* subnet.c */

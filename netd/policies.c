@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "netd/cgroups.h"
 #include "netd/netd.h"
 #include "netd/policies.h"
 #include "store/store.h"
@@ -148,26 +149,47 @@ static void subject_of(const struct record_attach *rec, struct policy_subject *s
 	s->value[POLICY_KEY_NETWORK] = rec->network;
 }
 
-const struct policy *policies_for(const struct manager *m, const struct record_attach *rec)
+static const struct policy *pick(const struct manager *m, const struct policy_subject *s)
 {
 	struct policies *p = P(m);
+
+	return p ? policy_pick(p->v, p->n, s) : NULL;
+}
+
+static void effective(const struct manager *m, const struct policy *pol, const struct request_bandwidth *own,
+                      struct request_bandwidth *ret)
+{
+	policy_merge(own, pol, ret);
+	if (pol && m->cfg.bandwidth.set)
+		policy_fit(own, m->cfg.bandwidth.ingress, m->cfg.bandwidth.egress,
+		           m->cfg.bandwidth.default_guarantee ? m->cfg.bandwidth.default_guarantee : QUOTA_DEFAULT_GUARANTEE,
+		           ret);
+}
+
+const struct policy *policies_for(const struct manager *m, const struct record_attach *rec)
+{
 	struct policy_subject s;
 
-	if (!p)
-		return NULL;
 	subject_of(rec, &s);
-	return policy_pick(p->v, p->n, &s);
+	return pick(m, &s);
 }
 
 void policies_effective(const struct manager *m, const struct record_attach *rec, struct request_bandwidth *ret)
 {
-	const struct policy *pol = policies_for(m, rec);
+	effective(m, policies_for(m, rec), &rec->bandwidth, ret);
+}
 
-	policy_merge(&rec->bandwidth, pol, ret);
-	if (pol && m->cfg.bandwidth.set)
-		policy_fit(&rec->bandwidth, m->cfg.bandwidth.ingress, m->cfg.bandwidth.egress,
-		           m->cfg.bandwidth.default_guarantee ? m->cfg.bandwidth.default_guarantee : QUOTA_DEFAULT_GUARANTEE,
-		           ret);
+/* A cgroup is matched on its path alone: the pod keys match pods only. */
+const struct policy *policies_for_cgroup(const struct manager *m, const char *path)
+{
+	struct policy_subject s = { .value[POLICY_KEY_CGROUP] = path };
+
+	return pick(m, &s);
+}
+
+void policies_effective_cgroup(const struct manager *m, const struct record_cgroup *rec, struct request_bandwidth *ret)
+{
+	effective(m, policies_for_cgroup(m, rec->path), &rec->bandwidth, ret);
 }
 
 const char *policies_admit_name(const struct manager *m, const struct record_attach *rec, char buf[POLICIES_NAMELEN])
@@ -211,7 +233,7 @@ static void apply(struct manager *m, bool loud)
 			if (a->deleting || !a->bw.on)
 				continue;
 			policies_effective(m, &a->rec, &want);
-			if (bandwidth_admit(m, &want, policies_admit_name(m, &a->rec, name), a, &share, err) < 0) {
+			if (bandwidth_admit(m, &want, policies_admit_name(m, &a->rec, name), &a->bw, &share, err) < 0) {
 				refused++;
 				pol = policies_for(m, &a->rec);
 				if (loud)
@@ -226,6 +248,31 @@ static void apply(struct manager *m, bool loud)
 				log_error("bandwidth policy for %s/%s: %s; reconcile retries", a->rec.container_id,
 				          a->rec.ifname, err);
 		}
+	for (size_t i = 0; m->cgroups && i < m->cgroups->n; i++) {
+		struct cgroup_wl *c = m->cgroups->v[i];
+		const struct policy *pol = policies_for_cgroup(m, c->rec.path);
+		struct request_bandwidth want;
+		struct bw_share share;
+		char err[NETD_ERRLEN], name[RECORD_CGROUP_PATH_SIZE + 80];
+
+		if (!c->bw.on)
+			continue;
+		snprintf(name, sizeof(name), "cgroup %s%s%s%s", c->rec.path, pol ? " (policy " : "", pol ? pol->name : "",
+		         pol ? ")" : "");
+		policies_effective_cgroup(m, &c->rec, &want);
+		if (bandwidth_admit(m, &want, name, &c->bw, &share, err) < 0) {
+			refused++;
+			if (loud)
+				log_error("bandwidth policy %s for cgroup %s refused, it keeps its share: %s",
+				          pol ? pol->name : "(none)", c->rec.path, err);
+			continue;
+		}
+		if (share_equal(&share, &c->bw))
+			continue;
+		changed++;
+		if (bandwidth_change_share(m, &c->bw, &c->bw_counted, &share, c->rec.minor, err) < 0)
+			log_error("bandwidth policy for cgroup %s: %s; reconcile retries", c->rec.path, err);
+	}
 	if (changed || (loud && refused))
 		log_info("bandwidth policies: %zu workloads changed, %zu refused", changed, refused);
 }

@@ -29,6 +29,9 @@ void policies_free(struct manager *m);
  * (rec->bandwidth) merged with the policy (policy_merge). */
 const struct policy *policies_for(const struct manager *m, const struct record_attach *rec);
 void policies_effective(const struct manager *m, const struct record_attach *rec, struct request_bandwidth *ret);
+/* The same for a cgroup with a quota (netd/cgroups.h): matched on its path (the "cgroup" key). */
+const struct policy *policies_for_cgroup(const struct manager *m, const char *path);
+void policies_effective_cgroup(const struct manager *m, const struct record_cgroup *rec, struct request_bandwidth *ret);
 /* How admission names the workload in a refusal: its pod name (or container id), with the policy
  * that applies, "web-1 (policy prod)".  Returns buf. */
 #define POLICIES_NAMELEN 400

@@ -14,6 +14,7 @@ static const char *const key_names[POLICY_N_KEYS] = {
 	[POLICY_KEY_POD_NAME] = "K8S_POD_NAME",
 	[POLICY_KEY_POD_UID] = "K8S_POD_UID",
 	[POLICY_KEY_NETWORK] = "network",
+	[POLICY_KEY_CGROUP] = "cgroup",
 };
 
 const char *policy_key_name(enum policy_key k)
@@ -57,6 +58,54 @@ static int term_cmp(const void *a, const void *b)
 	return (int)((const struct policy_term *)a)->key - (int)((const struct policy_term *)b)->key;
 }
 
+/* A cgroup prefix: relative, whole components, none empty, "." or "..". */
+static int cgroup_pattern_check(const char *s)
+{
+	for (const char *p = s;;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return -EINVAL;
+		p += n;
+		if (!*p)
+			return 0;
+		p++;
+	}
+}
+
+static unsigned components(const char *s)
+{
+	unsigned n = 1;
+
+	for (; *s; s++)
+		n += *s == '/';
+	return n;
+}
+
+/* Does the cgroup path v lie at or below the prefix pattern (component by component)? */
+static bool cgroup_match(const char *pattern, const char *v)
+{
+	unsigned k = components(pattern);
+	const char *end = v;
+	char head[POLICY_PATTERN_SIZE * 2];
+	size_t len;
+
+	for (unsigned i = 0; i < k; i++) {
+		end += strcspn(end, "/");
+		if (i + 1 < k) {
+			if (!*end)
+				return false;
+			end++;
+		}
+	}
+	len = (size_t)(end - v);
+	if (len >= sizeof(head))
+		return false;
+	memcpy(head, v, len);
+	head[len] = '\0';
+	return fnmatch(pattern, head, FNM_PATHNAME) == 0;
+}
+
 static int match_decode(const json_t *match, struct policy *p, char err[POLICY_ERRLEN])
 {
 	const char *k;
@@ -73,7 +122,8 @@ static int match_decode(const json_t *match, struct policy *p, char err[POLICY_E
 		const char *s;
 
 		if (key_parse(k, &t->key) < 0)
-			return fail(err, "unknown match key \"%.64s\" (K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_UID, network)", k);
+			return fail(err, "unknown match key \"%.64s\" (K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_UID, network, "
+			            "cgroup)", k);
 		if (!json_is_string(v))
 			return fail(err, "match.%s must be a string (a pattern)", k);
 		s = json_string_value(v);
@@ -81,6 +131,9 @@ static int match_decode(const json_t *match, struct policy *p, char err[POLICY_E
 			return fail(err, "match.%s must be a non-empty string without NUL", k);
 		if (strlen(s) >= POLICY_PATTERN_SIZE)
 			return fail(err, "match.%s is longer than %d bytes", k, POLICY_PATTERN_SIZE - 1);
+		if (t->key == POLICY_KEY_CGROUP && cgroup_pattern_check(s) < 0)
+			return fail(err, "match.cgroup \"%.64s\" must be a path relative to the cgroup v2 root, without "
+			            "empty, \".\" or \"..\" components (e.g. system.slice/backup.service)", s);
 		snprintf(t->pattern, sizeof(t->pattern), "%s", s);
 		p->n_match++;
 	}
@@ -181,10 +234,22 @@ bool policy_matches(const struct policy *p, const struct policy_subject *s)
 	for (size_t i = 0; i < p->n_match; i++) {
 		const char *v = s->value[p->match[i].key];
 
-		if (!v || fnmatch(p->match[i].pattern, v, 0) != 0)
+		if (!v)
+			return false;
+		if (p->match[i].key == POLICY_KEY_CGROUP ? !cgroup_match(p->match[i].pattern, v)
+		                                         : fnmatch(p->match[i].pattern, v, 0) != 0)
 			return false;
 	}
 	return true;
+}
+
+/* How deep a policy's cgroup prefix reaches (0: it has none). */
+static unsigned cgroup_depth(const struct policy *p)
+{
+	for (size_t i = 0; i < p->n_match; i++)
+		if (p->match[i].key == POLICY_KEY_CGROUP)
+			return components(p->match[i].pattern);
+	return 0;
 }
 
 const struct policy *policy_pick(const struct policy *v, size_t n, const struct policy_subject *s)
@@ -192,10 +257,19 @@ const struct policy *policy_pick(const struct policy *v, size_t n, const struct 
 	const struct policy *best = NULL;
 
 	for (size_t i = 0; i < n; i++) {
+		unsigned d, bd;
+
 		if (!policy_matches(&v[i], s))
 			continue;
-		if (!best || v[i].n_match > best->n_match ||
-		    (v[i].n_match == best->n_match && strcmp(v[i].name, best->name) < 0))
+		if (!best || v[i].n_match > best->n_match) {
+			best = &v[i];
+			continue;
+		}
+		if (v[i].n_match < best->n_match)
+			continue;
+		d = cgroup_depth(&v[i]);
+		bd = cgroup_depth(best);
+		if (d > bd || (d == bd && strcmp(v[i].name, best->name) < 0))
 			best = &v[i];
 	}
 	return best;

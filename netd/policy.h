@@ -31,6 +31,9 @@ enum policy_key {
 	POLICY_KEY_POD_NAME,          /* K8S_POD_NAME */
 	POLICY_KEY_POD_UID,           /* K8S_POD_UID */
 	POLICY_KEY_NETWORK,           /* network */
+	POLICY_KEY_CGROUP,            /* cgroup: a path prefix below the cgroup v2 root (whole
+	                               * components, each a shell pattern); matches cgroups only, as
+	                               * the other keys match pods only */
 	POLICY_N_KEYS,
 };
 
@@ -67,8 +70,8 @@ json_t *policy_encode_body(const struct policy *p);
 json_t *policy_encode(const struct policy *p);
 
 bool policy_matches(const struct policy *p, const struct policy_subject *s);
-/* Which of n policies applies to s: the one with the most terms, and of those the first by name;
- * NULL when none matches. */
+/* Which of n policies applies to s: the one with the most terms, then the deepest cgroup prefix,
+ * then the first by name; NULL when none matches. */
 const struct policy *policy_pick(const struct policy *v, size_t n, const struct policy_subject *s);
 
 /* What a workload gets: every value it asked for itself (own: the CNI request, CNI_ARGS, netctl

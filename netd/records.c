@@ -376,3 +376,95 @@ out:
 	json_decref(root);
 	return r;
 }
+
+/* ---- cgroups ---- */
+
+bool record_cgroup_path_valid(const char *path, const char **why)
+{
+	const char *p = path;
+
+	if (!path[0]) {
+		*why = "the cgroup v2 root itself cannot have a quota";
+		return false;
+	}
+	if (strlen(path) >= RECORD_CGROUP_PATH_SIZE) {
+		*why = "too long";
+		return false;
+	}
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			*why = "not a normalised path (an empty, \".\" or \"..\" component)";
+			return false;
+		}
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) {
+				*why = "a control character";
+				return false;
+			}
+		p += n;
+		if (*p == '/' && !*++p) {
+			*why = "a trailing '/'";
+			return false;
+		}
+	}
+	return true;
+}
+
+json_t *record_cgroup_to_json(const struct record_cgroup *c)
+{
+	json_t *j = json_pack("{s:s, s:I, s:i, s:I}", "path", c->path, "id", (json_int_t)c->id, "minor", (int)c->minor,
+	                      "created", (json_int_t)c->created);
+
+	if (j && request_bandwidth_set(&c->bandwidth))
+		json_object_set_new(j, "bandwidth", request_bandwidth_encode(&c->bandwidth));
+	return j;
+}
+
+int record_cgroup_parse(const char *data, size_t len, struct record_cgroup *ret, char err[RECORD_ERRLEN])
+{
+	struct record_cgroup c = { .bandwidth.priority = -1 };
+	struct request_error rerr;
+	const char *why;
+	json_t *root, *v;
+	int r;
+
+	root = load_object(data, len, err);
+	if (!root)
+		return -EBADMSG;
+	if ((r = copy_str(root, "path", true, c.path, sizeof(c.path), err)) < 0)
+		goto out;
+	r = -EBADMSG;
+	if (!record_cgroup_path_valid(c.path, &why)) {
+		snprintf(err, RECORD_ERRLEN, "\"path\": %s", why);
+		goto out;
+	}
+	v = json_object_get(root, "id");
+	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+		snprintf(err, RECORD_ERRLEN, "\"id\" must be a positive integer");
+		goto out;
+	}
+	c.id = (uint64_t)json_integer_value(v);
+	v = json_object_get(root, "minor");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 0xfffe) {
+		snprintf(err, RECORD_ERRLEN, "\"minor\" must be an integer 1..65534");
+		goto out;
+	}
+	c.minor = (uint16_t)json_integer_value(v);
+	v = json_object_get(root, "created");
+	if (v && !json_is_integer(v)) {
+		snprintf(err, RECORD_ERRLEN, "\"created\" must be an integer");
+		goto out;
+	}
+	c.created = v ? json_integer_value(v) : 0;
+	if (request_bandwidth_decode(json_object_get(root, "bandwidth"), &c.bandwidth, &rerr) < 0) {
+		snprintf(err, RECORD_ERRLEN, "%s", rerr.details);
+		goto out;
+	}
+	*ret = c;
+	r = 0;
+out:
+	json_decref(root);
+	return r;
+}

@@ -80,6 +80,23 @@ struct record_node_subnet {
 json_t *record_node_subnet_to_json(const struct record_node_subnet *s);
 int record_node_subnet_parse(const char *data, size_t len, struct record_node_subnet *ret, char err[RECORD_ERRLEN]);
 
+/* stateDir/cgroups/<minor>.json: a cgroup with a quota (netd/cgroups.h).  path: relative to the
+ * cgroup v2 root, normalised (no leading or trailing '/', no "." or ".." component, not empty);
+ * id: the directory's inode when the quota was set or last seen (the path is what the quota is
+ * for: a cgroup made again under the same path keeps it); minor: its class in both trees. */
+#define RECORD_CGROUP_PATH_SIZE 512
+struct record_cgroup {
+	char path[RECORD_CGROUP_PATH_SIZE];
+	uint64_t id;
+	uint16_t minor;
+	struct request_bandwidth bandwidth;       /* what was asked for it (priority -1: nothing) */
+	int64_t created;
+};
+json_t *record_cgroup_to_json(const struct record_cgroup *c);
+int record_cgroup_parse(const char *data, size_t len, struct record_cgroup *ret, char err[RECORD_ERRLEN]);
+/* Is path a normalised cgroup path as above?  (why: the reason when not.) */
+bool record_cgroup_path_valid(const char *path, const char **why);
+
 json_t *record_netconf_to_json(const struct record_netconf *n);
 int record_netconf_parse(const char *data, size_t len, struct record_netconf *ret, char err[RECORD_ERRLEN]);
 bool record_netconf_equal(const struct record_netconf *a, const struct record_netconf *b);

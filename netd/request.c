@@ -304,6 +304,21 @@ static int parse_leave(json_t *j, struct request *req, struct request_error *err
 	return 0;
 }
 
+/* "cgroup": a path; with containerId or ifname too the request is ambiguous. */
+static int parse_cgroup(json_t *j, struct request *req, bool required, struct request_error *err)
+{
+	if (get_str(j, "cgroup", &req->cgroup, err) < 0)
+		return -EINVAL;
+	if (!req->cgroup)
+		return required ? fail(err, CNI_ERR_DECODE, "invalid request", "quotaDelete needs \"cgroup\"") : 0;
+	if (!req->cgroup[0] || strlen(req->cgroup) >= 4096)
+		return fail(err, CNI_ERR_INVALID_CONFIG, "invalid cgroup", "\"cgroup\" must be a path of 1..4095 bytes");
+	if (json_object_get(j, "containerId") || json_object_get(j, "ifname"))
+		return fail(err, CNI_ERR_DECODE, "invalid request", "give \"cgroup\" or \"containerId\" and \"ifname\", "
+		            "not both");
+	return 0;
+}
+
 int request_parse(json_t *j, struct request *ret, struct request_error *err)
 {
 	static const struct { const char *name; enum request_op op; } ops[] = {
@@ -311,7 +326,7 @@ int request_parse(json_t *j, struct request *ret, struct request_error *err)
 		{ "status", REQ_STATUS }, { "workloads", REQ_WORKLOADS }, { "subnets", REQ_SUBNETS },
 		{ "release", REQ_RELEASE }, { "hosts", REQ_HOSTS }, { "network", REQ_NETWORK }, { "leave", REQ_LEAVE },
 		{ "quota", REQ_QUOTA }, { "policies", REQ_POLICIES }, { "policySet", REQ_POLICY_SET },
-		{ "policyDelete", REQ_POLICY_DELETE },
+		{ "policyDelete", REQ_POLICY_DELETE }, { "quotaDelete", REQ_QUOTA_DELETE },
 	};
 	struct request req = { .default_route = true, .bandwidth.priority = -1 };
 	const char *op;
@@ -356,12 +371,18 @@ int request_parse(json_t *j, struct request *ret, struct request_error *err)
 		r = parse_leave(j, &req, err);
 		break;
 	case REQ_QUOTA:
-		/* The whole set a workload asks for, replacing what it asked before. */
-		r = parse_ids(j, &req, true, err);
+		/* The whole set a workload asks for, replacing what it asked before: a pod's, or a
+		 * cgroup's (created when it has none). */
+		r = parse_cgroup(j, &req, false, err);
+		if (r == 0 && !req.cgroup)
+			r = parse_ids(j, &req, true, err);
 		if (r == 0 && !json_object_get(j, "bandwidth"))
 			r = fail(err, CNI_ERR_DECODE, "invalid request", "quota needs \"bandwidth\" (an empty object: the defaults)");
 		if (r == 0)
 			r = parse_bandwidth(j, &req, err);
+		break;
+	case REQ_QUOTA_DELETE:
+		r = parse_cgroup(j, &req, true, err);
 		break;
 	case REQ_POLICY_SET:
 	case REQ_POLICY_DELETE:

@@ -12,6 +12,7 @@
 enum request_op {
 	REQ_ADD, REQ_DEL, REQ_CHECK, REQ_GC, REQ_STATUS, REQ_WORKLOADS, REQ_SUBNETS,
 	REQ_RELEASE, REQ_HOSTS, REQ_NETWORK, REQ_LEAVE, REQ_QUOTA, REQ_POLICIES, REQ_POLICY_SET, REQ_POLICY_DELETE,
+	REQ_QUOTA_DELETE,
 };
 
 /* A workload's bandwidth in one direction (ingress = to the workload, egress = from it); 0 = not set. */
@@ -50,6 +51,8 @@ struct request {
 	const char *name;           /* policySet, policyDelete: the policy's name (checked by policy_decode
 	                             * and policies_delete, which know its rules) */
 	json_t *policy;             /* policySet: the request itself, {"name", "match", "bandwidth"} */
+	const char *cgroup;         /* quota, quotaDelete: a cgroup's path instead of containerId/ifname
+	                             * (checked by cgroups_normalise, which knows the mount) */
 };
 
 #define REQUEST_MSGLEN 64

@@ -17,7 +17,7 @@ _netctl_verbs() {
 	network) echo 'show' ;;
 	node) echo 'leave' ;;
 	workload | workloads) echo 'list get' ;;
-	quota) echo 'get set' ;;
+	quota) echo 'get set delete' ;;
 	policy | policies) echo 'list set delete' ;;
 	esac
 }
@@ -29,16 +29,17 @@ _netctl_command_opts() {
 	status | 'subnet list' | 'host list') echo '-w --watch --interval --count' ;;
 	'workload list') echo '-w --watch --interval --count -n --namespace --pod' ;;
 	'subnet release') echo '--force' ;;
-	'quota set') echo '--ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority' ;;
+	'workload get' | 'quota get' | 'quota delete') echo '--cgroup' ;;
+	'quota set') echo '--cgroup --ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority' ;;
 	'policy set') echo '--match --all --ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority' ;;
 	top) echo '--interval --count -n --namespace --pod' ;;
 	esac
 }
 # Options that take a value (the next word, or --opt=VALUE, or -oVALUE).
-_netctl_value_opts=' -o --output --socket --timeout --interval --count -n --namespace --pod '
+_netctl_value_opts=' -o --output --socket --timeout --interval --count -n --namespace --pod --cgroup '
 _netctl_value_opts+='--ingress-guarantee --ingress-limit --egress-guarantee --egress-limit --priority --match '
 # What a policy matches on (--match KEY=PATTERN).
-_netctl_match_keys='K8S_POD_NAMESPACE= K8S_POD_NAME= K8S_POD_UID= network='
+_netctl_match_keys='K8S_POD_NAMESPACE= K8S_POD_NAME= K8S_POD_UID= network= cgroup='
 _netctl_outputs='table wide json yaml'
 
 # The canonical "GROUP VERB" of the command words given so far.
@@ -57,6 +58,10 @@ _netctl_canonical() {
 _netctl_rows() {
 	"$_netctl_bin" ${_netctl_socket:+--socket "$_netctl_socket"} --timeout 1s --no-headers "$@" 2>/dev/null
 }
+
+# The container ids of workload list (its cgroup:PATH rows left out), and the cgroups with a quota.
+_netctl_ids() { _netctl_rows --no-trunc workload list | awk 'index($1, "cgroup:") != 1 { print $1 }' | sort -u; }
+_netctl_cgroups() { _netctl_rows workload list | awk 'index($1, "cgroup:") == 1 { print substr($1, 8) }'; }
 
 _netctl() {
 	local cur=${COMP_WORDS[COMP_CWORD]} i w only_words='' skip='' help='' cmd candidates=''
@@ -97,6 +102,21 @@ _netctl() {
 			return 0
 			;;
 		-n | --namespace) candidates=$(_netctl_rows workload list | awk '$4 != "-" { print $4 }' | sort -u) ;;
+		# The cgroups with a quota; quota set may give one to any cgroup: also the directories
+		# under the cgroup v2 mount, relative to it (absolute ones when the word begins with /).
+		--cgroup)
+			candidates=$(_netctl_cgroups)
+			if [ "$(_netctl_canonical "${pos[0]}" "${pos[1]}")" = 'quota set' ]; then
+				local mnt
+				mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts 2>/dev/null)
+				compopt -o nospace 2>/dev/null
+				if [[ $cur == /* ]]; then
+					candidates+=" $(compgen -d -S / -- "$cur")"
+				elif [ -n "$mnt" ]; then
+					candidates+=" $(cd "$mnt" 2>/dev/null && compgen -d -S / -- "$cur")"
+				fi
+			fi
+			;;
 		--pod) candidates=$(_netctl_rows workload list | awk '$5 != "-" { print $5 }' | sort -u) ;;
 		# A rate is typed (100mbit, 1gbit); only the word that clears one is worth offering.
 		--ingress-guarantee | --ingress-limit | --egress-guarantee | --egress-limit) candidates=default ;;
@@ -127,8 +147,7 @@ _netctl() {
 		2)
 			[ -n "$help" ] ||
 			case $cmd in
-			'workload get' | 'quota get' | 'quota set')
-				candidates=$(_netctl_rows --no-trunc workload list | awk '{ print $1 }' | sort -u) ;;
+			'workload get' | 'quota get' | 'quota set') candidates=$(_netctl_ids) ;;
 			# This host's own subnet (SELF yes, the last column) cannot be released.
 			'subnet release') candidates=$(_netctl_rows subnet list | awk '$NF != "yes" { print $1 }') ;;
 			'policy delete') candidates=$(_netctl_rows policy list | awk '{ print $1 }') ;;

@@ -135,13 +135,33 @@ static void subnet(const char *d, size_t n)
 	free(s);
 }
 
+static void cgroup(const char *d, size_t n)
+{
+	struct record_cgroup a, b;
+	char err[RECORD_ERRLEN], *s;
+	const char *why;
+
+	err[0] = '\0';
+	if (record_cgroup_parse(d, n, &a, err) < 0) {
+		must(err[0] != '\0');
+		return;
+	}
+	must(record_cgroup_path_valid(a.path, &why));
+	must(a.id > 0 && a.minor >= 1 && a.minor <= 0xfffe);
+	s = dump(record_cgroup_to_json(&a));
+	must(record_cgroup_parse(s, strlen(s), &b, err) == 0);
+	must(strcmp(a.path, b.path) == 0 && a.id == b.id && a.minor == b.minor && a.created == b.created &&
+	     memcmp(&a.bandwidth, &b.bandwidth, sizeof(a.bandwidth)) == 0);
+	free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *d = (const char *)data + 1;
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		attach(d, size - 1);
 		break;
@@ -153,6 +173,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		node_subnet(d, size - 1);
+		break;
+	case 5:
+		cgroup(d, size - 1);
 		break;
 	default:
 		subnet(d, size - 1);

@@ -140,7 +140,7 @@ expect_eq "netctl workload <TAB>" "get list" "$(complete_bash netctl workload ''
 expect_eq "netctl host <TAB>" "list" "$(complete_bash netctl host '')"
 expect_eq "netctl network <TAB>" "show" "$(complete_bash netctl network '')"
 expect_eq "netctl node <TAB>" "leave" "$(complete_bash netctl node '')"
-expect_eq "netctl quota <TAB>" "get set" "$(complete_bash netctl quota '')"
+expect_eq "netctl quota <TAB>" "delete get set" "$(complete_bash netctl quota '')"
 expect_eq "netctl policy <TAB>" "delete list set" "$(complete_bash netctl policy '')"
 expect_eq "netctl policies <TAB> (alias)" "delete list set" "$(complete_bash netctl policies '')"
 expect_eq "netctl -o <TAB> lists the formats" "json table wide yaml" "$(complete_bash netctl -o '')"
@@ -164,7 +164,7 @@ expect_eq "netctl quota set ID --ingress-limit <TAB> offers only default" "defau
 	"$(complete_bash netctl quota set abc --ingress-limit '')"
 expect_eq "netctl policy set NAME --m<TAB>" "--match" "$(complete_bash netctl policy set p --m)"
 expect_eq "netctl policy set NAME --a<TAB>" "--all" "$(complete_bash netctl policy set p --a)"
-expect_eq "netctl policy set NAME --match <TAB> offers the keys" "K8S_POD_NAME= K8S_POD_NAMESPACE= K8S_POD_UID= network=" \
+expect_eq "netctl policy set NAME --match <TAB> offers the keys" "K8S_POD_NAME= K8S_POD_NAMESPACE= K8S_POD_UID= cgroup= network=" \
 	"$(complete_bash netctl policy set p --match '')"
 expect_eq "netctl policy set NAME --match K8S_POD_N<TAB>" "K8S_POD_NAME= K8S_POD_NAMESPACE=" \
 	"$(complete_bash netctl policy set p --match K8S_POD_N)"
@@ -186,12 +186,12 @@ value_of() {
 	-o | --output) echo json ;; --socket) echo "$LAB_TMP/none.sock" ;; --timeout | --interval) echo 1s ;;
 	--count) echo 1 ;; -n | --namespace) echo ns ;; --pod) echo pod ;; --priority) echo 1 ;;
 	--ingress-guarantee | --ingress-limit | --egress-guarantee | --egress-limit) echo 1gbit ;;
-	--match) echo K8S_POD_UID=x ;;
+	--match) echo K8S_POD_UID=x ;; --cgroup) echo x ;;
 	esac
 }
 commands_with_args=("status" "version" "subnet list" "subnet release 10.244.99.0/24" "host list" "network show"
 	"node leave" "workload list" "workload get abc" "quota get abc" "quota set abc --priority 1" "top"
-	"policy list" "policy set p --priority 1" "policy delete p")
+	"policy list" "policy set p --priority 1" "policy delete p" "quota delete --cgroup x")
 all_opts=$opts
 for c in "${commands_with_args[@]}"; do
 	# shellcheck disable=SC2086
@@ -216,8 +216,10 @@ for c in "${commands_with_args[@]}"; do
 		esac
 		# policy set needs --match or --all, not both: --all goes with each other option.
 		[[ $c == "policy set"* && $o != --match && $o != --all ]] && args+=(--all)
+		# --cgroup names the workload instead of the container id.
+		cmd=$c; [ "$o" = --cgroup ] && { cmd=${c/ abc/}; cmd=${cmd/ --cgroup x/}; }
 		# shellcheck disable=SC2086
-		timeout 20 "$BUILD/netctl" --socket "$LAB_TMP/none.sock" --timeout 1s $c "${args[@]}" >/dev/null 2>&1; rc=$?
+		timeout 20 "$BUILD/netctl" --socket "$LAB_TMP/none.sock" --timeout 1s $cmd "${args[@]}" >/dev/null 2>&1; rc=$?
 		if [[ $offered == *" $o "* ]]; then
 			[ $rc -ne 2 ] || { echo "# netctl $c: offers $o, which netctl refuses"; mismatch=1; }
 		else
@@ -235,6 +237,7 @@ for g in $(complete_bash netctl ''); do
 	for v in ${verbs:-''}; do
 		a=(); [ "$g $v" = "workload get" ] && a=(abc); [ "$g $v" = "subnet release" ] && a=(10.244.99.0/24)
 		[ "$g $v" = "quota get" ] && a=(abc); [ "$g $v" = "quota set" ] && a=(abc --priority 1)
+		[ "$g $v" = "quota delete" ] && a=(--cgroup x)
 		[ "$g $v" = "policy set" ] && a=(p --all --priority 1); [ "$g $v" = "policy delete" ] && a=(p)
 		# shellcheck disable=SC2086
 		"$BUILD/netctl" --socket "$LAB_TMP/none.sock" --timeout 1s $g $v "${a[@]}" >/dev/null 2>&1; rc=$?
@@ -315,14 +318,14 @@ else
 	expect_eq "zsh: netctl help <TAB>" "host network node policy quota status subnet top version workload" "$(complete_zsh netctl help '')"
 	expect_eq "zsh: netctl policy <TAB>" "delete list set" "$(complete_zsh netctl policy '')"
 	expect_eq "zsh: netctl policy set NAME --match <TAB> offers the keys" \
-		"K8S_POD_NAME= K8S_POD_NAMESPACE= K8S_POD_UID= network=" "$(complete_zsh netctl policy set p --match '')"
+		"K8S_POD_NAME= K8S_POD_NAMESPACE= K8S_POD_UID= cgroup= network=" "$(complete_zsh netctl policy set p --match '')"
 	expect_eq "zsh: netctl policy set NAME --match=<TAB> offers the keys" \
-		"K8S_POD_NAME= K8S_POD_NAMESPACE= K8S_POD_UID= network=" "$(complete_zsh netctl policy set p --match=)"
+		"K8S_POD_NAME= K8S_POD_NAMESPACE= K8S_POD_UID= cgroup= network=" "$(complete_zsh netctl policy set p --match=)"
 	expect_eq "zsh: netctl policy set NAME --match KEY=<TAB> offers no pattern" "<message>" \
 		"$(complete_zsh netctl policy set p --match K8S_POD_NAMESPACE=)"
 	expect_eq "zsh: netctl policy delete <TAB> offers the policies' names" "floor prod-web" \
 		"$(complete_zsh netctl --socket "$s1" policy delete '')"
-	expect_eq "zsh: netctl quota <TAB>" "get set" "$(complete_zsh netctl quota '')"
+	expect_eq "zsh: netctl quota <TAB>" "delete get set" "$(complete_zsh netctl quota '')"
 	expect_eq "zsh: netctl quota set ID --priority <TAB>" "0 1 2 3 4 5 6 7 default" \
 		"$(complete_zsh netctl quota set abc --priority '')"
 	expect_eq "zsh: netctl quota get <TAB> offers the container ids" "$id" \

@@ -230,6 +230,48 @@ static void test_workloads(void **state)
 	free(t);
 }
 
+/* A cgroup with a quota: the same families, labelled cgroup="PATH" only (and direction), after
+ * the attachments'; the attachments' series are as they were. */
+static void test_workloads_cgroup(void **state)
+{
+	struct metrics_node n = node_ok();
+	struct metrics_workload w[2] = { workload("c1", "shv1"), workload("", "") };
+	struct metrics_rates *r;
+	char *t;
+
+	n.bandwidth = n.counters_read = true;
+	w[1].cgroup = "system.slice/backup.service";
+	w[1].share = true;
+	w[1].guarantee[BW_EGRESS] = 40000000;
+	w[1].limit[BW_EGRESS] = 80000000;
+	w[1].priority = 6;
+	w[1].counted[BW_EGRESS] = w[1].counted[BW_INGRESS] = true;
+	w[1].counters[BW_EGRESS].bytes = 1000;
+	w[1].counters[BW_INGRESS].bytes = 10;
+	/* rates: by the cgroup's path, apart from an attachment's veth */
+	assert_int_equal(metrics_rates_new(&r), 0);
+	assert_int_equal(metrics_rates_update(r, 10.0, w, 2), 0);
+	w[1].counters[BW_EGRESS].bytes = 3000;
+	assert_int_equal(metrics_rates_update(r, 12.0, w, 2), 0);
+	assert_true(w[1].rated[BW_EGRESS] && w[1].rate[BW_EGRESS] == 1000.0);
+	metrics_rates_free(r);
+	t = render(&n, w, 2);
+	assert_well_formed(t);
+	assert_line(t, "shoal_workload_info{container_id=\"c1\",ifname=\"eth0\"} 1");
+	assert_line(t, "shoal_workload_info{cgroup=\"system.slice/backup.service\"} 1");
+	assert_line(t, "shoal_workload_guarantee_bytes_per_second{cgroup=\"system.slice/backup.service\","
+	               "direction=\"egress\"} 5000000");
+	assert_line(t, "shoal_workload_limit_bytes_per_second{cgroup=\"system.slice/backup.service\","
+	               "direction=\"egress\"} 10000000");
+	assert_line(t, "shoal_workload_priority{cgroup=\"system.slice/backup.service\"} 6");
+	assert_line(t, "shoal_workload_bytes_total{cgroup=\"system.slice/backup.service\",direction=\"egress\"} 3000");
+	assert_line(t, "shoal_workload_bytes_total{cgroup=\"system.slice/backup.service\",direction=\"ingress\"} 10");
+	assert_line(t, "shoal_workload_rate_bytes_per_second{cgroup=\"system.slice/backup.service\","
+	               "direction=\"egress\"} 1000");
+	assert_null(strstr(t, "container_id=\"\""));
+	free(t);
+}
+
 /* Without bandwidth (or without counters) the per-workload bandwidth series are absent. */
 static void test_workloads_without_bandwidth(void **state)
 {
@@ -381,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_node_only),
 		cmocka_unit_test(test_bandwidth_node),
 		cmocka_unit_test(test_workloads),
+		cmocka_unit_test(test_workloads_cgroup),
 		cmocka_unit_test(test_workloads_without_bandwidth),
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_health),

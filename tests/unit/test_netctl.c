@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "lib/cgpath.h"
 #include "lib/fileio.h"
 #include "lib/ipc.h"
 #include "netctl/args.h"
@@ -282,7 +283,7 @@ static void test_args_version_and_get(void **state)
 	assert_string_equal(a.ifname, "net1");
 	assert_int_equal(a.output, NETCTL_OUTPUT_YAML);
 	assert_int_equal(parse(&a, err, NULL, "workload", "get", NULL), -EINVAL);
-	assert_string_equal(err, "workload get: missing container id (netctl workload get ID [IFNAME])");
+	assert_string_equal(err, "workload get: missing container id (netctl workload get ID [IFNAME], or --cgroup PATH)");
 	assert_int_equal(parse(&a, err, NULL, "workload", "get", "", NULL), -EINVAL);
 	assert_string_equal(err, "workload get: empty container id");
 	assert_int_equal(parse(&a, err, NULL, "workload", "get", "a", "eth0", "x", NULL), -EINVAL);
@@ -1615,13 +1616,13 @@ static void test_args_quota(void **state)
 
 	/* Missing and extra words, nothing to change, a conflict on the line. */
 	assert_int_equal(parse(&a, err, NULL, "quota", NULL), -EINVAL);
-	assert_string_equal(err, "quota: missing command (get, set)");
+	assert_string_equal(err, "quota: missing command (get, set, delete)");
 	assert_int_equal(parse(&a, err, NULL, "quota", "list", NULL), -EINVAL);
 	assert_string_equal(err, "quota: unknown command 'list'");
 	assert_int_equal(parse(&a, err, NULL, "quota", "get", NULL), -EINVAL);
-	assert_string_equal(err, "quota get: missing container id (netctl quota get ID [IFNAME])");
+	assert_string_equal(err, "quota get: missing container id (netctl quota get ID [IFNAME], or --cgroup PATH)");
 	assert_int_equal(parse(&a, err, NULL, "quota", "set", "--priority", "1", NULL), -EINVAL);
-	assert_string_equal(err, "quota set: missing container id (netctl quota set ID [IFNAME] --ingress-guarantee RATE ...)");
+	assert_string_equal(err, "quota set: missing container id (netctl quota set ID [IFNAME] --ingress-guarantee RATE ..., or --cgroup PATH)");
 	assert_int_equal(parse(&a, err, NULL, "quota", "set", "", "--priority", "1", NULL), -EINVAL);
 	assert_string_equal(err, "quota set: empty container id");
 	assert_int_equal(parse(&a, err, NULL, "quota", "get", "a", "eth0", "x", NULL), -EINVAL);
@@ -2696,11 +2697,11 @@ static void test_args_policy(void **state)
 	/* --match: each error. */
 	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", "prod", "--priority", "1", NULL), -EINVAL);
 	assert_string_equal(err, "--match 'prod': want KEY=PATTERN, KEY one of K8S_POD_NAMESPACE, K8S_POD_NAME, "
-				 "K8S_POD_UID, network");
+				 "K8S_POD_UID, network, cgroup");
 	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", "namespace=prod", "--priority", "1", NULL),
 			 -EINVAL);
 	assert_string_equal(err, "--match 'namespace=prod': unknown key 'namespace' (K8S_POD_NAMESPACE, K8S_POD_NAME, "
-				 "K8S_POD_UID, network)");
+				 "K8S_POD_UID, network, cgroup)");
 	assert_int_equal(parse(&a, err, NULL, "policy", "set", "p", "--match", "k8s_pod_name=x", "--priority", "1", NULL),
 			 -EINVAL);
 	assert_non_null(strstr(err, "unknown key 'k8s_pod_name'"));
@@ -3119,6 +3120,355 @@ static void test_run_quota_policy(void **state)
 	run_free(&r);
 }
 
+/* ---- cgroups with a quota (--cgroup) ---------------------------------------------------------- */
+
+/* A node that shapes, one pod and two cgroups (op workloads with "cgroups"). */
+#define CG_ENTRY_A \
+	"{\"kind\":\"cgroup\",\"cgroup\":\"system.slice/backup.service\"," \
+	" \"cgroupDir\":\"/sys/fs/cgroup/unified/system.slice/backup.service\",\"cgroupId\":4242,\"created\":1763776000," \
+	" \"class\":300,\"bandwidth\":{\"ingress\":{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":1000000," \
+	"  \"limitBitRate\":200000000},\"egress\":{\"guarantee\":\"20mbit\",\"limit\":\"40mbit\",\"guaranteeBitRate\":20000000," \
+	"  \"limitBitRate\":40000000},\"priority\":6},\"bandwidthAsked\":{\"egress\":{\"guarantee\":20000000,\"limit\":40000000}," \
+	" \"priority\":6},\"policy\":null,\"counters\":{\"ingress\":{\"bytes\":100,\"packets\":1,\"drops\":0,\"overlimits\":0," \
+	" \"borrows\":0},\"egress\":{\"bytes\":1000,\"packets\":10,\"drops\":1,\"overlimits\":2,\"borrows\":3}}}"
+#define CG_ENTRY_B \
+	"{\"kind\":\"cgroup\",\"cgroup\":\"batch.slice\",\"cgroupDir\":\"/sys/fs/cgroup/unified/batch.slice\",\"cgroupId\":77," \
+	" \"created\":1763776001,\"class\":301,\"bandwidth\":null,\"bandwidthAsked\":{},\"policy\":\"batch\",\"counters\":null}"
+#define CG_ANSWER \
+	"{\"ok\":true,\"workloads\":[" \
+	"{\"containerId\":\"web-2\",\"ifname\":\"eth0\",\"address\":\"10.244.3.11/24\",\"hostVeth\":\"shv3\",\"state\":\"active\"," \
+	" \"pod\":\"web-2\",\"namespace\":\"default\",\"podUID\":\"u-3\"," \
+	" \"bandwidth\":{\"ingress\":{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000}," \
+	"  \"egress\":{\"guarantee\":\"1mbit\",\"limit\":\"200mbit\",\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000},\"priority\":4}," \
+	" \"bandwidthAsked\":{},\"counters\":{\"ingress\":{\"bytes\":0,\"packets\":0,\"drops\":0,\"overlimits\":0,\"borrows\":0}," \
+	" \"egress\":{\"bytes\":0,\"packets\":0,\"drops\":0,\"overlimits\":0,\"borrows\":0}}}]," \
+	"\"cgroups\":[" CG_ENTRY_A "," CG_ENTRY_B "]}"
+
+static void test_args_cgroup(void **state)
+{
+	struct netctl_args a;
+	char err[256];
+
+	/* --cgroup instead of ID, anywhere on the line; a bare quota set is the defaults */
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "--cgroup", "system.slice/x.service", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_QUOTA_SET);
+	assert_string_equal(a.cgroup, "system.slice/x.service");
+	assert_null(a.id);
+	assert_false(netctl_quota_any(&a.quota));
+	assert_int_equal(parse(&a, err, NULL, "--cgroup=/sys/fs/cgroup/a", "quota", "get", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_QUOTA_GET);
+	assert_string_equal(a.cgroup, "/sys/fs/cgroup/a");
+	assert_int_equal(parse(&a, err, NULL, "quota", "delete", "--cgroup", "a", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_QUOTA_DELETE);
+	assert_int_equal(parse(&a, err, NULL, "quota", "rm", "--cgroup", "a", "-o", "json", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_QUOTA_DELETE);
+	assert_int_equal(parse(&a, err, NULL, "workload", "get", "--cgroup", "a", NULL), 0);
+	assert_int_equal(a.topic, NETCTL_TOPIC_WORKLOAD_GET);
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "--cgroup", "a", "--egress-limit", "1gbit", NULL), 0);
+	assert_true(a.quota.rate[NETCTL_QUOTA_EGRESS_LIMIT].given);
+	assert_int_equal(parse(&a, err, NULL, "quota", "delete", "--help", NULL), 0);
+	assert_int_equal(a.action, NETCTL_ACTION_HELP);
+	assert_non_null(strstr(netctl_help_text(a.topic), "netctl quota delete - take a cgroup's bandwidth quota away"));
+
+	/* Usage errors: both, neither, a pod's quota delete, elsewhere, empty, a conflict */
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "web-0", "--cgroup", "a", "--priority", "1", NULL), -EINVAL);
+	assert_string_equal(err, "quota set: give a container id or --cgroup PATH, not both (ID names a container, --cgroup "
+				 "a cgroup v2 directory)");
+	assert_int_equal(parse(&a, err, NULL, "workload", "get", "web-0", "--cgroup", "a", NULL), -EINVAL);
+	assert_non_null(strstr(err, "workload get: give a container id or --cgroup PATH, not both"));
+	assert_int_equal(parse(&a, err, NULL, "quota", "delete", NULL), -EINVAL);
+	assert_string_equal(err, "quota delete: missing --cgroup PATH (netctl quota delete --cgroup PATH)");
+	assert_int_equal(parse(&a, err, NULL, "quota", "delete", "web-0", NULL), -EINVAL);
+	assert_non_null(strstr(err, "quota delete: only a cgroup's quota can be deleted (--cgroup PATH)"));
+	assert_int_equal(parse(&a, err, NULL, "workload", "list", "--cgroup", "a", NULL), -EINVAL);
+	assert_string_equal(err, "option --cgroup works with workload get, quota get, quota set and quota delete only");
+	assert_int_equal(parse(&a, err, NULL, "quota", "get", "--cgroup", "", NULL), -EINVAL);
+	assert_non_null(strstr(err, "option --cgroup needs a cgroup v2 directory"));
+	assert_int_equal(parse(&a, err, NULL, "quota", "get", "--cgroup", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, NULL, "quota", "set", "--cgroup", "a", "--egress-guarantee", "2gbit",
+			       "--egress-limit", "1gbit", NULL), -EINVAL);
+	assert_string_equal(err, "quota set: --egress-guarantee 2gbit is above --egress-limit 1gbit");
+	assert_int_equal(parse(&a, err, NULL, "quota", "delete", "--cgroup", "a", "--priority", "1", NULL), -EINVAL);
+	assert_non_null(strstr(err, "work with quota set and policy set only"));
+}
+
+static void test_cgroups_find(void **state)
+{
+	json_t *resp = load(CG_ANSWER), *cgroups = json_object_get(resp, "cgroups");
+	const json_t *c;
+	char out[64], err[256];
+
+	/* lexical: repeated and trailing '/' and "." dropped; ".." and the root refused */
+	assert_int_equal(cgroup_path_normalise("system.slice//./x.service/", out, sizeof(out)), 0);
+	assert_string_equal(out, "system.slice/x.service");
+	assert_int_equal(cgroup_path_normalise("//sys/fs/cgroup/./a/", out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup/a");
+	assert_int_equal(cgroup_path_normalise("a/../b", out, sizeof(out)), -EINVAL);
+	assert_int_equal(cgroup_path_normalise("/", out, sizeof(out)), -EINVAL);
+	assert_int_equal(cgroup_path_normalise("./", out, sizeof(out)), -EINVAL);
+	assert_int_equal(cgroup_path_normalise("abcdef", out, 4), -EINVAL);
+
+	/* relative against "cgroup", absolute against "cgroupDir" */
+	assert_int_equal(netctl_cgroups_find(cgroups, "system.slice/backup.service/", &c, err, sizeof(err)), 0);
+	assert_int_equal(json_integer_value(json_object_get(c, "cgroupId")), 4242);
+	assert_int_equal(netctl_cgroups_find(cgroups, "/sys/fs/cgroup/unified//batch.slice", &c, err, sizeof(err)), 0);
+	assert_int_equal(json_integer_value(json_object_get(c, "cgroupId")), 77);
+	/* a prefix is not the cgroup, nor is another mount's path */
+	assert_int_equal(netctl_cgroups_find(cgroups, "system.slice", &c, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "cgroup system.slice has no quota on this host (netctl quota set --cgroup system.slice "
+				 "gives it one)");
+	assert_int_equal(netctl_cgroups_find(cgroups, "/sys/fs/cgroup/batch.slice", &c, err, sizeof(err)), -ENOENT);
+	assert_int_equal(netctl_cgroups_find(cgroups, "../etc", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad cgroup path '../etc'"));
+	/* an older shoald sends no list */
+	assert_int_equal(netctl_cgroups_find(NULL, "batch.slice", &c, err, sizeof(err)), -ENOENT);
+	json_decref(resp);
+}
+
+/* workload list: the cgroups after the pods, cgroup:PATH as their id, the pod columns -. */
+static void test_format_workloads_cgroups(void **state)
+{
+	json_t *resp = load(CG_ANSWER);
+	json_t *all = netctl_workloads_with_cgroups(json_object_get(resp, "workloads"), json_object_get(resp, "cgroups"));
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_int_equal(json_array_size(all), 3);
+	assert_int_equal(netctl_format_workloads(all, NETCTL_FORMAT_HEADERS, f), 0);
+	fclose(f);
+	assert_string_equal(text,
+		"CONTAINER ID                         IFNAME   ADDRESS          NAMESPACE   POD     STATE\n"
+		"web-2                                eth0     10.244.3.11/24   default     web-2   active\n"
+		"cgroup:batch.slice                   -        -                -           -       -\n"
+		"cgroup:system.slice/backup.service   -        -                -           -       -\n");
+	free(text);
+	f = open_memstream(&text, &len);
+	assert_int_equal(netctl_format_workloads(all, NETCTL_FORMAT_WIDE, f), 0);
+	fclose(f);
+	/* the columns a cgroup has a value for: CREATED and its share */
+	{
+		const char *row = strstr(text, "cgroup:system.slice/backup.service ");
+		char *words[20];
+		int n = 0;
+
+		assert_non_null(row);
+		for (char *w = strtok(strndup(row, strcspn(row, "\n")), " "); w && n < 20; w = strtok(NULL, " "))
+			words[n++] = w;
+		assert_int_equal(n, 16);
+		assert_string_equal(words[9], "2025-11-22T01:46:40Z");
+		assert_string_equal(words[11], "1mbit");
+		assert_string_equal(words[14], "40mbit");
+		assert_string_equal(words[15], "6");
+		free(words[0]);
+	}
+	free(text);
+	/* --namespace and --pod leave the cgroups out */
+	{
+		json_t *only = netctl_workloads_filter(all, "default", NULL);
+
+		assert_int_equal(json_array_size(only), 1);
+		json_decref(only);
+	}
+	json_decref(all);
+	json_decref(resp);
+}
+
+static void test_run_cgroup(void **state)
+{
+	static const char *const set_ok[] = {
+		CG_ANSWER, "{\"ok\":true,\"cgroup\":" CG_ENTRY_A "}",
+	};
+	static const char *const set_new[] = {
+		CG_ANSWER, "{\"ok\":true,\"cgroup\":" CG_ENTRY_B "}",
+	};
+	static const char *const set_gone[] = {
+		CG_ANSWER, "{\"ok\":false,\"code\":3,\"msg\":\"no such cgroup\",\"details\":\"/sys/fs/cgroup/unified/x: no such cgroup\"}",
+	};
+	static const char *const set_bad_answer[] = { CG_ANSWER, "{\"ok\":true}" };
+	struct fake f;
+	struct run_out r;
+	json_t *req, *got;
+
+	/* quota get: relative and absolute; a cgroup without a quota exits 1 */
+	fake_start(&f, CG_ANSWER, true);
+	run(&r, f.path, "quota", "get", "--cgroup", "system.slice/backup.service", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.err, "");
+	assert_string_equal(r.out,
+		"Cgroup:            system.slice/backup.service\n"
+		"Ingress guarantee: 1mbit (default)\n"
+		"Ingress limit:     200mbit (default)\n"
+		"Egress guarantee:  20mbit\n"
+		"Egress limit:      40mbit\n"
+		"Priority:          6\n"
+		"Policy:            -\n");
+	run_free(&r);
+	fake_start(&f, CG_ANSWER, true);
+	run(&r, f.path, "quota", "get", "--cgroup", "/sys/fs/cgroup/unified/batch.slice/", "-o", "json", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	got = load(r.out);
+	assert_json_equal(got, "{\"kind\":\"cgroup\",\"cgroup\":\"batch.slice\",\"cgroupDir\":\"/sys/fs/cgroup/unified/batch.slice\","
+			       "\"cgroupId\":77,\"bandwidth\":null,\"bandwidthAsked\":{},\"policy\":\"batch\"}");
+	json_decref(got);
+	run_free(&r);
+	fake_start(&f, CG_ANSWER, true);
+	run(&r, f.path, "quota", "get", "--cgroup", "system.slice", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: cgroup system.slice has no quota on this host (netctl quota set --cgroup "
+				   "system.slice gives it one)\n");
+	run_free(&r);
+
+	/* quota set on a cgroup with a quota: the flags over what it asked, the path as given */
+	fake_start_n(&f, set_ok, 2, true);
+	run(&r, f.path, "quota", "set", "--cgroup", "system.slice//backup.service", "--egress-guarantee", "default",
+	    "--ingress-limit", "100mbit", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_int_equal(f.served, 2);
+	assert_json_equal(req, "{\"op\":\"quota\",\"cgroup\":\"system.slice//backup.service\",\"bandwidth\":{\"ingress\":"
+			       "{\"limit\":100000000},\"egress\":{\"limit\":40000000},\"priority\":6}}");
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "Cgroup:            system.slice/backup.service\n"));
+	run_free(&r);
+
+	/* a cgroup without a quota: from nothing asked; a bare set sends {} (the defaults) */
+	fake_start_n(&f, set_new, 2, true);
+	run(&r, f.path, "quota", "set", "--cgroup", "batch2.slice", "-o", "json", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_json_equal(req, "{\"op\":\"quota\",\"cgroup\":\"batch2.slice\",\"bandwidth\":{}}");
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	got = load(r.out);
+	assert_string_equal(json_string_value(json_object_get(got, "cgroupDir")), "/sys/fs/cgroup/unified/batch.slice");
+	json_decref(got);
+	run_free(&r);
+	fake_start_n(&f, set_new, 2, true);
+	run(&r, f.path, "quota", "set", "--cgroup", "new.slice", "--priority", "3", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_json_equal(req, "{\"op\":\"quota\",\"cgroup\":\"new.slice\",\"bandwidth\":{\"priority\":3}}");
+	json_decref(req);
+	run_free(&r);
+
+	/* shoald's refusal, and an answer without the entry */
+	fake_start_n(&f, set_gone, 2, true);
+	run(&r, f.path, "quota", "set", "--cgroup", "x", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.err, "netctl: shoald: no such cgroup: /sys/fs/cgroup/unified/x: no such cgroup (code 3)\n");
+	run_free(&r);
+	fake_start_n(&f, set_bad_answer, 2, true);
+	run(&r, f.path, "quota", "set", "--cgroup", "x", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_non_null(strstr(r.err, "has no \"cgroup\""));
+	run_free(&r);
+
+	/* quota delete: one request, the path normalised in what is printed */
+	fake_start(&f, "{\"ok\":true}", true);
+	run(&r, f.path, "quota", "delete", "--cgroup", "./system.slice/backup.service/", NULL);
+	req = load(f.request);
+	fake_stop(&f);
+	assert_json_equal(req, "{\"op\":\"quotaDelete\",\"cgroup\":\"./system.slice/backup.service/\"}");
+	json_decref(req);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "quota of cgroup system.slice/backup.service deleted\n");
+	run_free(&r);
+	fake_start(&f, "{\"ok\":true}", true);
+	run(&r, f.path, "quota", "rm", "--cgroup", "/sys/fs/cgroup/unified/a", "-o", "yaml", NULL);
+	fake_stop(&f);
+	assert_string_equal(r.out, "cgroup: /sys/fs/cgroup/unified/a\n");
+	run_free(&r);
+	fake_start(&f, "{\"ok\":false,\"code\":3,\"msg\":\"no such cgroup\",\"details\":\"cgroup a has no quota on node n1\"}", true);
+	run(&r, f.path, "quota", "delete", "--cgroup", "a", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "netctl: shoald: no such cgroup: cgroup a has no quota on node n1 (code 3)\n");
+	run_free(&r);
+
+	/* workload list and get */
+	fake_start(&f, CG_ANSWER, true);
+	run(&r, f.path, "workload", "list", "--no-headers", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out,
+		"web-2                                eth0   10.244.3.11/24   default   web-2   active\n"
+		"cgroup:batch.slice                   -      -                -         -       -\n"
+		"cgroup:system.slice/backup.service   -      -                -         -       -\n");
+	run_free(&r);
+	fake_start(&f, CG_ANSWER, true);
+	run(&r, f.path, "workload", "list", "-o", "json", NULL);
+	fake_stop(&f);
+	got = load(r.out);
+	assert_int_equal(json_array_size(got), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(got, 1), "cgroup")), "batch.slice");
+	json_decref(got);
+	run_free(&r);
+	fake_start(&f, CG_ANSWER, true);
+	run(&r, f.path, "workload", "get", "--cgroup", "system.slice/backup.service", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "Cgroup:            system.slice/backup.service\n"
+				      "Cgroup dir:        /sys/fs/cgroup/unified/system.slice/backup.service\n"
+				      "Cgroup ID:         4242\n"
+				      "Class:             300\n"
+				      "Created:           2025-11-22T01:46:40Z ("));
+	assert_non_null(strstr(r.out, "Egress limit:      40mbit\n"));
+	assert_null(strstr(r.out, "kind"));
+	run_free(&r);
+	/* only cgroups: a filter finds nothing, and no "older shoald" warning for the cgroups */
+	fake_start(&f, "{\"ok\":true,\"workloads\":[],\"cgroups\":[" CG_ENTRY_B "]}", true);
+	run(&r, f.path, "workload", "list", "-n", "default", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.err, "");
+	assert_string_equal(r.out, "CONTAINER ID   IFNAME   ADDRESS   NAMESPACE   POD   STATE\n");
+	run_free(&r);
+	fake_start(&f, CG_ANSWER, true);
+	run(&r, f.path, "workload", "get", "--cgroup", "nope", NULL);
+	fake_stop(&f);
+	assert_int_equal(r.code, 1);
+	assert_non_null(strstr(r.err, "cgroup nope has no quota on this host"));
+	run_free(&r);
+}
+
+/* top: a cgroup is matched by its path between two answers and shown as cgroup:PATH. */
+static void test_top_cgroup(void **state)
+{
+	json_t *prev = load("[" CG_ENTRY_A "]"), *cur = load("[" CG_ENTRY_A "]"), *sample, *w;
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+
+	json_object_set_new(json_object_get(json_object_get(json_array_get(cur, 0), "counters"), "egress"), "bytes",
+			    json_integer(1000 + 2500000));
+	sample = netctl_top_sample(prev, cur, 2000, 1764657601234LL);
+	assert_non_null(sample);
+	w = json_array_get(json_object_get(sample, "workloads"), 0);
+	assert_json_equal(w, "{\"kind\":\"cgroup\",\"cgroup\":\"system.slice/backup.service\",\"bitRate\":10000000,"
+			     "\"ingress\":{\"bitRate\":0,\"packetRate\":0,\"bytes\":0,\"packets\":0,\"drops\":0,\"overlimits\":0,"
+			     "\"borrows\":0,\"guaranteeBitRate\":1000000,\"limitBitRate\":200000000},"
+			     "\"egress\":{\"bitRate\":10000000,\"packetRate\":0,\"bytes\":2500000,\"packets\":0,\"drops\":0,"
+			     "\"overlimits\":0,\"borrows\":0,\"guaranteeBitRate\":20000000,\"limitBitRate\":40000000}}");
+	f = open_memstream(&text, &len);
+	assert_int_equal(netctl_top_format(sample, 0, f), 0);
+	fclose(f);
+	assert_string_equal(text, "cgroup:system.slice/backup.service   -   0bit   1mbit/200mbit   10.0mbit   "
+				  "20mbit/40mbit   0   0\n");
+	free(text);
+	json_decref(sample);
+	json_decref(prev);
+	json_decref(cur);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3183,6 +3533,11 @@ int main(void)
 		cmocka_unit_test(test_format_policy),
 		cmocka_unit_test(test_run_policy),
 		cmocka_unit_test(test_run_quota_policy),
+		cmocka_unit_test(test_args_cgroup),
+		cmocka_unit_test(test_cgroups_find),
+		cmocka_unit_test(test_format_workloads_cgroups),
+		cmocka_unit_test(test_run_cgroup),
+		cmocka_unit_test(test_top_cgroup),
 	};
 
 	return cmocka_run_group_tests_name("netctl", tests, NULL, NULL);

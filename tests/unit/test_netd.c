@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lib/cnierr.h"
+#include "netd/cgroups.h"
 #include "netd/netd.h"
 #include "netd/reconcile.h"
 #include "netd/request.h"
@@ -335,6 +336,7 @@ static void test_request_cluster_ops(void **state)
 {
 	struct request_error err = { 0 };
 	struct request q;
+	json_t *j;
 
 	assert_int_equal(parse("{\"op\":\"release\",\"subnet\":\"10.244.3.0/24\"}", &q, &err), 0);
 	assert_int_equal(q.op, REQ_RELEASE);
@@ -359,6 +361,22 @@ static void test_request_cluster_ops(void **state)
 	assert_int_equal(q.op, REQ_HOSTS);
 	assert_int_equal(parse("{\"op\":\"network\"}", &q, &err), 0);
 	assert_int_equal(q.op, REQ_NETWORK);
+
+	/* A cgroup's quota: the path instead of the ids; its bandwidth as a pod's. */
+	j = json_loads("{\"op\":\"quota\",\"cgroup\":\"a/b\",\"bandwidth\":{\"priority\":2}}", 0, NULL);
+	assert_int_equal(request_parse(j, &q, &err), 0);   /* q's strings are j's */
+	assert_int_equal(q.op, REQ_QUOTA);
+	assert_string_equal(q.cgroup, "a/b");
+	assert_null(q.container_id);
+	assert_int_equal(q.bandwidth.priority, 2);
+	json_decref(j);
+	expect_code("{\"op\":\"quota\",\"cgroup\":\"a\"}", CNI_ERR_DECODE, "bandwidth");
+	expect_code("{\"op\":\"quota\",\"cgroup\":\"a\",\"containerId\":\"x\",\"bandwidth\":{}}", CNI_ERR_DECODE, "not both");
+	expect_code("{\"op\":\"quota\",\"cgroup\":\"\",\"bandwidth\":{}}", CNI_ERR_INVALID_CONFIG, "cgroup");
+	expect_code("{\"op\":\"quota\",\"cgroup\":7,\"bandwidth\":{}}", CNI_ERR_DECODE, "cgroup");
+	assert_int_equal(parse("{\"op\":\"quotaDelete\",\"cgroup\":\"a\"}", &q, &err), 0);
+	assert_int_equal(q.op, REQ_QUOTA_DELETE);
+	expect_code("{\"op\":\"quotaDelete\"}", CNI_ERR_DECODE, "cgroup");
 }
 
 /* LIVE: renewed within its interval (every TTL/3), i.e. more than 2/3 of the TTL left, less slack
@@ -377,6 +395,39 @@ static void test_lease_live(void **state)
 	assert_false(subnet_lease_live(-1, 10));
 }
 
+/* netctl passes a cgroup as the user wrote it; shoald normalises it against the v2 mount. */
+static void test_cgroup_normalise(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} good[] = {
+		{ "system.slice/backup.service", "system.slice/backup.service" },
+		{ "/sys/fs/cgroup/system.slice/backup.service", "system.slice/backup.service" },
+		{ "/sys/fs/cgroup//a/./b/", "a/b" },
+		{ "a//b///", "a/b" },
+		{ "./a", "a" },
+	};
+	static const char *const bad[] = {
+		"/sys/fs/cgroup", "/sys/fs/cgroup/", ".", "", "/sys/fs/cgroupx/a", "/etc/a", "a/../b", "..",
+	};
+	char out[RECORD_CGROUP_PATH_SIZE], longp[RECORD_CGROUP_PATH_SIZE + 10];
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(cgroups_normalise("/sys/fs/cgroup", good[i].in, out, &why), 0);
+		assert_string_equal(out, good[i].out);
+	}
+	/* A mount given with a trailing '/' is the same mount. */
+	assert_int_equal(cgroups_normalise("/sys/fs/cgroup/", "/sys/fs/cgroup/a", out, &why), 0);
+	assert_string_equal(out, "a");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cgroups_normalise("/sys/fs/cgroup", bad[i], out, &why), -EINVAL);
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	assert_int_equal(cgroups_normalise("/sys/fs/cgroup", longp, out, &why), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_request_bandwidth),
 		cmocka_unit_test(test_request_cluster_ops),
 		cmocka_unit_test(test_lease_live),
+		cmocka_unit_test(test_cgroup_normalise),
 	};
 
 	return cmocka_run_group_tests_name("netd", tests, NULL, NULL);

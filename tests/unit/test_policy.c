@@ -144,6 +144,43 @@ static void test_match_and_pick(void **state)
 	assert_null(policy_pick(v, 0, &web));
 }
 
+/* The cgroup key: a path prefix by whole components, each a pattern; cgroups only. */
+static void test_cgroup_match(void **state)
+{
+	struct policy v[4];
+	struct policy_subject backup = { .value[POLICY_KEY_CGROUP] = "system.slice/backup.service" };
+	struct policy_subject deep = { .value[POLICY_KEY_CGROUP] = "system.slice/backup.service/worker" };
+	struct policy_subject other = { .value[POLICY_KEY_CGROUP] = "system.slicer/x" };
+	struct policy_subject pod = { .value = { "prod", "web-1", "uid-1", "shoal" } };
+	static const char *const bad[] = { "/system.slice", "a//b", "a/..", "a/", "./a" };
+	struct policy p;
+	char err[POLICY_ERRLEN];
+
+	(void)state;
+	v[0] = make("slice", "{\"match\": {\"cgroup\": \"system.slice\"}, \"bandwidth\": {\"priority\": 3}}");
+	v[1] = make("a-backup", "{\"match\": {\"cgroup\": \"system.slice/backup*.service\"}, \"bandwidth\": {\"priority\": 1}}");
+	v[2] = make("pods", "{\"match\": {\"K8S_POD_NAMESPACE\": \"*\"}, \"bandwidth\": {\"priority\": 2}}");
+	v[3] = make("all", "{\"match\": {}, \"bandwidth\": {\"priority\": 7}}");
+	assert_true(policy_matches(&v[0], &backup));
+	assert_true(policy_matches(&v[0], &deep));
+	assert_false(policy_matches(&v[0], &other));   /* whole components: "system.slicer" is not below */
+	assert_true(policy_matches(&v[1], &deep));
+	assert_false(policy_matches(&v[0], &pod));     /* a cgroup key never matches a pod */
+	assert_false(policy_matches(&v[2], &backup));  /* nor a pod key a cgroup, even "*" */
+	/* One key each: the deeper prefix wins over the name's order. */
+	assert_string_equal(policy_pick(v, 4, &deep)->name, "a-backup");
+	assert_string_equal(policy_pick(v, 1, &deep)->name, "slice");
+	assert_string_equal(policy_pick(v, 4, &other)->name, "all");
+	assert_string_equal(policy_pick(v, 4, &pod)->name, "pods");
+	/* Relative whole components only. */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "{\"match\": {\"cgroup\": \"%s\"}, \"bandwidth\": {\"priority\": 1}}", bad[i]);
+		assert_int_equal(parse("x", text, &p, err), -EINVAL);
+	}
+}
+
 static void test_merge(void **state)
 {
 	struct policy p = make("p", "{\"match\": {}, \"bandwidth\": {\"ingress\": {\"guarantee\": 100, \"limit\": 1000},"
@@ -221,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_parse_and_encode),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_match_and_pick),
+		cmocka_unit_test(test_cgroup_match),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_fit),
 	};

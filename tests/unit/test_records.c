@@ -638,6 +638,46 @@ static void test_attach_collision_names(void **state)
 	free(s);
 }
 
+static void test_cgroup_record(void **state)
+{
+	struct record_cgroup a = { .id = 4242, .minor = 0x100, .created = 17, .bandwidth.priority = 2 }, b;
+	char err[RECORD_ERRLEN], *s;
+	const char *why;
+	json_t *j;
+	static const char *const bad[] = {
+		"{\"path\": \"\", \"id\": 1, \"minor\": 300}",
+		"{\"path\": \"/a\", \"id\": 1, \"minor\": 300}",
+		"{\"path\": \"a/../b\", \"id\": 1, \"minor\": 300}",
+		"{\"path\": \"a/\", \"id\": 1, \"minor\": 300}",
+		"{\"path\": \"a\", \"id\": 0, \"minor\": 300}",
+		"{\"path\": \"a\", \"id\": 1, \"minor\": 0}",
+		"{\"path\": \"a\", \"id\": 1, \"minor\": 65535}",
+		"{\"path\": \"a\", \"id\": \"1\", \"minor\": 300}",
+		"{\"path\": \"a\", \"id\": 1, \"minor\": 300, \"bandwidth\": {\"priority\": 9}}",
+		"[1]",
+	};
+
+	(void)state;
+	snprintf(a.path, sizeof(a.path), "system.slice/backup.service");
+	a.bandwidth.egress.limit = 50000000;
+	j = record_cgroup_to_json(&a);
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	assert_int_equal(record_cgroup_parse(s, strlen(s), &b, err), 0);
+	free(s);
+	assert_string_equal(b.path, a.path);
+	assert_true(b.id == a.id && b.minor == a.minor && b.created == a.created);
+	assert_memory_equal(&a.bandwidth, &b.bandwidth, sizeof(a.bandwidth));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(record_cgroup_parse(bad[i], strlen(bad[i]), &b, err), -EBADMSG);
+		assert_true(err[0] != '\0');
+	}
+	assert_true(record_cgroup_path_valid("a/b.c/d", &why));
+	assert_false(record_cgroup_path_valid("a/./d", &why));
+	assert_false(record_cgroup_path_valid("a\nb", &why));
+}
+
 static void test_node_subnet(void **state)
 {
 	struct record_node_subnet a = { .subnet = { .addr = IP(10, 244, 3, 0), .len = 24 } }, b;
@@ -683,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_alias_refused),
 		cmocka_unit_test(test_attach_collision_names),
 		cmocka_unit_test(test_node_subnet),
+		cmocka_unit_test(test_cgroup_record),
 	};
 
 	return cmocka_run_group_tests_name("records", tests, NULL, NULL);
