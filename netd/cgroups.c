@@ -622,7 +622,10 @@ int cgroups_quota_set(struct manager *m, const char *path, const struct request_
 		c->rec = rec;
 	}
 	if (created) {
+		/* Filled before insert(), which keeps the table sorted by minor (pick_minor reads it). */
 		c = malloc(sizeof(*c));
+		if (c)
+			*c = fresh;
 		if (!c || insert(cg, c) < 0) {
 			char p[400];
 
@@ -632,7 +635,6 @@ int cgroups_quota_set(struct manager *m, const char *path, const struct request_
 			snprintf(err, NETD_ERRLEN, "out of memory");
 			return -ENOMEM;
 		}
-		*c = fresh;
 	}
 	r = bandwidth_change_share(m, &c->bw, &c->bw_counted, &share, c->rec.minor, err);
 	if (r == 0)
@@ -640,8 +642,13 @@ int cgroups_quota_set(struct manager *m, const char *path, const struct request_
 	if (r == 0 && (r = cgbpf_quota_set(cg->bpf, c->rec.id, c->level, c->rec.minor)) < 0)
 		snprintf(err, NETD_ERRLEN, "cannot set the classifier entry of cgroup %s: %s", c->rec.path, strerror(-r));
 	*ret = c;
-	if (r < 0)
-		return r;   /* recorded: the next reconcile retries */
+	if (r < 0) {
+		size_t l = strlen(err);
+
+		/* Recorded: the next reconcile retries; say so, as netctl shows the quota. */
+		snprintf(err + l, NETD_ERRLEN - l, " (the quota is recorded; the next reconcile retries)");
+		return r;
+	}
 	log_info("quota of cgroup %s %s (class %x)", c->rec.path, created ? "set" : "changed", c->rec.minor);
 	return 0;
 }
