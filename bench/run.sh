@@ -3,19 +3,20 @@
 # bandwidth from Debian's containernetworking-plugins), measured in the same run on the same
 # machine; then the many-hosts benchmarks (bench/many.sh: convergence, start-up, overlay
 # throughput, store cost), the bandwidth benchmark against the reference bandwidth plugin
-# (bench/bandwidth.sh), 250 workloads with classes (bench/bandwidth_scale.sh) and the
-# rates-over-time plot (bench/bandwidth_timeline.sh).  Prints figures and PASS/MISS against the
+# (bench/bandwidth.sh), 250 workloads with classes (bench/bandwidth_scale.sh), the rates-over-time
+# plot (bench/bandwidth_timeline.sh) and the cost of the cgroup classifiers
+# (bench/bandwidth_cgroup.sh).  Prints figures and PASS/MISS against the
 # targets; the exit code says only whether the benchmark could run, never whether a target was met
 # (TESTING.md: benchmarks are not tests).
 #
 #   BENCH_N=500   containers of the sequential run     BENCH_P=32   concurrent ADDs
 #   BENCH_ONLY=SECTION[,SECTION...]   run only these: reference, shoal (the two CNI halves), cni
 #       (both), converge, startup, throughput, storecost, many (all four), bandwidth, bwscale,
-#       bwtimeline (writes docs/img/bandwidth-timeline.png unless BENCH_BWT_PNG says otherwise);
-#       unset = everything
+#       bwtimeline (writes docs/img/bandwidth-timeline.png unless BENCH_BWT_PNG says otherwise),
+#       bwcgroup; unset = everything
 #   BENCH_KEEP_LOGS=1  keep $LAB_TMP     BENCH_TIMEOUT=900  seconds allowed per driver run
-#   bench/many.sh, bandwidth_scale.sh and bandwidth_timeline.sh list their own knobs (BENCH_STORES,
-#   BENCH_BWS_N, BENCH_BWT_PHASE, ...).
+#   bench/many.sh, bandwidth_scale.sh, bandwidth_timeline.sh and bandwidth_cgroup.sh list their own
+#   knobs (BENCH_STORES, BENCH_BWS_N, BENCH_BWT_PHASE, BENCH_BWC_N, ...).
 #
 # Method (docs/benchmarks.md): the lab has its own namespaces, prefix $LAB, removed on exit.  The
 # container namespaces are created before anything is timed.  build/bench/cnibench executes the
@@ -41,15 +42,16 @@ sel() {
 	for s in "$@"; do case $ONLY in *" $s "*) return 0 ;; esac; done
 	return 1
 }
-RUN_REF=0 RUN_SHOAL=0 MANY="" RUN_BW=0 RUN_BWS=0 RUN_BWT=0
+RUN_REF=0 RUN_SHOAL=0 MANY="" RUN_BW=0 RUN_BWS=0 RUN_BWT=0 RUN_BWC=0
 sel reference cni && RUN_REF=1
 sel shoal cni && RUN_SHOAL=1
 sel bandwidth && RUN_BW=1
 sel bwscale && RUN_BWS=1
 sel bwtimeline && RUN_BWT=1
+sel bwcgroup && RUN_BWC=1
 for s in converge startup throughput storecost; do sel "$s" many && MANY="$MANY $s"; done
 for s in $ONLY; do
-	case $s in reference|shoal|cni|converge|startup|throughput|storecost|many|bandwidth|bwscale|bwtimeline) ;;
+	case $s in reference|shoal|cni|converge|startup|throughput|storecost|many|bandwidth|bwscale|bwtimeline|bwcgroup) ;;
 	*) echo "bench: unknown section \"$s\" in BENCH_ONLY" >&2; exit 1 ;; esac
 done
 DRIVER=${CNIBENCH:-$BUILD/bench/cnibench}
@@ -244,7 +246,7 @@ if [ $RUN_BW = 1 ]; then
 	echo
 	"$ROOT/bench/bandwidth.sh" || bw_rc=1
 fi
-# --- 250 workloads with classes; rates over time (a plot): each a lab of its own ---------------
+# --- 250 workloads with classes; rates over time (a plot); cgroups: each a lab of its own ------
 if [ $RUN_BWS = 1 ]; then
 	echo
 	"$ROOT/bench/bandwidth_scale.sh" || bw_rc=1
@@ -252,6 +254,10 @@ fi
 if [ $RUN_BWT = 1 ]; then
 	echo
 	"$ROOT/bench/bandwidth_timeline.sh" || bw_rc=1
+fi
+if [ $RUN_BWC = 1 ]; then
+	echo
+	"$ROOT/bench/bandwidth_cgroup.sh" || bw_rc=1
 fi
 
 [ $ref_rc -eq 0 ] || exit 1

@@ -3,7 +3,9 @@
 # underlay bridge, a real etcd, one shoald per host; a container on each host attached through the
 # real CNI plugin, pings across hosts over VXLAN, `netctl subnet list`; two workloads with different
 # guarantees and priorities share host1's bandwidth (iperf3 across hosts, rates printed each second);
-# then one host leaves and the others forget it; everything torn down.
+# a host-network job in a cgroup and a pod share host1's link, each keeping its guarantee as the
+# other floods (cgroup quota: BPF classifiers on the uplink); then one host leaves and the others
+# forget it; everything torn down.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 B=$PWD/${B:-build}
@@ -11,8 +13,15 @@ P=shoal-demo-$$
 TMP=$(mktemp -d /tmp/$P.XXXX)
 EP=198.18.0.254:2379
 PIDS=()
+CGMNT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+JOBCG=${CGMNT:+$CGMNT/$P-job}
 cleanup() {
 	local p
+	if [ -n "$JOBCG" ] && [ -d "$JOBCG" ]; then
+		xargs -r kill -KILL <"$JOBCG/cgroup.procs" 2>/dev/null
+		sleep 0.2
+		rmdir "$JOBCG" 2>/dev/null || echo "could not remove cgroup $JOBCG"
+	fi
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
@@ -83,7 +92,9 @@ for h in $hosts; do
 	{ "node": "$h", "store": "etcd://$EP", "network": "10.244.0.0/16", "subnetLen": 24, "leaseTTL": 30,
 	  "stateDir": "$TMP/state-$h", "socket": "$TMP/$h.sock"$bw }
 	EOC
-	ip netns exec "$P-$h" "$B/shoald" --config "$TMP/$h.json" 2>"$TMP/$h.log" &
+	# nsenter, not `ip netns exec`: that remounts /sys privately and hides the cgroup v2 mount that
+	# the cgroup quotas of host1 need.
+	nsenter --net="/var/run/netns/$P-$h" "$B/shoald" --config "$TMP/$h.json" 2>"$TMP/$h.log" &
 	PIDS+=($!)
 	eval "PID_$h=$!"
 done
@@ -152,6 +163,69 @@ echo "  Alone, batch borrows the idle link (~191 of 200 Mbit/s of TCP goodput); 
 echo "  gets its 150 plus the spare first (priority 0) and batch keeps its guaranteed 40; when web"
 echo "  stops, batch borrows everything again at once."
 cni DEL host1 batch >/dev/null && echo "  DEL batch: ok"
+
+step "A host-network job in a cgroup and a pod share host1's link (200 Mbit/s each way)"
+if [ -z "$CGMNT" ]; then
+	echo "  skipped: no cgroup v2 mounted on this machine (see /proc/mounts)"
+else
+	# cgphase DIR NAME JOB POD: one phase; the job (a process in cgroup $P-job, in host1's own network
+	# namespace) talks to host2 itself, the pod to api on host2 (over VXLAN); -R for ingress.  3 s
+	# measured (-O 1), receiver side, Mbit/s to $TMP/cg-DIR-NAME-{job,pod}.
+	cgphase() {
+		local rev="" j="" p=""
+		[ "$1" = ingress ] && rev=-R
+		if [ "$3" = 1 ]; then
+			sh -c "echo \$\$ >'$JOBCG/cgroup.procs' && exec ip netns exec '$P-host1' iperf3 -c 198.18.0.2 -p 5302 -t 4 -O 1 $rev -J" \
+				>"$TMP/cg-$1-$2-job.json" 2>&1 &
+			j=$!
+		fi
+		if [ "$4" = 1 ]; then
+			ip netns exec "$P-pod" iperf3 -c "$(ip_of api)" -p 5301 -t 4 -O 1 $rev -J >"$TMP/cg-$1-$2-pod.json" 2>&1 &
+			p=$!
+		fi
+		[ -z "$j" ] || wait "$j"
+		[ -z "$p" ] || wait "$p"
+	}
+	cgrate() { jq -r '.end.sum_received.bits_per_second / 1e6 | . * 10 | round / 10' "$TMP/cg-$1-$2-$3.json" 2>/dev/null || echo "?"; }
+	echo "  \$ netctl quota set web --egress-guarantee default --priority default   (web's 150 back to the pool)"
+	netctl host1 quota set "$P-web" --egress-guarantee default --priority default >/dev/null
+	ip netns add "$P-pod"
+	RC='{"bandwidth": {"egressGuarantee": 120000000, "ingressGuarantee": 120000000}}' cni ADD host1 pod >"$TMP/pod.json" ||
+		{ cat "$TMP/pod.json"; exit 1; }
+	echo "  pod on host1 -> $(ip_of pod): guarantee 120 Mbit/s each way (CNI runtimeConfig.bandwidth)"
+	mkdir "$JOBCG"
+	echo "  \$ netctl quota set --cgroup $P-job --egress-guarantee 60mbit --ingress-guarantee 60mbit"
+	netctl host1 quota set --cgroup "$P-job" --egress-guarantee 60mbit --ingress-guarantee 60mbit | sed 's/^/    /'
+	echo "  the classifiers on host1's uplink eth0 (the job's packets go to the same HTB trees as the pod's):"
+	for hook in egress ingress; do
+		tc -n "$P-host1" filter show dev eth0 "$hook" | awk -v h="$hook" '
+			/ handle / { for (i = 1; i <= NF; i++) if ($i == "handle") n = $(i + 2) }
+			/mirred/ { sub(/^[ \t]*action order [0-9]+: /, ""); sub(/ stolen$/, ""); m = $0 }
+			END { printf "    %-8s cls_bpf %s -> %s\n", h ":", n, m }'
+	done
+	netctl host1 workload list | sed 's/^/    /'
+	ip netns exec "$P-api" iperf3 -s -p 5301 -D
+	ip netns exec "$P-host2" iperf3 -s -p 5302 -D
+	sleep 0.3
+	for dir in egress ingress; do
+		cgphase "$dir" 1 1 0; cgphase "$dir" 2 1 1; cgphase "$dir" 3 0 1
+	done
+	# Expected class rates: alone, the whole 200 (borrowed); together, each its guarantee plus a share
+	# of the spare 20 in proportion to its guarantee (docs/bandwidth.md, quanta): 133.3 and 66.7.
+	# TCP goodput is about 0.956 x the class rate (TESTING.md).
+	echo "  Each phase 4 s (the first second not counted), TCP, receiver side; Mbit/s (expected goodput, 0.956 x the class rate):"
+	printf '  %-28s %-9s %18s %18s\n' phase direction "job (cgroup, g 60)" "pod (g 120)"
+	for dir in egress ingress; do
+		printf '  %-28s %-9s %9s %-8s %18s\n' "1: the job floods alone" "$dir" "$(cgrate "$dir" 1 job)" "(191)" "-"
+		printf '  %-28s %-9s %9s %-8s %9s %-8s\n' "2: the pod floods too" "$dir" "$(cgrate "$dir" 2 job)" "(64)" "$(cgrate "$dir" 2 pod)" "(127)"
+		printf '  %-28s %-9s %18s %9s %-8s\n' "3: the pod alone" "$dir" "-" "$(cgrate "$dir" 3 pod)" "(191)"
+	done
+	echo "  Alone, the job borrows the whole idle link; with the pod flooding too each keeps its guarantee"
+	echo "  and the spare 20 is split 2:1 like the guarantees; alone, the pod borrows everything."
+	netctl host1 quota delete --cgroup "$P-job" >/dev/null && echo "  quota delete --cgroup $P-job: ok"
+	rmdir "$JOBCG"
+	cni DEL host1 pod >/dev/null && echo "  DEL pod: ok"
+fi
 
 step "Before host3 leaves: the routes host1 and host2 keep for their peers (ip route show proto 75)"
 routes host1; routes host2
