@@ -30,6 +30,10 @@ PKG_DAEMON := jansson libuv libmnl libnftnl libcurl libmicrohttpd
 # (store/etcd_curl.h: its ~30 dependencies cost ~5.5 MiB of RSS on every node otherwise); so is
 # libmicrohttpd, only when "metrics" is configured (netd/http.c: GnuTLS and co., ~2.6 MiB).
 PKG_DAEMON_LINK := $(filter-out libcurl libmicrohttpd,$(PKG_DAEMON))
+# Libraries without a pkg-config file (Debian's libhttp-parser-dev has none): linked by name,
+# found by their header.  http_parser frames the etcd client's responses (store/http_response.c).
+NOPC_DAEMON := http_parser
+NOPC_LIBS   := $(addprefix -l,$(NOPC_DAEMON))
 PKG_NETCTL := jansson
 PKG_TEST   := cmocka
 
@@ -42,6 +46,7 @@ DEB_libmnl   := libmnl-dev
 DEB_libnftnl := libnftnl-dev
 DEB_cmocka   := libcmocka-dev
 DEB_libcurl  := libcurl4-openssl-dev
+DEB_http_parser := libhttp-parser-dev
 DEB_libmicrohttpd := libmicrohttpd-dev
 # --- cgroup bandwidth (tc/cgbpf.h): the BPF object tc/bpf/cgroup.bpf.c, compiled by clang with
 # BTF (libbpf reads the maps from it) and without DWARF, embedded into tc/cgbpf.o (.incbin).
@@ -70,7 +75,8 @@ $(CGBPF_TOOL): tests/integration/cgbpf_tool.c $(B)/obj/tc/cgbpf.o $(B)/obj/tc/cl
 # --- end of cgroup bandwidth
 ifeq ($(filter deps check demo bench clean fuzz check-fuzz man,$(MAKECMDGOALS)),)
 MISSING_PC := $(shell for p in $(sort $(PKG_DAEMON) $(PKG_PLUGIN) $(PKG_NETCTL) $(PKG_TEST)); do \
-                pkg-config --exists $$p 2>/dev/null || echo $$p; done)
+                pkg-config --exists $$p 2>/dev/null || echo $$p; done; \
+                for h in $(NOPC_DAEMON); do echo "\#include <$$h.h>" | $(CC) -E -x c - >/dev/null 2>&1 || echo $$h; done)
 ifneq ($(MISSING_PC),)
 $(error missing libraries: $(MISSING_PC) (Debian packages: $(foreach p,$(MISSING_PC),$(or $(DEB_$(p)),$(p)))); run `make deps` as root to install everything shoal needs)
 endif
@@ -111,7 +117,7 @@ $(B)/obj/%.o: %.c $(FLAGS_STAMP)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/shoald: $(B)/obj/netd/main.o $(DAEMON_OBJ) $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_DAEMON_LINK)) -lpthread -ldl
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_DAEMON_LINK)) $(NOPC_LIBS) -lpthread -ldl
 
 # The plugin is exec'd for every container: jansson + libc only (no libcurl, no libuv).  tc/quota.o
 # (libc only) parses the rates of CNI_ARGS with tc's units.
@@ -124,7 +130,7 @@ $(B)/netctl: $(B)/obj/netctl/main.o $(NETCTL_OBJ) $(LIB_OBJ) $(B)/obj/tc/quota.o
 # Unit tests link every non-main object; they need no root.
 $(B)/tests/%: tests/unit/%.c $(DAEMON_OBJ) $(PLUGIN_OBJ) $(NETCTL_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_DAEMON_LINK) $(PKG_TEST)) -lpthread -ldl
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_DAEMON_LINK) $(PKG_TEST)) $(NOPC_LIBS) -lpthread -ldl
 
 $(B)/bench/%: bench/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -12,6 +12,8 @@ pkgs=(
 	# the flavour Debian's own curl binary links.  etcd-server/etcd-client (3.4) and openssl are
 	# for the lab tests (a real etcd, test certificates, etcdctl compaction).
 	libcurl4-openssl-dev etcd-server etcd-client openssl
+	# The etcd client's HTTP responses are framed by http-parser (store/http_response.c).
+	libhttp-parser-dev
 	# Tests: the Kubernetes manifests are parsed with PyYAML; the unit's hardening is scored by
 	# systemd-analyze (a fresh container image has no systemd package).
 	python3-yaml systemd

@@ -4,6 +4,8 @@
 # A target tests/fuzz/fuzz_NAME.c names what it links in two comment lines:
 #   // SOURCES: cni-plugin/cni.c lib/cidr.c
 #   // PKGS: jansson
+# and, for libraries without a pkg-config file, a third:
+#   // LIBS: -lhttp_parser
 set -u
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-10}
@@ -14,14 +16,15 @@ mkdir -p "$out"
 
 # fuzz_one SRC: build and run one target; its result lines go to $out/NAME.result.
 fuzz_one() {
-	local src=$1 name sources pkgs seeds
+	local src=$1 name sources pkgs libs seeds
 	name=$(basename "$src" .c)
 	sources=$(sed -n 's|^// SOURCES: ||p' "$src")
 	pkgs=$(sed -n 's|^// PKGS: ||p' "$src")
+	libs=$(sed -n 's|^// LIBS: ||p' "$src")
 	# shellcheck disable=SC2086
 	if ! clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
 		$( [ -n "$pkgs" ] && pkg-config --cflags $pkgs ) "$src" $sources \
-		$( [ -n "$pkgs" ] && pkg-config --libs $pkgs ) -lpthread -o "$out/$name" 2>"$out/$name.build.log"; then
+		$( [ -n "$pkgs" ] && pkg-config --libs $pkgs ) $libs -lpthread -o "$out/$name" 2>"$out/$name.build.log"; then
 		{ echo "not ok - fuzz $name does not build"; sed 's/^/    /' "$out/$name.build.log" | head -20; } >"$out/$name.result"
 		return
 	fi
