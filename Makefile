@@ -25,11 +25,11 @@ CPPFLAGS += -I. -D_GNU_SOURCE
 .DEFAULT_GOAL := all
 
 PKG_PLUGIN := jansson
-PKG_DAEMON := jansson libuv libmnl libnftnl libcurl libmicrohttpd
-# What shoald links: libcurl is compiled against but loaded at run time, and only for etcd://
-# (store/etcd_curl.h: its ~30 dependencies cost ~5.5 MiB of RSS on every node otherwise); so is
-# libmicrohttpd, only when "metrics" is configured (netd/http.c: GnuTLS and co., ~2.6 MiB).
-PKG_DAEMON_LINK := $(filter-out libcurl libmicrohttpd,$(PKG_DAEMON))
+PKG_DAEMON := jansson libuv libmnl libnftnl libssl libmicrohttpd
+# What shoald links: libssl is compiled against but loaded at run time, and only for etcds://
+# (store/tls.h: OpenSSL costs ~2 MiB of RSS on every node otherwise); so is libmicrohttpd, only
+# when "metrics" is configured (netd/http.c: GnuTLS and co., ~2.6 MiB).
+PKG_DAEMON_LINK := $(filter-out libssl libmicrohttpd,$(PKG_DAEMON))
 # Libraries without a pkg-config file (Debian's libhttp-parser-dev has none): linked by name,
 # found by their header.  http_parser frames the etcd client's responses (store/http_response.c).
 NOPC_DAEMON := http_parser
@@ -45,7 +45,7 @@ DEB_libuv    := libuv1-dev
 DEB_libmnl   := libmnl-dev
 DEB_libnftnl := libnftnl-dev
 DEB_cmocka   := libcmocka-dev
-DEB_libcurl  := libcurl4-openssl-dev
+DEB_libssl   := libssl-dev
 DEB_http_parser := libhttp-parser-dev
 DEB_libmicrohttpd := libmicrohttpd-dev
 # --- cgroup bandwidth (tc/cgbpf.h): the BPF object tc/bpf/cgroup.bpf.c, compiled by clang with
@@ -119,7 +119,7 @@ $(B)/obj/%.o: %.c $(FLAGS_STAMP)
 $(B)/shoald: $(B)/obj/netd/main.o $(DAEMON_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_DAEMON_LINK)) $(NOPC_LIBS) -lpthread -ldl
 
-# The plugin is exec'd for every container: jansson + libc only (no libcurl, no libuv).  tc/quota.o
+# The plugin is exec'd for every container: jansson + libc only (no libuv, no HTTP).  tc/quota.o
 # (libc only) parses the rates of CNI_ARGS with tc's units.
 $(B)/shoal: $(B)/obj/cni-plugin/main.o $(PLUGIN_OBJ) $(LIB_OBJ) $(B)/obj/tc/quota.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(PKG_PLUGIN))

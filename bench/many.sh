@@ -74,7 +74,8 @@ build_tool() {
 	if [ -x "$TOOL" ] && [ -z "$(find "$src" $objs -newer "$TOOL" 2>/dev/null | head -1)" ]; then
 		return 0
 	fi
-	# No libcurl: the etcd backend loads it at run time (store/etcd_curl.h).
+	# No libssl: the etcd backend loads it at run time for etcds:// (store/tls.h); http_parser has
+	# no pkg-config file.
 	pkgs="jansson libuv libmnl"
 	# Objects of a SANITIZE=1 build need the sanitizer runtime.
 	flags=$(grep -o -- '-fsanitize=[^ ]*' "$BUILD/.flags" 2>/dev/null | sort -u | tr '\n' ' ')
@@ -82,7 +83,7 @@ build_tool() {
 	# shellcheck disable=SC2046,SC2086
 	${CC:-cc} -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 		-Wno-unused-parameter $([ "${WERROR:-}" = 1 ] && echo -Werror) -O2 -g $flags -I"$ROOT" -D_GNU_SOURCE \
-		$(pkg-config --cflags $pkgs) -o "$TOOL" "$src" $objs $(pkg-config --libs $pkgs) -lpthread -ldl \
+		$(pkg-config --cflags $pkgs) -o "$TOOL" "$src" $objs $(pkg-config --libs $pkgs) -lhttp_parser -lpthread -ldl \
 		|| die "cannot build $TOOL"
 }
 

@@ -660,7 +660,7 @@ static int dir_usable(const char *key, const char *what, const char *path, char 
 	return 0;
 }
 
-/* A TLS file curl will read at connect time, long after start-up said "ready". */
+/* A TLS file the etcd client reads at its first connection, long after start-up said "ready". */
 static int file_readable(const char *key, const char *path, char err[CONFIG_ERRLEN])
 {
 	struct stat st;

@@ -11,7 +11,7 @@
  * and eight more libraries, measured at ~2.6 MiB of resident memory in shoald whether a server
  * runs or not, and metrics are off by default.  The build still compiles against <microhttpd.h>,
  * so types and constants are checked as usual; only the symbols are resolved late (as
- * store/etcd_curl.h does for libcurl). */
+ * store/tls.h does for OpenSSL). */
 #include "netd/http.h"
 
 #include <arpa/inet.h>

@@ -7,13 +7,11 @@ pkgs=(
 	libjansson-dev libuv1-dev libmnl-dev libnftnl-dev libcmocka-dev
 	iproute2 iputils-ping nftables iptables jq procps util-linux curl python3
 	containernetworking-plugins
-	# The etcd store backend.  libcurl's OpenSSL flavour: the client key and certificates are PEM
-	# files made with openssl (tests, most deployments), which OpenSSL reads natively, and it is
-	# the flavour Debian's own curl binary links.  etcd-server/etcd-client (3.4) and openssl are
-	# for the lab tests (a real etcd, test certificates, etcdctl compaction).
-	libcurl4-openssl-dev etcd-server etcd-client openssl
-	# The etcd client's HTTP responses are framed by http-parser (store/http_response.c).
-	libhttp-parser-dev
+	# The etcd store backend: our HTTP/1.1 client frames responses with http-parser; etcds:// uses
+	# OpenSSL (loaded at run time; the client key and certificates are PEM files, which OpenSSL
+	# reads natively).  etcd-server/etcd-client (3.4) and openssl are for the lab tests (a real
+	# etcd, test certificates, etcdctl compaction).
+	libhttp-parser-dev libssl-dev etcd-server etcd-client openssl
 	# Tests: the Kubernetes manifests are parsed with PyYAML; the unit's hardening is scored by
 	# systemd-analyze (a fresh container image has no systemd package).
 	python3-yaml systemd

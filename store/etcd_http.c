@@ -1,29 +1,29 @@
 /* The etcd v3 backend: store.h's operations over etcd's JSON gateway (etcd 3.4: under /v3/), with
- * libcurl.  etcd_codec.c builds the bodies and parses the replies; this file moves them.
+ * our own HTTP/1.1 client (store/http_client.c) on the libuv loop.  etcd_codec.c builds the bodies
+ * and parses the replies; http_client.c moves them; this file knows the endpoints, the requests and
+ * the watches.
  *
- * - Synchronous calls (start-up) use one blocking easy handle; asynchronous calls and watches are
- *   easy handles in one curl multi driven by the libuv loop (CURLMOPT_SOCKETFUNCTION -> uv_poll,
- *   CURLMOPT_TIMERFUNCTION -> uv_timer).  Callbacks never run inside curl's callbacks: curl's
- *   write callbacks only buffer, and etcd_dispatch() delivers after curl_multi_socket_action
- *   returns, so a callback may cancel, start or free anything.
+ * - Asynchronous calls and watches run on the store's loop; synchronous calls (start-up) run the
+ *   same client on a private loop until their reply is in.  Callbacks never run inside the HTTP
+ *   client's: its completions and stream data are only recorded, and etcd_dispatch() delivers
+ *   them from a timer on the next loop iteration, so a callback may cancel, start or free anything.
  * - Endpoints (etcd://A:2379,B:2379): requests go to the last endpoint that answered.  A connection
  *   error marks the endpoint dead for a backoff (1 s doubling to 16 s, with jitter): it costs one
  *   connect timeout (1 s), then it is skipped instead of costing a timeout per request.  A request
  *   that never left (connect failed) moves to the next endpoint; a write whose fate is unknown
  *   does not (it might have been applied).  When every endpoint is dead, a request still makes one
  *   attempt (at the endpoint whose backoff ends first), then fails with the connection error.
- * - Watches are one streaming POST /v3/watch each.  A broken stream reconnects from the last
- *   delivered revision + 1 after a backoff (200 ms doubling to 10 s, with jitter; reset only after
- *   a stream lived 10 s, so a stream that dies at once cannot spin).  Progress notifications move
- *   the resume revision forward while nothing changes.  A compacted start revision is -ECANCELED,
- *   once, as store.h says.
- * - HTTP/1.1 only: the gateway speaks it on every etcd version, and one connection per transfer
- *   keeps a stuck watch from holding up a keep-alive. */
+ * - Watches are one streaming POST /v3/watch each, on a connection of their own.  A broken stream
+ *   reconnects from the last delivered revision + 1 after a backoff (200 ms doubling to 10 s, with
+ *   jitter; reset only after a stream lived 10 s, so a stream that dies at once cannot spin).
+ *   Progress notifications move the resume revision forward while nothing changes.  A compacted
+ *   start revision is -ECANCELED, once, as store.h says.
+ * - HTTP/1.1 only: the gateway speaks it on every etcd version. */
 #include "store/store_int.h"
 #include "store/etcd_codec.h"
-#include "store/etcd_curl.h"
+#include "store/http_client.h"
+#include "store/tls.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,43 +43,31 @@
 #define ETCD_WATCH_RETRY_MIN_MS  200
 #define ETCD_WATCH_RETRY_MAX_MS  10000
 #define ETCD_WATCH_STABLE_MS     10000
-#define ETCD_TCP_KEEPIDLE_S      30
-#define ETCD_TCP_KEEPINTVL_S     10
-
-/* libcurl's entry points, resolved by the first open (etcd_curl.h). */
-static const struct etcd_curl *cu;
 
 struct etcd_endpoint {
-	char *name;            /* HOST:PORT, for messages */
-	char *base;            /* http[s]://HOST:PORT */
+	char *name;            /* HOST:PORT as in the URL, for messages and the Host header */
+	char *host;            /* to connect to (an IPv6 address without its brackets) */
+	uint16_t port;
 	uint64_t dead_until;   /* monotonic ms; skipped until then */
 	unsigned fails;
 	bool down;             /* logged as unreachable */
 	bool tls_logged;
 };
 
-struct etcd_buf {
-	char *data;
-	size_t len, cap;
-	int err;               /* the write callback's own failure (-EFBIG, -ENOMEM) */
-};
-
 struct etcd_watch;
 
-/* One transfer in the multi: an asynchronous request or a watch stream. */
+/* One exchange on the loop: an asynchronous request or a watch stream. */
 struct etcd_xfer {
 	struct store_etcd *e;
 	struct etcd_xfer *prev, *next;   /* e->xfers */
-	CURL *easy;
+	struct http_request *http;       /* the current attempt */
 	const char *path;
 	char *body;
-	struct etcd_buf resp;
 	int ep;
 	uint32_t tried;        /* endpoints tried, as bits */
-	int fail;              /* != 0: not in the multi; complete with this from the loop */
+	int fail;              /* != 0: never started; complete with this from the loop */
 	bool due;              /* failed before this dispatch pass began: complete it in this pass */
-	bool in_multi;
-	char errbuf[CURL_ERROR_SIZE];
+	bool finished;         /* http is over; etcd_dispatch takes it from here */
 	struct store_req *req;       /* a request, or */
 	struct etcd_watch *watch;    /* a watch stream */
 };
@@ -102,13 +90,6 @@ struct etcd_watch {
 	bool dead;             /* cancelled during dispatch; freed afterwards */
 };
 
-struct etcd_sock {
-	uv_poll_t poll;        /* first: the close callback frees the struct through it */
-	struct store_etcd *e;
-	curl_socket_t fd;
-	struct etcd_sock *prev, *next;
-};
-
 struct store_etcd {
 	struct store base;
 	bool https;
@@ -117,14 +98,12 @@ struct store_etcd {
 	int n_ep;
 	int cur;               /* preferred endpoint */
 	int last_err;          /* the last connection error, for "every endpoint is dead" */
-	struct curl_slist *hdrs;
-	CURL *sync;
-	CURLM *multi;
-	uv_timer_t *timer;     /* curl's timeouts */
-	uv_timer_t *kick;      /* completes requests that failed before they started */
+	struct http_client *client;       /* on base.loop (NULL without one) */
+	uv_loop_t sync_loop;              /* synchronous calls run here ... */
+	struct http_client *sync_client;  /* ... with their own connections; both made at the first */
+	uv_timer_t *kick;      /* delivers what the client recorded, and requests that never started */
 	struct etcd_xfer *xfers;
 	struct etcd_watch *watches, *watches_tail;
-	struct etcd_sock *socks;
 	bool dispatching, free_pending;
 };
 
@@ -215,162 +194,82 @@ static void etcd_endpoint_dead(struct store_etcd *e, int k, int err, const char 
 	ep->down = true;
 }
 
-/* ---- curl plumbing shared by both paths ---- */
+/* ---- HTTP: starting an exchange, and what its end means ---- */
 
-static size_t etcd_buf_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+static int etcd_http_start(struct store_etcd *e, struct http_client *c, int k, const char *path, const char *body,
+                           http_response_body_cb stream, http_request_done_cb done, void *userdata,
+                           struct http_request **ret)
 {
-	struct etcd_buf *b = userdata;
-	size_t n = size * nmemb;
+	const struct http_request_opts o = {
+		.host = e->ep[k].host,
+		.port = e->ep[k].port,
+		.authority = e->ep[k].name,
+		.path = path,
+		.content_type = "application/json",
+		.body = body,
+		.body_len = strlen(body),
+		.connect_timeout_ms = ETCD_CONNECT_TIMEOUT_MS,
+		/* A watch is silent for as long as nothing changes: no overall timeout, TCP keep-alives
+		 * find a dead peer. */
+		.timeout_ms = stream ? 0 : ETCD_REQUEST_TIMEOUT_MS,
+		.max_body = ETCD_MSG_MAX,
+		.on_body = stream,
+		.userdata = userdata,
+	};
 
-	if (n > ETCD_MSG_MAX || b->len > ETCD_MSG_MAX - n) {
-		b->err = -EFBIG;
-		return 0;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *d;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		d = realloc(b->data, cap);
-		if (!d) {
-			b->err = -ENOMEM;
-			return 0;
-		}
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
+	return http_request_start(c, &o, done, ret);
 }
 
-static void etcd_buf_reset(struct etcd_buf *b)
+static int etcd_client_new(struct store_etcd *e, uv_loop_t *loop, struct http_client **ret)
 {
-	b->len = 0;
-	b->err = 0;
+	const struct http_tls_conf tls = { .ca = e->ca, .cert = e->cert, .key = e->key };
+
+	return http_client_new(loop, e->https ? &tls : NULL, ret);
 }
 
-/* Options every transfer shares; the URL and body come per attempt. */
-static int etcd_easy_init(struct store_etcd *e, CURL *easy, bool stream)
-{
-	CURLcode c = CURLE_OK;
-
-#define SET(opt, val) do { if (c == CURLE_OK) c = cu->easy_setopt(easy, opt, val); } while (0)
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_HTTPHEADER, e->hdrs);
-	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	SET(CURLOPT_PROTOCOLS_STR, e->https ? "https" : "http");
-	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)ETCD_CONNECT_TIMEOUT_MS);
-	/* A watch is silent for as long as nothing changes: no overall timeout, TCP keep-alives find a
-	 * dead peer. */
-	SET(CURLOPT_TIMEOUT_MS, stream ? 0L : (long)ETCD_REQUEST_TIMEOUT_MS);
-	SET(CURLOPT_TCP_KEEPALIVE, 1L);
-	SET(CURLOPT_TCP_KEEPIDLE, (long)ETCD_TCP_KEEPIDLE_S);
-	SET(CURLOPT_TCP_KEEPINTVL, (long)ETCD_TCP_KEEPINTVL_S);
-	if (e->https) {
-		if (e->ca)
-			SET(CURLOPT_CAINFO, e->ca);
-		if (e->cert) {
-			SET(CURLOPT_SSLCERT, e->cert);
-			SET(CURLOPT_SSLKEY, e->key);
-		}
-	}
-#undef SET
-	return c == CURLE_OK ? 0 : c == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
-}
-
-static int etcd_easy_target(struct store_etcd *e, CURL *easy, int ep, const char *path, const char *body)
-{
-	char url[512];
-
-	if (snprintf(url, sizeof(url), "%s%s", e->ep[ep].base, path) >= (int)sizeof(url))
-		return -EINVAL;
-	/* POSTFIELDS is not copied: body lives as long as the transfer. */
-	if (cu->easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK ||
-	    cu->easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) != CURLE_OK ||
-	    cu->easy_setopt(easy, CURLOPT_POSTFIELDS, body) != CURLE_OK)
-		return -ENOMEM;
-	return 0;
-}
-
-static bool etcd_is_tls_error(struct store_etcd *e, CURLcode code, const char *errbuf)
-{
-	switch (code) {
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_CLIENTCERT:
-	case CURLE_SSL_CRL_BADFILE:
-		return true;
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
-		/* TLS 1.3: the server checks our certificate after the client finished its handshake, so
-		 * "certificate required" arrives as an alert on the first read. */
-		return e->https && (strstr(errbuf, "SSL") || strstr(errbuf, "alert"));
-	default:
-		return false;
-	}
-}
-
-/* How a transfer on endpoint k ended: 0 when an HTTP response arrived; otherwise -errno, with
+/* How an exchange with endpoint k ended: 0 when an HTTP response arrived; otherwise -errno, with
  * *ret_failover when another endpoint may take the request (it never left, or it is a read). */
-static int etcd_outcome(struct store_etcd *e, CURL *easy, CURLcode code, int k, const char *errbuf,
-                        const struct etcd_buf *resp, bool idempotent, bool *ret_failover)
+static int etcd_outcome(struct store_etcd *e, const struct http_outcome *o, int k, bool idempotent,
+                        bool *ret_failover)
 {
-	curl_off_t pre = 0;
-	long oserr = 0;
-	int r;
+	int r = o->err;
 
 	*ret_failover = false;
-	if (code == CURLE_OK) {
+	if (r == 0) {
 		etcd_endpoint_up(e, k);
 		return 0;
 	}
-	if (code == CURLE_WRITE_ERROR && resp && resp->err)
-		return resp->err;   /* ours: the reply was too large */
-	if (etcd_is_tls_error(e, code, errbuf)) {
+	if (o->tls) {
 		struct etcd_endpoint *ep = &e->ep[k];
-		bool cert = code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CERTPROBLEM ||
-		            code == CURLE_SSL_CACERT_BADFILE || code == CURLE_SSL_ISSUER_ERROR ||
-		            code == CURLE_SSL_CLIENTCERT || strstr(errbuf, "certificate");
 
 		/* A configuration problem, the same on every endpoint: no fail-over, said once. */
 		if (!ep->tls_logged)
-			log_error("TLS handshake with etcd %s failed: %s", ep->name, *errbuf ? errbuf : cu->easy_strerror(code));
+			log_error("TLS handshake with etcd %s failed: %s", ep->name, o->msg);
 		ep->tls_logged = true;
-		return cert ? -EACCES : -EIO;
+		return r == -EACCES ? -EACCES : -EIO;
 	}
-	cu->easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
-	cu->easy_getinfo(easy, CURLINFO_OS_ERRNO, &oserr);
-	switch (code) {
-	case CURLE_COULDNT_CONNECT:
-		r = oserr > 0 ? -(int)oserr : -ECONNREFUSED;
+	switch (r) {
+	case -ECONNREFUSED:
+	case -ETIMEDOUT:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+	case -ENETDOWN:
+	case -EHOSTDOWN:
+	case -EADDRNOTAVAIL:
+	case -ECONNRESET:
+	case -ECONNABORTED:
+	case -EPIPE:
+	case -ENOTCONN:
 		break;
-	case CURLE_OPERATION_TIMEDOUT:
-		r = -ETIMEDOUT;
-		break;
-	case CURLE_COULDNT_RESOLVE_HOST:
-		r = -EHOSTUNREACH;
-		break;
-	case CURLE_OUT_OF_MEMORY:
-		return -ENOMEM;
-	case CURLE_GOT_NOTHING:
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
-	case CURLE_PARTIAL_FILE:
-		r = oserr > 0 ? -(int)oserr : -ECONNRESET;
-		break;
-	default:
-		log_warn("etcd %s: %s", e->ep[k].name, *errbuf ? errbuf : cu->easy_strerror(code));
+	case -EBADMSG:
+		log_warn("etcd %s: %s", e->ep[k].name, o->msg);
 		return -EIO;
+	default:
+		/* Ours: the reply was too large (-EFBIG), no memory, a stream we could not read. */
+		return r;
 	}
-	etcd_endpoint_dead(e, k, r, errbuf);
-	*ret_failover = pre == 0 || idempotent;
+	etcd_endpoint_dead(e, k, r, o->msg);
+	*ret_failover = !o->sent || idempotent;
 	return r;
 }
 
@@ -515,61 +414,58 @@ static bool etcd_idempotent(const struct store_req *req)
 
 /* ---- synchronous path (start-up; blocks) ---- */
 
+static void etcd_sync_done(struct http_request *hr, void *userdata)
+{
+	*(bool *)userdata = true;
+}
+
 static int etcd_sync_call(struct store_etcd *e, const struct store_req *req, struct store_result *res)
 {
-	char errbuf[CURL_ERROR_SIZE];
-	struct etcd_buf buf = { 0 };
 	const char *path;
 	uint32_t tried = 0;
 	char *body;
 	int k, r;
 
-	if (!e->sync) {
-		e->sync = cu->easy_init();
-		if (!e->sync)
-			return -ENOMEM;
-		r = etcd_easy_init(e, e->sync, false);
+	if (!e->sync_client) {
+		r = uv_loop_init(&e->sync_loop);
+		if (r < 0)
+			return r;
+		r = etcd_client_new(e, &e->sync_loop, &e->sync_client);
 		if (r < 0) {
-			cu->easy_cleanup(e->sync);
-			e->sync = NULL;
+			uv_loop_close(&e->sync_loop);
 			return r;
 		}
 	}
 	r = etcd_build(e, req, &path, &body);
 	if (r < 0)
 		return r;
-	cu->easy_setopt(e->sync, CURLOPT_WRITEFUNCTION, etcd_buf_write);
-	cu->easy_setopt(e->sync, CURLOPT_WRITEDATA, &buf);
-	cu->easy_setopt(e->sync, CURLOPT_ERRORBUFFER, errbuf);
 	for (;;) {
-		CURLcode code;
-		bool failover;
-		long status = 0;
+		const struct http_outcome *o;
+		struct http_request *hr;
+		bool failover, done = false;
 
 		r = etcd_endpoint_pick(e, tried, &k);
 		if (r < 0)
 			break;
 		tried |= 1u << k;
-		r = etcd_easy_target(e, e->sync, k, path, body);
+		r = etcd_http_start(e, e->sync_client, k, path, body, NULL, etcd_sync_done, &done, &hr);
 		if (r < 0)
 			break;
-		etcd_buf_reset(&buf);
-		errbuf[0] = '\0';
-		code = cu->easy_perform(e->sync);
-		r = etcd_outcome(e, e->sync, code, k, errbuf, &buf, etcd_idempotent(req), &failover);
-		if (r < 0 && failover)
+		/* The private loop holds only this request and idle connections: it returns when
+		 * something happened, and the request's own timers bound the wait. */
+		while (!done)
+			uv_run(&e->sync_loop, UV_RUN_ONCE);
+		o = http_request_outcome(hr);
+		r = etcd_outcome(e, o, k, etcd_idempotent(req), &failover);
+		if (r < 0 && failover) {
+			http_request_free(hr);
 			continue;
-		if (r == 0) {
-			cu->easy_getinfo(e->sync, CURLINFO_RESPONSE_CODE, &status);
-			r = etcd_interpret(e, req, k, status, buf.data ? buf.data : "", buf.len, res);
 		}
+		if (r == 0)
+			r = etcd_interpret(e, req, k, o->status, o->body, o->len, res);
+		http_request_free(hr);
 		break;
 	}
-	/* The handle outlives this frame: nothing of it may point here. */
-	cu->easy_setopt(e->sync, CURLOPT_WRITEDATA, NULL);
-	cu->easy_setopt(e->sync, CURLOPT_ERRORBUFFER, NULL);
-	cu->easy_setopt(e->sync, CURLOPT_POSTFIELDS, NULL);
-	free(buf.data);
 	free(body);
 	return r;
 }
@@ -663,101 +559,9 @@ static int etcd_lease_ttl(struct store *s, int64_t id, int64_t *ret_remaining, i
 	return r;
 }
 
-/* ---- the multi on the loop ---- */
+/* ---- exchanges on the loop ---- */
 
 static void etcd_dispatch(struct store_etcd *e);
-
-static void etcd_poll_cb(uv_poll_t *h, int status, int events)
-{
-	struct etcd_sock *ps = (struct etcd_sock *)h;
-	int flags = 0, running;
-
-	if (status < 0)
-		flags = CURL_CSELECT_ERR;
-	else {
-		if (events & UV_READABLE)
-			flags |= CURL_CSELECT_IN;
-		if (events & UV_WRITABLE)
-			flags |= CURL_CSELECT_OUT;
-	}
-	cu->multi_socket_action(ps->e->multi, ps->fd, flags, &running);
-	etcd_dispatch(ps->e);
-}
-
-static void etcd_sock_close(struct store_etcd *e, struct etcd_sock *ps)
-{
-	if (ps->prev)
-		ps->prev->next = ps->next;
-	else
-		e->socks = ps->next;
-	if (ps->next)
-		ps->next->prev = ps->prev;
-	uv_poll_stop(&ps->poll);
-	uv_close((uv_handle_t *)&ps->poll, etcd_handle_free_cb);
-}
-
-static int etcd_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	struct store_etcd *e = userp;
-	struct etcd_sock *ps = socketp;
-	int events = 0;
-
-	if (!e)
-		return 0;   /* the store is being destroyed; it closes the polls itself */
-	if (what == CURL_POLL_REMOVE) {
-		if (ps) {
-			cu->multi_assign(e->multi, fd, NULL);
-			etcd_sock_close(e, ps);
-		}
-		return 0;
-	}
-	if (!ps) {
-		ps = calloc(1, sizeof(*ps));
-		if (!ps)
-			return -1;
-		if (uv_poll_init_socket(e->base.loop, &ps->poll, fd) < 0) {
-			free(ps);
-			return -1;
-		}
-		ps->e = e;
-		ps->fd = fd;
-		ps->next = e->socks;
-		if (e->socks)
-			e->socks->prev = ps;
-		e->socks = ps;
-		cu->multi_assign(e->multi, fd, ps);
-	}
-	if (what & CURL_POLL_IN)
-		events |= UV_READABLE;
-	if (what & CURL_POLL_OUT)
-		events |= UV_WRITABLE;
-	uv_poll_start(&ps->poll, events, etcd_poll_cb);
-	return 0;
-}
-
-static void etcd_timer_cb(uv_timer_t *t)
-{
-	struct store_etcd *e = t->data;
-	int running;
-
-	if (!e)
-		return;
-	cu->multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	etcd_dispatch(e);
-}
-
-static int etcd_curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct store_etcd *e = userp;
-
-	if (!e)
-		return 0;
-	if (timeout_ms < 0)
-		uv_timer_stop(e->timer);
-	else
-		uv_timer_start(e->timer, etcd_timer_cb, (uint64_t)timeout_ms, 0);
-	return 0;
-}
 
 static void etcd_kick_cb(uv_timer_t *t)
 {
@@ -767,7 +571,20 @@ static void etcd_kick_cb(uv_timer_t *t)
 		etcd_dispatch(e);
 }
 
-/* ---- transfers ---- */
+/* Deliver on the next loop iteration. */
+static void etcd_kick(struct store_etcd *e)
+{
+	uv_timer_start(e->kick, etcd_kick_cb, 0, 0);
+}
+
+static void etcd_xfer_done(struct http_request *hr, void *userdata)
+{
+	struct etcd_xfer *x = userdata;
+
+	/* Only recorded: etcd_dispatch runs the callbacks once the client has returned. */
+	x->finished = true;
+	etcd_kick(x->e);
+}
 
 static void etcd_xfer_free(struct etcd_xfer *x)
 {
@@ -779,48 +596,22 @@ static void etcd_xfer_free(struct etcd_xfer *x)
 		e->xfers = x->next;
 	if (x->next)
 		x->next->prev = x->prev;
-	if (x->in_multi)
-		cu->multi_remove_handle(e->multi, x->easy);
-	cu->easy_cleanup(x->easy);
+	http_request_free(x->http);
 	if (x->watch)
 		x->watch->xfer = NULL;
 	free(x->body);
-	free(x->resp.data);
 	free(x);
 }
-
-static size_t etcd_watch_write(char *ptr, size_t size, size_t nmemb, void *userdata);
 
 static int etcd_xfer_new(struct store_etcd *e, struct store_req *req, struct etcd_watch *w, struct etcd_xfer **ret)
 {
 	struct etcd_xfer *x = calloc(1, sizeof(*x));
-	int r;
 
 	if (!x)
 		return -ENOMEM;
 	x->e = e;
 	x->req = req;
 	x->watch = w;
-	x->easy = cu->easy_init();
-	if (!x->easy) {
-		free(x);
-		return -ENOMEM;
-	}
-	r = etcd_easy_init(e, x->easy, w != NULL);
-	if (r < 0) {
-		cu->easy_cleanup(x->easy);
-		free(x);
-		return r;
-	}
-	cu->easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-	cu->easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
-	if (w) {
-		cu->easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, etcd_watch_write);
-		cu->easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
-	} else {
-		cu->easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, etcd_buf_write);
-		cu->easy_setopt(x->easy, CURLOPT_WRITEDATA, &x->resp);
-	}
 	x->next = e->xfers;
 	if (e->xfers)
 		e->xfers->prev = x;
@@ -836,37 +627,29 @@ static void etcd_xfer_start(struct etcd_xfer *x)
 	struct store_etcd *e = x->e;
 	int r;
 
-	if (x->in_multi) {
-		cu->multi_remove_handle(e->multi, x->easy);
-		x->in_multi = false;
-	}
+	http_request_free(x->http);
+	x->http = NULL;
+	x->finished = false;
 	r = etcd_endpoint_pick(e, x->tried, &x->ep);
 	if (r == 0) {
 		x->tried |= 1u << x->ep;
-		r = etcd_easy_target(e, x->easy, x->ep, x->path, x->body);
-	}
-	if (r == 0) {
-		etcd_buf_reset(&x->resp);
-		x->errbuf[0] = '\0';
-		r = cu->multi_add_handle(e->multi, x->easy) == CURLM_OK ? 0 : -ENOMEM;
+		r = etcd_http_start(e, e->client, x->ep, x->path, x->body, NULL, etcd_xfer_done, x, &x->http);
 	}
 	if (r < 0) {
 		x->fail = r;
-		uv_timer_start(e->kick, etcd_kick_cb, 0, 0);
-		return;
+		etcd_kick(e);
 	}
-	x->in_multi = true;
 }
 
 static void etcd_req_finish(struct etcd_xfer *x, int r)
 {
 	struct store_req *req = x->req;
 	struct store_result res = { 0 };
-	long status = 0;
 
 	if (r == 0) {
-		cu->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-		r = etcd_interpret(x->e, req, x->ep, status, x->resp.data ? x->resp.data : "", x->resp.len, &res);
+		const struct http_outcome *o = http_request_outcome(x->http);
+
+		r = etcd_interpret(x->e, req, x->ep, o->status, o->body, o->len, &res);
 	}
 	etcd_xfer_free(x);
 	req->backend = NULL;
@@ -899,19 +682,16 @@ static int etcd_submit(struct store *s, struct store_req *req)
 
 static void etcd_watch_connect(struct etcd_watch *w);
 
-static size_t etcd_watch_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+static int etcd_watch_body(void *userdata, const char *data, size_t len)
 {
 	struct etcd_xfer *x = userdata;
-	size_t n = size * nmemb;
 	int r;
 
-	/* Only buffered here: etcd_dispatch delivers once curl has returned. */
-	r = x->watch ? etcd_stream_feed(&x->watch->st, ptr, n) : -ECANCELED;
-	if (r < 0) {
-		x->resp.err = r;
-		return 0;
-	}
-	return n;
+	/* Only buffered here: etcd_dispatch delivers once the client has returned. */
+	r = x->watch ? etcd_stream_feed(&x->watch->st, data, len) : -ECANCELED;
+	if (r >= 0)
+		etcd_kick(x->e);
+	return r < 0 ? r : 0;
 }
 
 static void etcd_watch_retry_cb(uv_timer_t *t)
@@ -966,16 +746,12 @@ static void etcd_watch_connect(struct etcd_watch *w)
 	r = etcd_codec_watch_req(w->key, w->end, w->end_len, w->rev + 1, &x->body);
 	if (r == 0)
 		r = etcd_endpoint_pick(e, 0, &x->ep);
-	if (r == 0)
-		r = etcd_easy_target(e, x->easy, x->ep, x->path, x->body);
 	if (r < 0)
 		goto drop;
 	etcd_stream_reset(&w->st);
-	if (cu->multi_add_handle(e->multi, x->easy) != CURLM_OK) {
-		r = -ENOMEM;
+	r = etcd_http_start(e, e->client, x->ep, x->path, x->body, etcd_watch_body, etcd_xfer_done, x, &x->http);
+	if (r < 0)
 		goto drop;
-	}
-	x->in_multi = true;
 	return;
 drop:
 	etcd_xfer_free(x);
@@ -1133,11 +909,34 @@ static void etcd_watch_cancel(struct store_watch *bw)
 
 static void etcd_destroy(struct store_etcd *e);
 
+/* x's exchange is over: deliver, fail over, or restart its watch.  x may be gone afterwards. */
+static void etcd_xfer_over(struct store_etcd *e, struct etcd_xfer *x)
+{
+	const struct http_outcome *o = http_request_outcome(x->http);
+	bool failover;
+	int r;
+
+	x->finished = false;
+	r = etcd_outcome(e, o, x->ep, x->req && etcd_idempotent(x->req), &failover);
+	if (x->watch) {
+		struct etcd_watch *w = x->watch;
+
+		/* Whatever arrived before the end is delivered first. */
+		etcd_watch_drain(w);
+		if (!w->dead && !w->stopped && w->xfer == x && !e->free_pending)
+			etcd_watch_restart(w, r < 0 ? r : -ECONNRESET, r < 0 ? o->msg : "etcd ended the stream");
+		return;
+	}
+	if (r < 0 && failover) {
+		etcd_xfer_start(x);
+		return;
+	}
+	etcd_req_finish(x, r);
+}
+
 static void etcd_dispatch(struct store_etcd *e)
 {
 	struct etcd_xfer *x, *next;
-	CURLMsg *msg;
-	int left;
 
 	e->dispatching = true;
 	/* Only requests that failed before this pass: one whose callback starts another while every
@@ -1147,29 +946,14 @@ static void etcd_dispatch(struct store_etcd *e)
 	for (struct etcd_watch *w = e->watches; w && !e->free_pending; w = w->next)
 		if (!w->dead && !w->stopped)
 			etcd_watch_drain(w);
-	while (!e->free_pending && (msg = cu->multi_info_read(e->multi, &left))) {
-		bool failover;
-		int r;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		cu->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		r = etcd_outcome(e, x->easy, msg->data.result, x->ep, x->errbuf, &x->resp, x->req && etcd_idempotent(x->req),
-		                 &failover);
-		if (x->watch) {
-			struct etcd_watch *w = x->watch;
-
-			/* Whatever arrived before the end was delivered above. */
-			etcd_watch_drain(w);
-			if (!w->dead && !w->stopped && w->xfer == x && !e->free_pending)
-				etcd_watch_restart(w, r < 0 ? r : -ECONNRESET, r < 0 ? x->errbuf : "etcd ended the stream");
-			continue;
+	/* Exchanges that ended; one at a time, from the start again: a callback changes the list.  A
+	 * restarted one is not finished again before the client runs. */
+	for (x = e->xfers; x && !e->free_pending; x = next) {
+		next = x->next;
+		if (x->finished) {
+			etcd_xfer_over(e, x);
+			next = e->xfers;
 		}
-		if (r < 0 && failover) {
-			etcd_xfer_start(x);
-			continue;
-		}
-		etcd_req_finish(x, r);
 	}
 	/* Requests that could not even start. */
 	for (x = e->xfers; x && !e->free_pending; x = next) {
@@ -1195,35 +979,27 @@ static void etcd_dispatch(struct store_etcd *e)
 
 static void etcd_destroy(struct store_etcd *e)
 {
-	/* Transfers stop first (requests keep their store_req); then every pending request hears
+	/* Exchanges stop first (requests keep their store_req); then every pending request hears
 	 * -ECANCELED while the watches still exist, as store.h promises. */
 	while (e->xfers)
 		etcd_xfer_free(e->xfers);
 	store_base_cancel(&e->base);
 	while (e->watches)
 		etcd_watch_free(e->watches);
-	if (e->multi) {
-		/* Cleanup may still report sockets: the callbacks find no store and leave them to us. */
-		cu->multi_setopt(e->multi, CURLMOPT_SOCKETDATA, NULL);
-		cu->multi_setopt(e->multi, CURLMOPT_TIMERDATA, NULL);
-		cu->multi_cleanup(e->multi);
-	}
-	while (e->socks)
-		etcd_sock_close(e, e->socks);
-	if (e->timer) {
-		e->timer->data = NULL;
-		uv_close((uv_handle_t *)e->timer, etcd_handle_free_cb);
+	http_client_free(e->client);
+	if (e->sync_client) {
+		http_client_free(e->sync_client);
+		/* The connections' handles close through the private loop. */
+		uv_run(&e->sync_loop, UV_RUN_DEFAULT);
+		uv_loop_close(&e->sync_loop);
 	}
 	if (e->kick) {
 		e->kick->data = NULL;
 		uv_close((uv_handle_t *)e->kick, etcd_handle_free_cb);
 	}
-	if (e->sync)
-		cu->easy_cleanup(e->sync);
-	cu->slist_free_all(e->hdrs);
 	for (int i = 0; i < e->n_ep; i++) {
 		free(e->ep[i].name);
-		free(e->ep[i].base);
+		free(e->ep[i].host);
 	}
 	free(e->ca);
 	free(e->cert);
@@ -1287,12 +1063,17 @@ static int etcd_parse_endpoints(struct store_etcd *e, const char *location)
 		}
 		if (asprintf(&e->ep[e->n_ep].name, "%.*s:%ld", (int)hlen, host, port) < 0)
 			return -ENOMEM;
-		if (asprintf(&e->ep[e->n_ep].base, "%s://%s", e->https ? "https" : "http", e->ep[e->n_ep].name) < 0) {
-			e->ep[e->n_ep].base = NULL;
+		/* What to connect to: [v6] loses its brackets. */
+		if (*host == '[')
+			e->ep[e->n_ep].host = strndup(host + 1, hlen - 2);
+		else
+			e->ep[e->n_ep].host = strndup(host, hlen);
+		if (!e->ep[e->n_ep].host) {
 			free(e->ep[e->n_ep].name);
 			e->ep[e->n_ep].name = NULL;
 			return -ENOMEM;
 		}
+		e->ep[e->n_ep].port = (uint16_t)port;
 		e->n_ep++;
 		p = end;
 		if (*p == '/') {
@@ -1332,19 +1113,20 @@ static int etcd_open_common(uv_loop_t *loop, const char *location, const struct 
 	struct store_etcd *e;
 	int r;
 
-	if (!cu) {
+	static bool seeded;
+
+	if (!seeded) {
+		srandom((unsigned)getpid() ^ (unsigned)etcd_now_ms());
+		seeded = true;
+	}
+	if (https) {
 		char why[256];
 
-		cu = etcd_curl_load(why, sizeof(why));
-		if (!cu) {
-			log_error("%s: %s", https ? "etcds://" : "etcd://", why);
+		/* OpenSSL is loaded for etcds:// only (store/tls.h). */
+		if (tls_load(why, sizeof(why)) < 0) {
+			log_error("etcds://: %s", why);
 			return -ELIBACC;
 		}
-		srandom((unsigned)getpid() ^ (unsigned)etcd_now_ms());
-	}
-	if (https && !(cu->version_info(CURLVERSION_NOW)->features & CURL_VERSION_SSL)) {
-		log_error("etcds:// needs a libcurl with TLS support");
-		return -EOPNOTSUPP;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
@@ -1371,32 +1153,17 @@ static int etcd_open_common(uv_loop_t *loop, const char *location, const struct 
 		if (r < 0)
 			goto fail;
 	}
-	/* "Expect:" off: curl would wait for a 100-continue on bodies over 1 KiB. */
-	e->hdrs = cu->slist_append(NULL, "Content-Type: application/json");
-	if (e->hdrs)
-		e->hdrs = cu->slist_append(e->hdrs, "Expect:");
-	if (!e->hdrs) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	if (loop) {
-		e->timer = calloc(1, sizeof(*e->timer));
 		e->kick = calloc(1, sizeof(*e->kick));
-		e->multi = cu->multi_init();
-		if (!e->timer || !e->kick || !e->multi) {
-			free(e->timer);
-			free(e->kick);
-			e->timer = e->kick = NULL;
+		if (!e->kick) {
 			r = -ENOMEM;
 			goto fail;
 		}
-		uv_timer_init(loop, e->timer);
 		uv_timer_init(loop, e->kick);
-		e->timer->data = e->kick->data = e;
-		cu->multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, etcd_socket_cb);
-		cu->multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
-		cu->multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, etcd_curl_timer_cb);
-		cu->multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+		e->kick->data = e;
+		r = etcd_client_new(e, loop, &e->client);
+		if (r < 0)
+			goto fail;
 	}
 	*ret = &e->base;
 	return 0;

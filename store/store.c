@@ -11,7 +11,7 @@
 #include "lib/log.h"
 
 /* The etcd backend is referenced weakly: programs that link store.c without etcd_http.c (and so
- * without libcurl), such as the file store's fuzz target, still link and simply lack etcd://.
+ * without its HTTP client), such as the file store's fuzz target, still link and simply lack etcd://.
  * shoald links every backend. */
 extern const struct store_ops store_etcd_ops __attribute__((weak));
 extern const struct store_ops store_etcds_ops __attribute__((weak));

@@ -6,8 +6,11 @@
  *   store_file.c         file backend: lock, load/save, watches, operations (sync and async)
  *   store_file_db.c      file backend: the database in memory (pure: no I/O)
  *   store_file_codec.c   file backend: the database file format (parse/dump, fuzzed)
- *   etcd_http.c          etcd backend: endpoints, curl (blocking and multi on the loop), watches
- *   etcd_codec.c         etcd backend: JSON gateway bodies and replies (pure, fuzzed) */
+ *   etcd_http.c          etcd backend: endpoints, requests (sync and on the loop), watches
+ *   etcd_codec.c         etcd backend: JSON gateway bodies and replies (pure, fuzzed)
+ *   http_client.c        etcd backend: HTTP/1.1 client on libuv (connections, timeouts, TLS glue)
+ *   http_response.c      etcd backend: one response's framing around libhttp-parser (pure, fuzzed)
+ *   tls.c                etcd backend: OpenSSL over memory BIOs, loaded for etcds:// only */
 #pragma once
 #include "store/store.h"
 

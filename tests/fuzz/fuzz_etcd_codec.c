@@ -3,8 +3,8 @@
  * Nothing may crash or leak; what a parser accepts must hold what the backend relies on: keys
  * relative to the prefix and within STORE_KEY_MAX, values NUL-terminated, revisions >= 0 and
  * watch events in revision order. */
-// SOURCES: store/etcd_codec.c store/etcd_http.c store/etcd_curl.c store/store.c store/store_file.c store/store_file_db.c store/store_file_codec.c lib/base64.c lib/fileio.c lib/log.c
-// PKGS: jansson libuv libcurl
+// SOURCES: store/etcd_codec.c store/store.c store/store_file.c store/store_file_db.c store/store_file_codec.c lib/base64.c lib/fileio.c lib/log.c
+// PKGS: jansson libuv
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

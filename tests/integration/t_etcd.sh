@@ -31,7 +31,7 @@ subnets() { netctl_json "$1" subnet list | jq -c '[.[]? // .subnets[]? | {subnet
 # shellcheck disable=SC2046
 if ! cc -std=gnu11 -g -I"$ROOT" -D_GNU_SOURCE -o "$tool" "$ROOT/tests/integration/store_tool.c" \
 	"$BUILD"/obj/store/*.o "$BUILD/obj/lib/base64.o" "$BUILD/obj/lib/log.o" "$BUILD/obj/lib/fileio.o" \
-	$(pkg-config --cflags --libs jansson libuv libcurl) -ldl $(grep -q fsanitize "$BUILD/.flags" 2>/dev/null && echo -fsanitize=address,undefined) \
+	$(pkg-config --cflags --libs jansson libuv) -lhttp_parser -ldl $(grep -q fsanitize "$BUILD/.flags" 2>/dev/null && echo -fsanitize=address,undefined) \
 	2>"$LAB_TMP/tool.log"; then
 	not_ok "store_tool builds"; sed 's/^/#   /' "$LAB_TMP/tool.log" | head; lab_done; exit 1
 fi
@@ -64,9 +64,10 @@ expect_eq "etcdctl sees them under /shoal/subnets/" 4 \
 	"$(etcdctl_lab underlay "$EP" get --prefix --keys-only /shoal/subnets/ | grep -c .)"
 expect_eq "each subnet key is attached to a lease" 4 \
 	"$(etcdctl_lab underlay "$EP" get --prefix /shoal/subnets/ -w json | jq '[.kvs[] | select(.lease > 0)] | length')"
-# libcurl is loaded for etcd:// only (store/etcd_curl.h): not linked, mapped once etcd is in use.
-check_fails "shoald does not link libcurl" grep -q libcurl <(ldd "$BUILD/shoald")
-check "shoald on etcd has loaded libcurl" grep -q libcurl "/proc/$(shoald_pid h1)/maps"
+# etcd:// is our own HTTP client (store/http_client.c): no libcurl at all, and OpenSSL is loaded
+# for etcds:// only (store/tls.h): not linked, not mapped on a plain etcd:// node.
+check_fails "shoald does not link libcurl or libssl" grep -qE 'libcurl|libssl' <(ldd "$BUILD/shoald")
+check_fails "shoald on etcd:// has not loaded libcurl or libssl" grep -qE 'libcurl|libssl' "/proc/$(shoald_pid h1)/maps"
 
 before=$(shoald_field h2 subnet)
 shoald_stop h2
@@ -181,5 +182,6 @@ else
 	shoald_conf h6 "\"store\": \"etcds://$TEP\", \"storeCA\": \"$P/ca.crt\", \"storeCert\": \"$P/client.crt\", \"storeKey\": \"$P/client.key\", $CONF" >/dev/null
 	check "shoald over etcds:// with the right CA and certificate" shoald_start h6
 	check "and claims a subnet there" has_subnet h6
+	check "and has loaded libssl for it" grep -q libssl "/proc/$(shoald_pid h6)/maps"
 fi
 lab_done

@@ -64,7 +64,7 @@ EOF
 # shellcheck disable=SC2046
 if ! cc -std=gnu11 -g -I"$ROOT" -D_GNU_SOURCE -o "$STOREPUT" "$LAB_TMP/storeput.c" "$BUILD"/obj/store/*.o \
 	"$BUILD/obj/lib/base64.o" "$BUILD/obj/lib/log.o" "$BUILD/obj/lib/fileio.o" \
-	$(pkg-config --cflags --libs jansson libuv libcurl) -ldl \
+	$(pkg-config --cflags --libs jansson libuv) -lhttp_parser -ldl \
 	$(grep -q fsanitize "$BUILD/.flags" 2>/dev/null && echo -fsanitize=address,undefined) 2>"$LAB_TMP/storeput.log"; then
 	not_ok "storeput builds"; sed 's/^/#   /' "$LAB_TMP/storeput.log" | head; lab_done; exit 1
 fi

@@ -5,8 +5,8 @@
 H=$(lab_host h1)
 shoald_start h1 || { not_ok "shoald starts"; lab_done; exit 1; }
 ok "shoald starts"
-# The file store never loads libcurl (only etcd:// does: store/etcd_curl.h).
-check_fails "shoald on the file store has not loaded libcurl" grep -q libcurl "/proc/$(shoald_pid h1)/maps"
+# The file store never loads OpenSSL (only etcds:// does: store/tls.h).
+check_fails "shoald on the file store has not loaded libssl" grep -q libssl "/proc/$(shoald_pid h1)/maps"
 
 # --- ADD three containers; results; connectivity
 for c in a b c; do

@@ -14,7 +14,7 @@
 
 #include "lib/base64.h"
 #include "store/etcd_codec.h"
-#include "store/etcd_curl.h"
+#include "store/tls.h"
 #include "store/store.h"
 
 #define HDR(rev) "\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":\"10276657743932975437\"," \
@@ -612,19 +612,22 @@ static void test_etcd_urls(void **state)
 	store_free(s);
 }
 
-/* libcurl is loaded once, every entry point resolved, and the same table returned again. */
-static void test_curl_load(void **state)
+/* libssl is loaded once, every entry point resolved; a context with the system's CAs builds, one
+ * with a CA file that is not one fails with -EACCES and says which file. */
+static void test_tls_load(void **state)
 {
-	char err[256] = "";
-	const struct etcd_curl *a = etcd_curl_load(err, sizeof(err));
-	void *const *slot;
+	char err[TLS_ERRLEN] = "";
+	struct tls_ctx *ctx = NULL;
 
-	assert_non_null(a);
+	assert_int_equal(tls_load(err, sizeof(err)), 0);
 	assert_string_equal(err, "");
-	for (slot = (void *const *)a; slot < (void *const *)(a + 1); slot++)
-		assert_non_null(*slot);
-	assert_ptr_equal(etcd_curl_load(err, sizeof(err)), a);
-	assert_true(a->version_info(CURLVERSION_NOW)->version_num >= 0x074400);   /* >= 7.68: bookworm has 7.88 */
+	assert_int_equal(tls_load(err, sizeof(err)), 0);
+	assert_int_equal(tls_ctx_new(NULL, NULL, NULL, err, &ctx), 0);
+	tls_ctx_free(ctx);
+	ctx = NULL;
+	assert_int_equal(tls_ctx_new("/dev/null", NULL, NULL, err, &ctx), -EACCES);
+	assert_null(ctx);
+	assert_non_null(strstr(err, "/dev/null"));
 }
 
 int main(void)
@@ -646,7 +649,7 @@ int main(void)
 		cmocka_unit_test(test_stream_split),
 		cmocka_unit_test(test_stream_broken),
 		cmocka_unit_test(test_etcd_urls),
-		cmocka_unit_test(test_curl_load),
+		cmocka_unit_test(test_tls_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
