@@ -76,7 +76,7 @@ $(CGBPF_TOOL): tests/integration/cgbpf_tool.c $(B)/obj/tc/cgbpf.o $(B)/obj/tc/cl
 ifeq ($(filter deps check demo bench clean fuzz check-fuzz man,$(MAKECMDGOALS)),)
 MISSING_PC := $(shell for p in $(sort $(PKG_DAEMON) $(PKG_PLUGIN) $(PKG_NETCTL) $(PKG_TEST)); do \
                 pkg-config --exists $$p 2>/dev/null || echo $$p; done; \
-                for h in $(NOPC_DAEMON); do echo "\#include <$$h.h>" | $(CC) -E -x c - >/dev/null 2>&1 || echo $$h; done)
+                for h in $(NOPC_DAEMON); do $(CC) -E -include $$h.h -x c /dev/null >/dev/null 2>&1 || echo $$h; done)
 ifneq ($(MISSING_PC),)
 $(error missing libraries: $(MISSING_PC) (Debian packages: $(foreach p,$(MISSING_PC),$(or $(DEB_$(p)),$(p)))); run `make deps` as root to install everything shoal needs)
 endif
