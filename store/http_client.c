@@ -36,6 +36,8 @@ struct http_conn {
 	enum conn_state state;
 	struct http_request *req;
 	struct tls_conn *tls;
+	struct addrinfo *ai_list;     /* a name's addresses (owned), and the next one to try */
+	struct addrinfo *ai_next;
 	uint64_t idle_since;
 	bool resolving;               /* gai is pending: the struct lives until its callback */
 	bool closing, closed;
@@ -73,6 +75,7 @@ struct http_client {
 static void client_arm(struct http_client *c);
 static void conn_close(struct http_conn *k);
 static int conn_open(struct http_request *r);
+static int conn_next_address(struct http_conn *k);
 
 /* The loop's time, brought up to date: a loop that did not run for a while (start-up, where the
  * synchronous calls block) has a stale one, and a deadline computed from it would be due at once. */
@@ -473,7 +476,9 @@ static void conn_connect_cb(uv_connect_t *req, int status)
 	if (status == UV_ECANCELED || k->closing || !r)
 		return;
 	if (status < 0) {
-		req_conn_failed(r, status);
+		/* A name with several addresses: the next one, within the same connect timeout. */
+		if (!k->ai_next || conn_next_address(k) < 0)
+			req_conn_failed(r, status);
 		return;
 	}
 	conn_set_keepalive(k);
@@ -516,6 +521,7 @@ static int conn_connect(struct http_conn *k, const struct sockaddr *sa)
 
 static void conn_free(struct http_conn *k)
 {
+	uv_freeaddrinfo(k->ai_list);
 	tls_conn_free(k->tls);
 	free(k->host);
 	free(k);
@@ -524,6 +530,7 @@ static void conn_free(struct http_conn *k)
 static void conn_gai_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 {
 	struct http_conn *k = g->data;
+	struct http_request *r = k->req;
 	int e;
 
 	k->resolving = false;
@@ -533,10 +540,17 @@ static void conn_gai_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 			conn_free(k);
 		return;
 	}
-	e = status < 0 ? -EHOSTUNREACH : conn_connect(k, res->ai_addr);
-	uv_freeaddrinfo(res);
-	if (e < 0 && k->req)
-		req_conn_failed(k->req, e);
+	if (status < 0) {
+		e = -EHOSTUNREACH;
+	} else {
+		k->ai_list = res;
+		k->ai_next = res->ai_next;
+		e = conn_connect(k, res->ai_addr);
+		if (e < 0 && k->ai_next)
+			e = conn_next_address(k);
+	}
+	if (e < 0 && r)
+		req_conn_failed(r, e);
 }
 
 static void conn_close_cb(uv_handle_t *h)
@@ -570,14 +584,11 @@ static void conn_close(struct http_conn *k)
 	uv_close((uv_handle_t *)&k->tcp, conn_close_cb);
 }
 
-/* A new connection for r.  Errors that libuv reports at once complete r from the timer. */
-static int conn_open(struct http_request *r)
+/* A new connection to r's host and port, in the client's list, with nothing attached yet. */
+static int conn_new(struct http_request *r, struct http_conn **ret)
 {
 	struct http_client *c = r->c;
 	struct http_conn *k = calloc(1, sizeof(*k));
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	int e;
 
 	if (!k)
@@ -598,8 +609,51 @@ static int conn_open(struct http_request *r)
 	if (c->conns)
 		c->conns->prev = k;
 	c->conns = k;
+	*ret = k;
+	return 0;
+}
+
+static void conn_attach(struct http_conn *k, struct http_request *r)
+{
 	k->req = r;
 	r->conn = k;
+}
+
+/* k's connect to one address of a name failed: r moves to a new connection to the next address.
+ * A libuv handle cannot connect twice, hence the new one.  On failure r is still on k, or on the
+ * new connection when that one failed at once. */
+static int conn_next_address(struct http_conn *k)
+{
+	struct http_request *r = k->req;
+	struct addrinfo *a = k->ai_next;
+	struct http_conn *k2;
+	int e;
+
+	e = conn_new(r, &k2);
+	if (e < 0)
+		return e;
+	k2->ai_list = k->ai_list;
+	k2->ai_next = a->ai_next;
+	k->ai_list = k->ai_next = NULL;
+	req_detach(r, false);
+	conn_attach(k2, r);
+	return conn_connect(k2, a->ai_addr);
+}
+
+/* A new connection for r.  Errors that libuv reports at once complete r from the timer. */
+static int conn_open(struct http_request *r)
+{
+	struct http_client *c = r->c;
+	struct http_conn *k;
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	int e;
+
+	e = conn_new(r, &k);
+	if (e < 0)
+		return e;
+	conn_attach(k, r);
 	r->connect_deadline = client_now(c) + r->connect_timeout_ms;
 	if (inet_pton(AF_INET, r->host, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;

@@ -6,7 +6,10 @@
  *   so requests run side by side.  A request sent on a reused connection that the server had
  *   already closed (nothing came back) is sent once more on a new connection, as curl does.
  * - Non-blocking connect with a timeout that covers name resolution, TCP and the TLS handshake;
- *   a timeout for the whole exchange (none for streams: TCP keep-alive finds a dead peer).
+ *   a timeout for the whole exchange (none for streams: TCP keep-alive finds a dead peer).  A name
+ *   is resolved on libuv's thread pool (uv_getaddrinfo) and its addresses are tried in order, as
+ *   curl does; an address is used as it is.  libuv cannot cancel a lookup that has started: a
+ *   client freed during one keeps the loop busy until the lookup ends.
  * - TLS (store/tls.h) when the client was made with a tls configuration: the context is built at
  *   the first connection (a bad file fails that request, as curl did), every peer is verified.
  * - Responses are framed by store/http_response.c (libhttp-parser).
