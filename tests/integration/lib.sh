@@ -85,7 +85,14 @@ shoald_start() {
 	[ -f "$conf" ] || shoald_conf "$host" >/dev/null
 	rm -f "$sock"
 	ip netns exec "$LAB-$host" "$BUILD/shoald" --config "$conf" "$@" >>"$LAB_TMP/shoald-$host.log" 2>&1 &
-	local pid=$!
+	shoald_started "$host" $!
+}
+
+# shoald_started HOST PID: a shoald of HOST started otherwise (in the background, its log in
+# $LAB_TMP/shoald-HOST.log): remember it, wait for its socket.
+shoald_started() {
+	local host=$1 pid=$2
+	local sock=$LAB_TMP/$host.sock
 	LAB_PIDS+=("$pid")
 	eval "SHOALD_PID_${host//-/_}=$pid"
 	for _ in $(seq 100); do
