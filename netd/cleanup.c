@@ -39,6 +39,7 @@
 #include "overlay/vxlan.h"
 #include "netd/lock.h"
 #include "store/store.h"
+#include "tc/cgbpf.h"
 #include "tc/classify.h"
 
 #define RECORD_FILE_MAX (64 * 1024)
@@ -135,13 +136,17 @@ bool cleanup_state_file_ours(const char *dir, const char *name)
 		return name[0] != '.' && (ends_with(name, ".json") || ends_with(name, ".corrupt") || strstr(name, ".json.tmp."));
 	if (strcmp(dir, "pending-del") == 0)
 		return name[0] != '.' && (ends_with(name, ".json") || strstr(name, ".json.tmp."));
+	if (strcmp(dir, "cgroups") == 0)
+		/* Cgroup quotas "<minor>.json", and those set aside as unreadable: "<minor>.json.bad". */
+		return name[0] != '.' && (ends_with(name, ".json") || ends_with(name, ".json.bad") || strstr(name, ".json.tmp."));
 	return false;
 }
 
 /* ---- the run ---- */
 
 struct counts {
-	unsigned veths, vxlans, routes, bridges, ifbs, tables, forward_rules, files, dirs, socket, keys, leases;
+	unsigned veths, vxlans, routes, bridges, ifbs, classifiers, tables, forward_rules, files, dirs, socket, keys,
+	         leases;
 };
 
 struct run {
@@ -554,6 +559,51 @@ static void forward_remove(struct run *x)
 	x->done.forward_rules += st.ours;
 }
 
+/* ---- the cgroup classifiers (netd/cgroups.c) on whichever device carries them ---- */
+
+struct uplink_found {
+	bool hook[2];
+};
+
+static int uplink_found_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct uplink_found *f = data;
+	struct classify_uplink_filter u;
+
+	/* Ours by priority and program name: someone else's filter at that priority is left alone. */
+	if (classify_parse_uplink_filter(nlh, &u) == 0 && strcmp(u.prog_name, cgbpf_prog_name(u.ingress_hook)) == 0)
+		f->hook[u.ingress_hook] = true;
+	return MNL_CB_OK;
+}
+
+/* Before the IFBs go: a mirred redirect to a deleted IFB drops every packet it takes. */
+static void classifiers_remove(struct run *x, const struct link_list *ll)
+{
+	for (size_t i = 0; i < ll->n; i++)
+		for (int hook = 0; hook < 2; hook++) {
+			char buf[256], kerr[NLSOCK_ERRLEN];
+			struct uplink_found f = { { false, false } };
+			unsigned failed;
+			int len;
+
+			len = tcmsg_build_filter_dump(buf, sizeof(buf), 0, ll->v[i].ifindex,
+			                              hook ? TCMSG_CLSACT_INGRESS : TCMSG_CLSACT_EGRESS);
+			if (len < 0 || nlsock_query(x->nl, buf, uplink_found_cb, NULL, &f, kerr) < 0 || !f.hook[hook])
+				continue;
+			say(x, "cgroup classifier on %s (%s)", ll->v[i].name, hook ? "ingress" : "egress");
+			x->done.classifiers++;
+			if (x->dry)
+				continue;
+			len = classify_build_uplink(buf, sizeof(buf), nlsock_next_seq(x->nl), TCMSG_DEL, ll->v[i].ifindex, hook, -1,
+			                            NULL, 0);
+			if (len > 0 && nlsock_transact(x->nl, buf, (size_t)len, ((struct nlmsghdr *)buf)->nlmsg_seq, 1, &failed,
+			                               kerr) < 0) {
+				log_error("failed to remove the cgroup classifier on %s: %s", ll->v[i].name, kerr);
+				x->failures++;
+			}
+		}
+}
+
 /* ---- the state directory ---- */
 
 static void file_remove(struct run *x, const char *path)
@@ -662,16 +712,17 @@ static bool is_mount_point(const char *path)
 
 static void state_remove(struct run *x)
 {
-	static const char *const subs[] = { "attachments", "releasing", "pending-del" };
+	static const char *const subs[] = { "attachments", "releasing", "pending-del", "cgroups" };
+	const size_t nsubs = sizeof(subs) / sizeof(subs[0]);
 	const char *sd = x->cfg->state_dir;
-	const char *skip[3];
+	const char *skip[sizeof(subs) / sizeof(subs[0])];
 	char path[400], foreign[300] = "", top[256] = "";
 	bool empty = true;
 	struct stat st;
 
 	if (stat(sd, &st) < 0 || !S_ISDIR(st.st_mode))
 		return;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < nsubs; i++) {
 		char f[256] = "";
 		bool e;
 
@@ -684,10 +735,10 @@ static void state_remove(struct run *x)
 			snprintf(foreign, sizeof(foreign), "%s/%s", subs[i], f);
 		empty = empty && e;
 	}
-	/* The three subdirectories were dealt with above (in a dry run they still exist). */
-	for (size_t i = 0; i < 3; i++)
+	/* The subdirectories were dealt with above (in a dry run they still exist). */
+	for (size_t i = 0; i < nsubs; i++)
 		skip[i] = subs[i];
-	if (!state_dir_clean(x, sd, "", top, sizeof(top), skip, 3)) {
+	if (!state_dir_clean(x, sd, "", top, sizeof(top), skip, nsubs)) {
 		empty = false;
 		if (!foreign[0])
 			snprintf(foreign, sizeof(foreign), "%s", top);
@@ -803,7 +854,8 @@ static void summary(const struct run *x)
 	const struct { unsigned n; const char *one, *many; } parts[] = {
 		{ d->veths, "veth", "veths" }, { d->routes, "route", "routes" },
 		{ d->vxlans, "VXLAN device", "VXLAN devices" }, { d->bridges, "bridge", "bridges" },
-		{ d->ifbs, "IFB", "IFBs" }, { d->tables, "nftables table", "nftables tables" },
+		{ d->ifbs, "IFB", "IFBs" }, { d->classifiers, "cgroup classifier", "cgroup classifiers" },
+		{ d->tables, "nftables table", "nftables tables" },
 		{ d->forward_rules, "FORWARD rule", "FORWARD rules" }, { d->files, "state file", "state files" },
 		{ d->dirs, "directory", "directories" }, { d->socket, "socket", "sockets" },
 		{ d->keys, "store key", "store keys" }, { d->leases, "lease", "leases" },
@@ -880,6 +932,7 @@ int cleanup_run(const struct netd_config *cfg, bool dry_run)
 			keep(&x, "bridge %s (foreign port %s)", ll.v[i].name, ll.v[foreign].name);
 		}
 	links_remove(&x, &ll, kinds, CLEANUP_LINK_BRIDGE, "bridge", &x.done.bridges);
+	classifiers_remove(&x, &ll);
 	links_remove(&x, &ll, kinds, CLEANUP_LINK_IFB, "IFB", &x.done.ifbs);
 	/* 4. Firewall: our tables, our FORWARD accepts. */
 	nft_remove(&x);

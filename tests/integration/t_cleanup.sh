@@ -2,7 +2,7 @@
 # shoald --cleanup (docs/install.md "Removing shoal from a host"): on a host of a two-host overlay
 # with two containers, after shoald stopped, it removes every object shoald created (workload
 # veths, so the containers lose eth0; routes of protocol 75; shoal.1 with its FDB and neighbours;
-# the bridge; the IFBs; tables inet/bridge shoal; its FORWARD accepts; the state directory's files;
+# the bridge; the cgroup classifiers on the uplink; the IFBs; tables inet/bridge shoal; its FORWARD accepts; the state directory's files;
 # the socket; this node's subnet key and lease, so the other host drops its routes) and nothing
 # else (an interface with its route, an "shv" veth of nobody's, a route, an nft table, an iptables rule, a file in the
 # state directory survive).  A second run finds nothing; --dry-run and a run while shoald runs
@@ -53,6 +53,10 @@ ip netns exec "$H1" nft add table inet lab
 ip netns exec "$H1" nft add chain inet lab input '{ type filter hook input priority 0; policy accept; }'
 SD=$LAB_TMP/state-h1
 echo "mine" >"$SD/notes.txt"
+# A cgroup quota's classifiers on the uplink and its record (netd/cgroups.c), as a shoald with
+# cgroup quotas leaves them (programs without entries: they classify nothing).
+check "cgroup classifiers attached to h1's eth0" ip netns exec "$H1" "$BUILD/tests/cgbpf_tool" eth0 attach shoal-out shoal-in
+mkdir -p "$SD/cgroups" && echo '{}' >"$SD/cgroups/256.json" && echo '{}' >"$SD/cgroups/257.json.bad"
 
 # snap: everything a cleanup could change on h1 (links with master and alias, routes, ruleset,
 # state directory, socket) and the store as h2 sees it.
@@ -96,6 +100,7 @@ for v in $(ns_links "$H1" | grep '^shv' | grep -v shv0000000000ff); do
 	check "dry run lists workload veth $v" grep -q "^would remove veth $v " <<<"$out"
 done
 for w in "VXLAN device shoal.1" "bridge shoal0" "IFB shoal-in" "IFB shoal-out" "nftables table inet shoal" \
+         "cgroup classifier on eth0 (egress)" "cgroup classifier on eth0 (ingress)" "file $SD/cgroups/256.json" \
          "nftables table bridge shoal" "route $sub2 via" "route 10.244.250.0/24 via 198.18.0.2" "store key subnets/${sub1/\//-} (node h1)" "file $SD/subnet.json"; do
 	check "dry run lists: $w" grep -qF "would remove $w" <<<"$out"
 done
@@ -108,7 +113,7 @@ expect_eq "--dry-run changed nothing" "$before" "$(snap)"
 out=$(cleanup 2>&1); rc=$?
 echo "$out" | sed 's/^/#   /'
 expect_eq "--cleanup exits 0" 0 "$rc"
-check "the summary names what went" bash -c 'tail -1 | grep -q "^shoald --cleanup: removed 2 veths, 2 routes, 1 VXLAN device, 1 bridge, 2 IFBs, 2 nftables tables"' <<<"$out"
+check "the summary names what went" bash -c 'tail -1 | grep -q "^shoald --cleanup: removed 2 veths, 2 routes, 1 VXLAN device, 1 bridge, 2 IFBs, 2 cgroup classifiers, 2 nftables tables"' <<<"$out"
 expect_eq "no workload veth is left (the foreign shv veth is)" shv0000000000ff "$(host_veths h1 | tr '\n' ' ' | xargs)"
 for c in c1 c2; do
 	check_fails "container $c has no eth0 any more" ip -n "$LAB-$c" link show eth0
@@ -117,6 +122,7 @@ for l in shoal0 shoal.1 shoal-in shoal-out; do
 	check_fails "$l is gone" ip -n "$H1" link show "$l"
 done
 expect_eq "no route of protocol 75 is left" "" "$(ip -n "$H1" route show table all proto 75)"
+expect_eq "no cgroup classifier is left on eth0" "" "$(tc -n "$H1" filter show dev eth0 egress; tc -n "$H1" filter show dev eth0 ingress)"
 expect_eq "no table shoal is left" "" "$(ip netns exec "$H1" nft list tables | grep -w shoal)"
 if [ $have_ipt = 1 ]; then
 	expect_eq "no FORWARD rule of shoal's is left" 0 "$(ip netns exec "$H1" iptables -S FORWARD | grep -c 'shoal:')"

@@ -106,6 +106,10 @@ static void test_state_files(void **state)
 	assert_true(cleanup_state_file_ours("attachments", "shv0123456789ab.json.corrupt"));
 	assert_true(cleanup_state_file_ours("attachments", "shv0123456789ab.json.tmp.77"));
 	assert_true(cleanup_state_file_ours("releasing", "shv0123456789ab.json"));
+	assert_true(cleanup_state_file_ours("cgroups", "256.json"));
+	assert_true(cleanup_state_file_ours("cgroups", "256.json.bad"));
+	assert_true(cleanup_state_file_ours("cgroups", "256.json.tmp.9"));
+	assert_false(cleanup_state_file_ours("cgroups", "notes.txt"));
 	assert_false(cleanup_state_file_ours("attachments", "README"));
 	assert_false(cleanup_state_file_ours("attachments", ".hidden.json"));
 	assert_true(cleanup_state_file_ours("pending-del", "c1@eth0.json"));
