@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <linux/if_ether.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,9 +382,22 @@ static int uplink_find(struct manager *m, int *ret_ifindex, char name[16], char 
 {
 	struct overlay_underlay u;
 	char oerr[OVERLAY_ERRLEN];
-	const char *want = m->cfg.bandwidth.uplink[0] ? m->cfg.bandwidth.uplink : m->cfg.underlay;
-	int r = overlay_underlay_addr(m->nl, want, &u, oerr);
+	int r;
 
+	/* Named: that device, whatever its addresses (only its packets matter). */
+	if (m->cfg.bandwidth.uplink[0]) {
+		unsigned idx = if_nametoindex(m->cfg.bandwidth.uplink);
+
+		if (!idx) {
+			snprintf(err, NETD_ERRLEN, "no uplink to classify cgroups' traffic on: \"bandwidth.uplink\" %s: %s",
+			         m->cfg.bandwidth.uplink, strerror(errno));
+			return -ENODEV;
+		}
+		*ret_ifindex = (int)idx;
+		snprintf(name, 16, "%s", m->cfg.bandwidth.uplink);
+		return 0;
+	}
+	r = overlay_underlay_addr(m->nl, m->cfg.underlay, &u, oerr);
 	if (r < 0) {
 		snprintf(err, NETD_ERRLEN, "no uplink to classify cgroups' traffic on (\"bandwidth.uplink\"): %s", oerr);
 		return r;
